@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title kiez Community: membership, app keys and moderation of one micro-community, decided by vote
+/// @notice One member, one vote. Members propose typed decisions (add or remove a member, hide or
+/// unhide a post, change the rules, set the charter, grant or revoke a moderator); the members who
+/// were members when a proposal was created vote on it; anyone executes a proposal that succeeded.
+/// Nodes of the kiez network follow this contract's events and enforce the outcome off-chain.
+/// @dev The voting surface follows OpenZeppelin's IGovernor names and semantics where they apply
+/// (castVote, castVoteWithReason, castVoteBySig with an EIP-712 Ballot and per-voter nonce, state,
+/// hasVoted, proposalVotes, proposalSnapshot, proposalDeadline, ProposalState order, ERC-6372
+/// timestamp clock). Differences, each deliberate:
+///  - a proposal is typed and executes one built-in action instead of arbitrary calls; as in
+///    OpenZeppelin, its id is a hash of what it decides (hashProposal), and execute() takes the
+///    decided subject again instead of the contract storing it, so a proposal costs one storage
+///    slot; each proposal also has a sequential number (1, 2, 3, ...) so people can say
+///    "proposal 7" (the number is in ProposalCreated and getProposal);
+///  - voting starts at creation (no voting delay): eligibility is fixed by join order, not by a
+///    token checkpoint, so there is nothing to wait for;
+///  - a proposal is decided as soon as the votes still outstanding can no longer change its outcome
+///    (early decision), which matters in a community of five people with a week-long voting period;
+///  - proposals cannot be canceled, so Canceled, Queued and Expired are never returned.
+/// Storage is laid out so that a vote touches three slots: the voter's member record, the
+/// proposal's core record (tallies live beside the timing data) and the voter's vote bitmap,
+/// which is allocated when the member joins; no vote ever pays for a fresh storage slot.
+contract Community {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Same order as OpenZeppelin's IGovernor.ProposalState so tools can read it unchanged.
+    enum ProposalState {
+        Pending,
+        Active,
+        Canceled,
+        Defeated,
+        Succeeded,
+        Queued,
+        Expired,
+        Executed
+    }
+
+    /// @notice The decision a proposal executes when it succeeds.
+    enum ProposalKind {
+        AddMember,
+        RemoveMember,
+        HidePost,
+        UnhidePost,
+        ChangeRules,
+        SetCharter,
+        GrantModerator,
+        RevokeModerator
+    }
+
+    /// @notice Vote types, as in GovernorCountingSimple (Bravo).
+    enum VoteType {
+        Against,
+        For,
+        Abstain
+    }
+
+    /// @dev One storage slot per member.
+    struct Member {
+        bool active;
+        bool moderator;
+        uint24 joinIndex; // order of joining; eligible on proposals created later
+        uint48 joinedAt;
+        uint64 nonce; // EIP-712 ballot nonce; survives leaving and re-joining
+    }
+
+    /// @dev One storage slot: everything kept about a proposal (its subject is in its id).
+    struct ProposalCore {
+        uint40 voteStart;
+        uint40 voteEnd;
+        uint24 number; // sequential, for people; indexes the voters' vote bitmaps
+        uint24 forVotes;
+        uint24 againstVotes;
+        uint24 abstainVotes;
+        uint24 memberEpoch; // members with joinIndex < memberEpoch may vote
+        uint24 eligible; // number of members when the proposal was created
+        uint8 quorumPct;
+        uint8 thresholdPct;
+        ProposalKind kind;
+        bool executed;
+    }
+
+    /// @dev One storage slot: the settings read by every proposal, and the counters.
+    struct Config {
+        uint64 proposalCount;
+        uint24 memberCount;
+        uint24 nextJoinIndex;
+        uint8 quorumPct;
+        uint8 thresholdPct;
+        uint32 votingPeriod;
+    }
+
+    /// @notice An app key (ed25519 public key) authorised by a member to sign posts.
+    struct AppKey {
+        address owner;
+        uint48 addedAt;
+        uint48 revokedAt;
+    }
+
+    /// @notice A non-member's request to join, visible to members.
+    struct JoinRequest {
+        bytes32 introHash;
+        uint48 requestedAt;
+    }
+
+    /// @notice Everything about a proposal in one call, for clients.
+    struct ProposalView {
+        uint256 id;
+        uint256 number;
+        ProposalKind kind;
+        ProposalState state;
+        uint256 voteStart;
+        uint256 voteEnd;
+        uint256 againstVotes;
+        uint256 forVotes;
+        uint256 abstainVotes;
+        uint256 eligibleVoters;
+        uint256 quorumPct;
+        uint256 thresholdPct;
+    }
+
+    // ------------------------------------------------------------------ constants
+
+    /// @notice EIP-712 type of a signed vote; the same string as OpenZeppelin's Governor.
+    bytes32 public constant BALLOT_TYPEHASH =
+        keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)");
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    /// @notice Version of the kiez protocol; part of the EIP-712 domain of every signed ballot.
+    string public constant PROTOCOL_VERSION = "1";
+    uint32 public constant MIN_VOTING_PERIOD = 60;
+    uint32 public constant MAX_VOTING_PERIOD = 365 days;
+    uint256 private constant _MAX_MEMBERS_EVER = type(uint24).max;
+    uint256 private constant _MAX_PROPOSALS = type(uint24).max;
+    /// @dev Upper bound of a valid ECDSA s value (secp256k1n / 2); higher values are malleable.
+    uint256 private constant _S_MAX = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+    /// @dev Votes are recorded in per-member bitmaps of 255 proposal numbers; bit 0 of every word is a
+    /// sentinel that keeps an allocated word non-zero, so recording a vote never pays for a fresh slot.
+    uint256 private constant _IDS_PER_WORD = 255;
+
+    // ------------------------------------------------------------------ storage
+
+    /// @notice Block in which the community was founded; clients scan events from here.
+    uint256 public immutable deploymentBlock;
+
+    string private _name;
+    bytes32 private immutable _cachedDomainSeparator;
+    uint256 private immutable _cachedChainId;
+
+    Config private _config;
+    bytes32 private _charterHash;
+
+    mapping(address account => Member) private _members;
+    mapping(address voter => mapping(uint256 word => uint256 bits)) private _votedBits;
+    mapping(uint256 proposalId => ProposalCore) private _proposals;
+    mapping(bytes32 key => AppKey) private _appKeys;
+    mapping(bytes32 postId => bool) private _hidden;
+    mapping(address applicant => JoinRequest) private _joinRequests;
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice `member` became a member (proposalId 0: a founding member).
+    event MemberAdded(address indexed member, uint256 indexed proposalId, uint256 joinIndex);
+    /// @notice `member` was removed by proposal `proposalId`.
+    event MemberRemoved(address indexed member, uint256 indexed proposalId);
+    /// @notice `member` left of their own accord.
+    event MemberLeft(address indexed member);
+    /// @notice `applicant` asked to join; `introHash` is the hash of their introduction text.
+    event JoinRequested(address indexed applicant, bytes32 introHash);
+    /// @notice `applicant` withdrew their join request.
+    event JoinRequestWithdrawn(address indexed applicant);
+    /// @notice `owner` authorised the ed25519 app key `key` to sign posts.
+    event KeyAdded(address indexed owner, bytes32 indexed key);
+    /// @notice `owner` revoked `key`; messages it signs from now on are refused.
+    event KeyRevoked(address indexed owner, bytes32 indexed key);
+    /// @notice Proposal number `number` was created; `subject` is its kind-specific argument
+    /// (an address in the low 20 bytes, a post id, a charter hash, or packed rules).
+    event ProposalCreated(
+        uint256 indexed proposalId,
+        uint256 indexed number,
+        address indexed proposer,
+        ProposalKind kind,
+        bytes32 subject,
+        uint256 voteStart,
+        uint256 voteEnd,
+        uint256 eligibleVoters,
+        string description
+    );
+    /// @notice `voter` voted on `proposalId` (support: 0 against, 1 for, 2 abstain), as in IGovernor.
+    event VoteCast(address indexed voter, uint256 indexed proposalId, uint8 support, uint256 weight, string reason);
+    /// @notice `proposalId` was executed.
+    event ProposalExecuted(uint256 indexed proposalId);
+    /// @notice `postId` is hidden: by moderator `moderator` (proposalId 0), or by proposal `proposalId`.
+    event PostHidden(bytes32 indexed postId, address indexed moderator, uint256 indexed proposalId, string reason);
+    /// @notice `postId` is visible again, by proposal `proposalId`.
+    event PostUnhidden(bytes32 indexed postId, uint256 indexed proposalId);
+    /// @notice The voting rules changed (by proposal `proposalId`; 0 at deployment).
+    event RulesChanged(
+        uint256 indexed proposalId,
+        uint8 oldQuorumPct,
+        uint8 newQuorumPct,
+        uint8 oldThresholdPct,
+        uint8 newThresholdPct,
+        uint32 oldVotingPeriod,
+        uint32 newVotingPeriod
+    );
+    /// @notice The charter (hash of the community's rules text) changed.
+    event CharterChanged(uint256 indexed proposalId, bytes32 oldCharterHash, bytes32 newCharterHash);
+    /// @notice `account` may now hide posts at once.
+    event ModeratorGranted(address indexed account, uint256 indexed proposalId);
+    /// @notice `account` may no longer hide posts (revoked by proposal, or lost with membership).
+    event ModeratorRevoked(address indexed account, uint256 indexed proposalId);
+
+    // ------------------------------------------------------------------ errors
+
+    error NoFounders();
+    error ZeroAddress();
+    error DuplicateFounder(address account);
+    error NotAMember(address account);
+    error AlreadyMember(address account);
+    error MemberLimitReached(uint256 limit);
+    error NoJoinRequest(address account);
+    error ProposalLimitReached(uint256 limit);
+    error UnknownProposal(uint256 proposalId);
+    error NotEligible(uint256 number, address voter, uint256 joinedAt, uint256 proposalCreatedAt);
+    error AlreadyVoted(uint256 number, address voter);
+    error VotingClosed(uint256 number, ProposalState state, uint256 deadline);
+    error NotExecutable(uint256 number, ProposalState state);
+    error SubjectMismatch(uint256 number, bytes32 subject);
+    error InvalidVoteType(uint8 support);
+    error InvalidSignatureLength(uint256 length);
+    error MalleableSignature(bytes32 s);
+    error InvalidSignature(address voter);
+    error InvalidRules(uint8 quorumPct, uint8 thresholdPct, uint32 votingPeriod);
+    error InvalidKey();
+    error KeyAlreadyRegistered(bytes32 key, address owner);
+    error UnknownKey(bytes32 key);
+    error NotKeyOwner(bytes32 key, address caller, address owner);
+    error KeyAlreadyRevoked(bytes32 key, uint256 revokedAt);
+    error NotModerator(address account);
+    error AlreadyModerator(address account);
+    error PostAlreadyHidden(bytes32 postId);
+    error PostNotHidden(bytes32 postId);
+
+    // ------------------------------------------------------------------ construction
+
+    /// @param name_ Community name; also the EIP-712 domain name of signed ballots.
+    /// @param founders Founding members (at least one, no duplicates).
+    /// @param quorumPct Percent of eligible members that must vote (for, against or abstain): 1..100.
+    /// @param thresholdPct Percent of for+against votes that must be for: 50..100 (and for > against).
+    /// @param period Seconds a proposal stays open: MIN_VOTING_PERIOD..MAX_VOTING_PERIOD.
+    /// @param charter Hash of the community's rules text (may be zero).
+    constructor(
+        string memory name_,
+        address[] memory founders,
+        uint8 quorumPct,
+        uint8 thresholdPct,
+        uint32 period,
+        bytes32 charter
+    ) {
+        if (founders.length == 0) revert NoFounders();
+        _checkRules(quorumPct, thresholdPct, period);
+        _name = name_;
+        deploymentBlock = block.number;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
+        _config = Config({
+            proposalCount: 0,
+            memberCount: 0,
+            nextJoinIndex: 0,
+            quorumPct: quorumPct,
+            thresholdPct: thresholdPct,
+            votingPeriod: period
+        });
+        emit RulesChanged(0, 0, quorumPct, 0, thresholdPct, 0, period);
+        for (uint256 i = 0; i < founders.length; ++i) {
+            address founder = founders[i];
+            if (founder == address(0)) revert ZeroAddress();
+            if (_members[founder].active) revert DuplicateFounder(founder);
+            _addMember(founder, 0);
+        }
+        if (charter != bytes32(0)) {
+            _charterHash = charter;
+            emit CharterChanged(0, bytes32(0), charter);
+        }
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    /// @notice Ask to join. Members see the request and may propose to add you.
+    /// @param introHash Hash of a short introduction text (the text itself travels off-chain).
+    function requestToJoin(bytes32 introHash) external {
+        if (_members[msg.sender].active) revert AlreadyMember(msg.sender);
+        _joinRequests[msg.sender] = JoinRequest({introHash: introHash, requestedAt: uint48(block.timestamp)});
+        emit JoinRequested(msg.sender, introHash);
+    }
+
+    /// @notice Withdraw your own join request.
+    function withdrawJoinRequest() external {
+        if (_joinRequests[msg.sender].requestedAt == 0) revert NoJoinRequest(msg.sender);
+        delete _joinRequests[msg.sender];
+        emit JoinRequestWithdrawn(msg.sender);
+    }
+
+    /// @notice Leave the community at once. Your app keys stay registered but nodes refuse new
+    /// messages from non-members; you lose your vote on every open proposal.
+    function leaveCommunity() external {
+        _requireMember(msg.sender);
+        _dropMember(msg.sender, 0);
+        emit MemberLeft(msg.sender);
+    }
+
+    // ------------------------------------------------------------------ app keys
+
+    /// @notice Authorise an ed25519 public key to sign posts on your behalf. A key can be
+    /// registered once, ever: a revoked key never comes back, and nobody else can claim it.
+    function addKey(bytes32 key) external {
+        _requireMember(msg.sender);
+        if (key == bytes32(0)) revert InvalidKey();
+        address owner = _appKeys[key].owner;
+        if (owner != address(0)) revert KeyAlreadyRegistered(key, owner);
+        _appKeys[key] = AppKey({owner: msg.sender, addedAt: uint48(block.timestamp), revokedAt: 0});
+        emit KeyAdded(msg.sender, key);
+    }
+
+    /// @notice Revoke one of your app keys; needs no vote, and works after you left.
+    /// Posts it signed before now stay valid; later ones are refused.
+    function revokeKey(bytes32 key) external {
+        AppKey storage k = _appKeys[key];
+        address owner = k.owner;
+        if (owner == address(0)) revert UnknownKey(key);
+        if (owner != msg.sender) revert NotKeyOwner(key, msg.sender, owner);
+        if (k.revokedAt != 0) revert KeyAlreadyRevoked(key, k.revokedAt);
+        k.revokedAt = uint48(block.timestamp);
+        emit KeyRevoked(owner, key);
+    }
+
+    // ------------------------------------------------------------------ moderation
+
+    /// @notice A moderator hides a post at once; the hide is logged and any member may propose to
+    /// overturn it (UnhidePost).
+    function moderatorHide(bytes32 postId, string calldata reason) external {
+        Member memory m = _members[msg.sender];
+        if (!m.active || !m.moderator) revert NotModerator(msg.sender);
+        if (_hidden[postId]) revert PostAlreadyHidden(postId);
+        _hidden[postId] = true;
+        emit PostHidden(postId, msg.sender, 0, reason);
+    }
+
+    // ------------------------------------------------------------------ proposals
+
+    /// @notice Propose to add `account`, who must have requested to join.
+    function proposeAddMember(address account, string calldata description) external returns (uint256) {
+        if (_members[account].active) revert AlreadyMember(account);
+        if (_joinRequests[account].requestedAt == 0) revert NoJoinRequest(account);
+        return _propose(ProposalKind.AddMember, bytes32(uint256(uint160(account))), description);
+    }
+
+    /// @notice Propose to remove member `account`.
+    function proposeRemoveMember(address account, string calldata description) external returns (uint256) {
+        _requireMember(account);
+        return _propose(ProposalKind.RemoveMember, bytes32(uint256(uint160(account))), description);
+    }
+
+    /// @notice Propose to hide the post `postId` (the kiez message id) from every feed.
+    function proposeHidePost(bytes32 postId, string calldata reason) external returns (uint256) {
+        if (_hidden[postId]) revert PostAlreadyHidden(postId);
+        return _propose(ProposalKind.HidePost, postId, reason);
+    }
+
+    /// @notice Propose to show a hidden post again (overturns a moderator's or a vote's hide).
+    function proposeUnhidePost(bytes32 postId, string calldata reason) external returns (uint256) {
+        if (!_hidden[postId]) revert PostNotHidden(postId);
+        return _propose(ProposalKind.UnhidePost, postId, reason);
+    }
+
+    /// @notice Propose new voting rules; they apply to proposals created after execution.
+    function proposeChangeRules(
+        uint8 quorumPct,
+        uint8 thresholdPct,
+        uint32 period,
+        string calldata description
+    ) external returns (uint256) {
+        _checkRules(quorumPct, thresholdPct, period);
+        bytes32 subject = bytes32((uint256(quorumPct) << 48) | (uint256(thresholdPct) << 32) | uint256(period));
+        return _propose(ProposalKind.ChangeRules, subject, description);
+    }
+
+    /// @notice Propose a new charter: the hash of the community's rules text.
+    function proposeSetCharter(bytes32 newCharterHash, string calldata description) external returns (uint256) {
+        return _propose(ProposalKind.SetCharter, newCharterHash, description);
+    }
+
+    /// @notice Propose to make member `account` a moderator.
+    function proposeGrantModerator(address account, string calldata description) external returns (uint256) {
+        Member memory m = _members[account];
+        if (!m.active) revert NotAMember(account);
+        if (m.moderator) revert AlreadyModerator(account);
+        return _propose(ProposalKind.GrantModerator, bytes32(uint256(uint160(account))), description);
+    }
+
+    /// @notice Propose to take moderator rights from `account`.
+    function proposeRevokeModerator(address account, string calldata description) external returns (uint256) {
+        Member memory m = _members[account];
+        if (!m.active || !m.moderator) revert NotModerator(account);
+        return _propose(ProposalKind.RevokeModerator, bytes32(uint256(uint160(account))), description);
+    }
+
+    // ------------------------------------------------------------------ voting
+
+    /// @notice Vote on `proposalId`: 0 against, 1 for, 2 abstain. Returns the weight (always 1).
+    function castVote(uint256 proposalId, uint8 support) external returns (uint256) {
+        return _castVote(proposalId, msg.sender, support, "");
+    }
+
+    /// @notice Vote with a reason that is recorded in the VoteCast event.
+    function castVoteWithReason(
+        uint256 proposalId,
+        uint8 support,
+        string calldata reason
+    ) external returns (uint256) {
+        return _castVote(proposalId, msg.sender, support, reason);
+    }
+
+    /// @notice Cast `voter`'s vote from an EIP-712 Ballot signature; anyone may relay it.
+    /// @dev The ballot carries the voter's current nonce, which this call consumes. 65-byte
+    /// signatures only; high-s (malleable) signatures are refused.
+    function castVoteBySig(
+        uint256 proposalId,
+        uint8 support,
+        address voter,
+        bytes calldata signature
+    ) external returns (uint256) {
+        uint64 nonce = _members[voter].nonce;
+        bytes32 structHash = keccak256(abi.encode(BALLOT_TYPEHASH, proposalId, support, voter, uint256(nonce)));
+        bytes32 digest = keccak256(abi.encodePacked(hex"1901", _domainSeparator(), structHash));
+        if (_recover(digest, signature) != voter) revert InvalidSignature(voter);
+        _members[voter].nonce = nonce + 1;
+        return _castVote(proposalId, voter, support, "");
+    }
+
+    /// @notice Execute a proposal that succeeded. Anyone may call it, once.
+    /// @param subject The proposal's subject, as in its ProposalCreated event; checked against the id.
+    function execute(uint256 proposalId, bytes32 subject) external {
+        ProposalCore storage p = _proposals[proposalId];
+        ProposalCore memory core = p;
+        if (core.voteStart == 0) revert UnknownProposal(proposalId);
+        if (hashProposal(core.number, core.kind, subject) != proposalId) revert SubjectMismatch(core.number, subject);
+        ProposalState current = _state(core);
+        if (current != ProposalState.Succeeded) revert NotExecutable(core.number, current);
+        p.executed = true;
+        emit ProposalExecuted(proposalId);
+        _apply(proposalId, core.kind, subject);
+    }
+
+    /// @notice The id of proposal number `number` of kind `kind` about `subject` (as in
+    /// OpenZeppelin's Governor, the id commits to what the proposal decides).
+    function hashProposal(uint256 number, ProposalKind kind, bytes32 subject) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode(number, kind, subject)));
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice Community name (the EIP-712 domain name).
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @notice EIP-712 domain version (the kiez protocol version).
+    function version() external pure returns (string memory) {
+        return PROTOCOL_VERSION;
+    }
+
+    /// @notice ERC-6372 clock: seconds.
+    function clock() external view returns (uint48) {
+        return uint48(block.timestamp);
+    }
+
+    /// @notice ERC-6372 clock mode.
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() external pure returns (string memory) {
+        return "mode=timestamp";
+    }
+
+    /// @notice IGovernor counting mode: Bravo support values; all three count toward quorum.
+    // solhint-disable-next-line func-name-mixedcase
+    function COUNTING_MODE() external pure returns (string memory) {
+        return "support=bravo&quorum=for,against,abstain";
+    }
+
+    /// @notice EIP-5267 description of the EIP-712 domain used by castVoteBySig.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name_,
+            string memory version_,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", _name, PROTOCOL_VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
+    /// @notice Current EIP-712 domain separator.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparator();
+    }
+
+    /// @notice Next ballot nonce of `account`.
+    function nonces(address account) external view returns (uint256) {
+        return _members[account].nonce;
+    }
+
+    /// @notice Whether `account` is currently a member.
+    function isMember(address account) external view returns (bool) {
+        return _members[account].active;
+    }
+
+    /// @notice Number of current members.
+    function memberCount() external view returns (uint256) {
+        return _config.memberCount;
+    }
+
+    /// @notice Membership record of `account` (all zero for someone who never joined).
+    function memberInfo(
+        address account
+    ) external view returns (bool active, bool moderator, uint256 joinIndex, uint256 joinedAt) {
+        Member memory m = _members[account];
+        return (m.active, m.moderator, m.joinIndex, m.joinedAt);
+    }
+
+    /// @notice Whether `account` is a member with moderator rights.
+    function isModerator(address account) external view returns (bool) {
+        Member memory m = _members[account];
+        return m.active && m.moderator;
+    }
+
+    /// @notice The pending join request of `applicant` (requestedAt 0: none).
+    function joinRequest(address applicant) external view returns (bytes32 introHash, uint256 requestedAt) {
+        JoinRequest memory r = _joinRequests[applicant];
+        return (r.introHash, r.requestedAt);
+    }
+
+    /// @notice Owner and state of an app key. `active` is true while it is not revoked; whether the
+    /// owner is still a member is a separate question (isMember).
+    function keyInfo(
+        bytes32 key
+    ) external view returns (address owner, bool active, uint256 addedAt, uint256 revokedAt) {
+        AppKey memory k = _appKeys[key];
+        return (k.owner, k.owner != address(0) && k.revokedAt == 0, k.addedAt, k.revokedAt);
+    }
+
+    /// @notice Whether `postId` is hidden.
+    function isHidden(bytes32 postId) external view returns (bool) {
+        return _hidden[postId];
+    }
+
+    /// @notice Current rules.
+    /// @return quorumPct Percent of eligible members that must vote.
+    /// @return thresholdPct Percent of for+against votes that must be for.
+    /// @return period Seconds a new proposal stays open.
+    function rules() external view returns (uint8 quorumPct, uint8 thresholdPct, uint32 period) {
+        Config memory c = _config;
+        return (c.quorumPct, c.thresholdPct, c.votingPeriod);
+    }
+
+    /// @notice IGovernor: seconds between proposal and start of voting (always 0).
+    function votingDelay() external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @notice IGovernor: seconds a new proposal stays open.
+    function votingPeriod() external view returns (uint256) {
+        return _config.votingPeriod;
+    }
+
+    /// @notice Hash of the community's rules text.
+    function charterHash() external view returns (bytes32) {
+        return _charterHash;
+    }
+
+    /// @notice Number of proposals ever created; their numbers run from 1 to this.
+    function proposalCount() external view returns (uint256) {
+        return _config.proposalCount;
+    }
+
+    /// @notice IGovernor: state of `proposalId`.
+    function state(uint256 proposalId) external view returns (ProposalState) {
+        return _state(_existing(proposalId));
+    }
+
+    /// @notice IGovernor: when the proposal was created (its electorate is fixed at that moment).
+    function proposalSnapshot(uint256 proposalId) external view returns (uint256) {
+        return _existing(proposalId).voteStart;
+    }
+
+    /// @notice IGovernor: last second at which votes are accepted.
+    function proposalDeadline(uint256 proposalId) external view returns (uint256) {
+        return _existing(proposalId).voteEnd;
+    }
+
+    /// @notice IGovernor (GovernorCountingSimple): tallies in Bravo order.
+    function proposalVotes(
+        uint256 proposalId
+    ) external view returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes) {
+        ProposalCore memory core = _existing(proposalId);
+        return (core.againstVotes, core.forVotes, core.abstainVotes);
+    }
+
+    /// @notice Votes needed for quorum on `proposalId`.
+    function quorumVotes(uint256 proposalId) external view returns (uint256) {
+        ProposalCore memory core = _existing(proposalId);
+        return (uint256(core.eligible) * core.quorumPct + 99) / 100;
+    }
+
+    /// @notice IGovernor: whether `account` voted on `proposalId`.
+    function hasVoted(uint256 proposalId, address account) external view returns (bool) {
+        uint256 number = _existing(proposalId).number;
+        return _votedBits[account][number / _IDS_PER_WORD] & _voteBit(number) != 0;
+    }
+
+    /// @notice Whether `account` may vote on `proposalId` now (member, joined before it was created).
+    function canVote(uint256 proposalId, address account) external view returns (bool) {
+        ProposalCore memory core = _existing(proposalId);
+        Member memory m = _members[account];
+        return m.active && m.joinIndex < core.memberEpoch;
+    }
+
+    /// @notice Everything about one proposal.
+    function getProposal(uint256 proposalId) external view returns (ProposalView memory) {
+        ProposalCore memory core = _existing(proposalId);
+        return ProposalView({
+            id: proposalId,
+            number: core.number,
+            kind: core.kind,
+            state: _state(core),
+            voteStart: core.voteStart,
+            voteEnd: core.voteEnd,
+            againstVotes: core.againstVotes,
+            forVotes: core.forVotes,
+            abstainVotes: core.abstainVotes,
+            eligibleVoters: core.eligible,
+            quorumPct: core.quorumPct,
+            thresholdPct: core.thresholdPct
+        });
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _propose(ProposalKind kind, bytes32 subject, string calldata description) private returns (uint256) {
+        _requireMember(msg.sender);
+        Config memory c = _config;
+        uint256 number = uint256(c.proposalCount) + 1;
+        if (number > _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
+        _config.proposalCount = uint64(number);
+        uint256 id = hashProposal(number, kind, subject);
+        uint40 start = uint40(block.timestamp);
+        uint40 end = start + c.votingPeriod;
+        _proposals[id] = ProposalCore({
+            voteStart: start,
+            voteEnd: end,
+            number: uint24(number),
+            forVotes: 0,
+            againstVotes: 0,
+            abstainVotes: 0,
+            memberEpoch: c.nextJoinIndex,
+            eligible: c.memberCount,
+            quorumPct: c.quorumPct,
+            thresholdPct: c.thresholdPct,
+            kind: kind,
+            executed: false
+        });
+        emit ProposalCreated(id, number, msg.sender, kind, subject, start, end, c.memberCount, description);
+        return id;
+    }
+
+    function _castVote(
+        uint256 proposalId,
+        address voter,
+        uint8 support,
+        string memory reason
+    ) private returns (uint256) {
+        ProposalCore storage p = _proposals[proposalId];
+        ProposalCore memory core = p;
+        if (core.voteStart == 0) revert UnknownProposal(proposalId);
+        ProposalState current = _state(core);
+        if (current != ProposalState.Active) revert VotingClosed(core.number, current, core.voteEnd);
+        Member memory m = _members[voter];
+        if (!m.active) revert NotAMember(voter);
+        if (m.joinIndex >= core.memberEpoch) revert NotEligible(core.number, voter, m.joinedAt, core.voteStart);
+
+        uint256 word = core.number / _IDS_PER_WORD;
+        uint256 bit = _voteBit(core.number);
+        uint256 bits = _votedBits[voter][word];
+        if (bits & bit != 0) revert AlreadyVoted(core.number, voter);
+        _votedBits[voter][word] = bits | bit;
+
+        if (support == uint8(VoteType.For)) {
+            p.forVotes = core.forVotes + 1;
+        } else if (support == uint8(VoteType.Against)) {
+            p.againstVotes = core.againstVotes + 1;
+        } else if (support == uint8(VoteType.Abstain)) {
+            p.abstainVotes = core.abstainVotes + 1;
+        } else {
+            revert InvalidVoteType(support);
+        }
+        emit VoteCast(voter, proposalId, support, 1, reason);
+        return 1;
+    }
+
+    /// @dev The whole rule set. A proposal succeeds when (a) at least quorumPct percent of its
+    /// eligible members voted, (b) for*100 >= thresholdPct*(for+against) and (c) for > against.
+    /// Before the deadline it is decided early once the outstanding votes (eligible - cast) can no
+    /// longer change that outcome in either direction.
+    function _state(ProposalCore memory core) private view returns (ProposalState) {
+        if (core.executed) return ProposalState.Executed;
+        uint256 yes = core.forVotes;
+        uint256 no = core.againstVotes;
+        uint256 cast = yes + no + core.abstainVotes;
+        bool quorumReached = cast * 100 >= uint256(core.eligible) * core.quorumPct;
+        if (block.timestamp > core.voteEnd) {
+            return quorumReached && _approved(yes, no, core.thresholdPct)
+                ? ProposalState.Succeeded
+                : ProposalState.Defeated;
+        }
+        uint256 outstanding = core.eligible > cast ? core.eligible - cast : 0;
+        if (quorumReached && _approved(yes, no + outstanding, core.thresholdPct)) return ProposalState.Succeeded;
+        if (!_approved(yes + outstanding, no, core.thresholdPct)) return ProposalState.Defeated;
+        return ProposalState.Active;
+    }
+
+    function _approved(uint256 yes, uint256 no, uint256 thresholdPct) private pure returns (bool) {
+        return yes > no && yes * 100 >= thresholdPct * (yes + no);
+    }
+
+    function _apply(uint256 proposalId, ProposalKind kind, bytes32 subject) private {
+        address account = address(uint160(uint256(subject)));
+        if (kind == ProposalKind.AddMember) {
+            if (_members[account].active) revert AlreadyMember(account);
+            if (_joinRequests[account].requestedAt == 0) revert NoJoinRequest(account);
+            _addMember(account, proposalId);
+        } else if (kind == ProposalKind.RemoveMember) {
+            _requireMember(account);
+            _dropMember(account, proposalId);
+            emit MemberRemoved(account, proposalId);
+        } else if (kind == ProposalKind.HidePost) {
+            if (_hidden[subject]) revert PostAlreadyHidden(subject);
+            _hidden[subject] = true;
+            emit PostHidden(subject, address(0), proposalId, "");
+        } else if (kind == ProposalKind.UnhidePost) {
+            if (!_hidden[subject]) revert PostNotHidden(subject);
+            _hidden[subject] = false;
+            emit PostUnhidden(subject, proposalId);
+        } else if (kind == ProposalKind.ChangeRules) {
+            uint256 packed = uint256(subject);
+            uint8 q = uint8(packed >> 48);
+            uint8 t = uint8(packed >> 32);
+            uint32 period = uint32(packed);
+            Config memory c = _config;
+            _config.quorumPct = q;
+            _config.thresholdPct = t;
+            _config.votingPeriod = period;
+            emit RulesChanged(proposalId, c.quorumPct, q, c.thresholdPct, t, c.votingPeriod, period);
+        } else if (kind == ProposalKind.SetCharter) {
+            bytes32 old = _charterHash;
+            _charterHash = subject;
+            emit CharterChanged(proposalId, old, subject);
+        } else if (kind == ProposalKind.GrantModerator) {
+            Member storage m = _members[account];
+            if (!m.active) revert NotAMember(account);
+            if (m.moderator) revert AlreadyModerator(account);
+            m.moderator = true;
+            emit ModeratorGranted(account, proposalId);
+        } else {
+            Member storage m = _members[account];
+            if (!m.active || !m.moderator) revert NotModerator(account);
+            m.moderator = false;
+            emit ModeratorRevoked(account, proposalId);
+        }
+    }
+
+    function _addMember(address account, uint256 proposalId) private {
+        Config memory c = _config;
+        if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
+        Member storage m = _members[account];
+        m.active = true;
+        m.moderator = false;
+        m.joinIndex = c.nextJoinIndex;
+        m.joinedAt = uint48(block.timestamp);
+        _config.memberCount = c.memberCount + 1;
+        _config.nextJoinIndex = c.nextJoinIndex + 1;
+        // Allocate the vote bitmap word for the proposals to come (sentinel bit 0), so that the
+        // member's votes update an existing slot instead of paying for a new one.
+        uint256 word = (uint256(c.proposalCount) + 1) / _IDS_PER_WORD;
+        _votedBits[account][word] |= 1;
+        if (_joinRequests[account].requestedAt != 0) delete _joinRequests[account];
+        emit MemberAdded(account, proposalId, c.nextJoinIndex);
+    }
+
+    function _dropMember(address account, uint256 proposalId) private {
+        Member storage m = _members[account];
+        if (m.moderator) {
+            m.moderator = false;
+            emit ModeratorRevoked(account, proposalId);
+        }
+        m.active = false;
+        _config.memberCount -= 1;
+    }
+
+    function _requireMember(address account) private view {
+        if (!_members[account].active) revert NotAMember(account);
+    }
+
+    function _existing(uint256 proposalId) private view returns (ProposalCore memory core) {
+        core = _proposals[proposalId];
+        if (core.voteStart == 0) revert UnknownProposal(proposalId);
+    }
+
+    function _voteBit(uint256 number) private pure returns (uint256) {
+        return uint256(1) << (1 + (number % _IDS_PER_WORD));
+    }
+
+    function _checkRules(uint8 quorumPct, uint8 thresholdPct, uint32 period) private pure {
+        if (
+            quorumPct == 0 ||
+            quorumPct > 100 ||
+            thresholdPct < 50 ||
+            thresholdPct > 100 ||
+            period < MIN_VOTING_PERIOD ||
+            period > MAX_VOTING_PERIOD
+        ) revert InvalidRules(quorumPct, thresholdPct, period);
+    }
+
+    function _domainSeparator() private view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                _DOMAIN_TYPEHASH,
+                keccak256(bytes(_name)),
+                keccak256(bytes(PROTOCOL_VERSION)),
+                block.chainid,
+                address(this)
+            )
+        );
+    }
+
+    /// @dev ecrecover with the checks OpenZeppelin's ECDSA makes: 65 bytes, low s, v in {27, 28},
+    /// non-zero result. Anything else is refused with an error that says which check failed.
+    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address signer) {
+        if (signature.length != 65) revert InvalidSignatureLength(signature.length);
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        if (uint256(s) > _S_MAX) revert MalleableSignature(s);
+        if (v != 27 && v != 28) return address(0);
+        signer = ecrecover(digest, v, r, s);
+    }
+}

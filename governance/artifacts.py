@@ -1,0 +1,37 @@
+"""The compiled contract, loaded from the JSON artifact committed next to this module.
+
+The artifact is produced by ``scripts/compile_contracts.mjs`` with the pinned solc from npm; a
+test recompiles and fails if it is stale, so users of the Python package never need a compiler.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ContractArtifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    solc_version: str
+
+
+@cache
+def community_artifact() -> ContractArtifact:
+    """The Community contract. Cached: the file never changes while the process runs."""
+    text = resources.files("governance").joinpath("artifacts/Community.json").read_text("utf-8")
+    data = json.loads(text)
+    contract = data["contracts"]["Community"]
+    return ContractArtifact(
+        name="Community",
+        abi=contract["abi"],
+        bytecode=contract["bytecode"],
+        deployed_bytecode=contract["deployedBytecode"],
+        solc_version=data["compiler"]["solc"],
+    )

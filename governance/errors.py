@@ -1,0 +1,405 @@
+"""One error tree for everything governance can refuse.
+
+Every error here is *expected during normal operation* (a dead endpoint, a wrong password, a vote
+that came too late) and its ``str`` is a sentence a member can act on. Contract reverts arrive as
+the class named after the contract's custom error, with its arguments as typed fields, never as a
+hex selector: ``decode_revert`` does that translation from the ABI.
+
+The classes mirror the contract's ``error`` declarations one to one; a test checks that every
+custom error in the ABI has its class here with the same argument names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_checksum_address
+
+from governance.humanize import format_time, short_hex
+from governance.types import Address, ProposalState
+
+
+class GovernanceError(Exception):
+    """Base of every governance error; the message is meant for people."""
+
+
+class ChainUnavailable(GovernanceError):
+    """The JSON-RPC endpoint cannot be reached or does not answer in time. Retrying can help."""
+
+
+class NotACommunity(GovernanceError):
+    """The address holds no kiez Community contract on this chain."""
+
+
+class AccountError(GovernanceError):
+    """An account cannot be loaded: missing keystore, wrong password, dev key on a real chain."""
+
+
+class BallotError(GovernanceError):
+    """A signed ballot file is malformed or does not fit the community it is relayed to."""
+
+
+class InvalidArgument(GovernanceError):
+    """A value given by the user is refused before any transaction is sent."""
+
+
+class NoSuchProposal(GovernanceError):
+    """A proposal number that the community has not reached."""
+
+
+class TransactionFailed(GovernanceError):
+    """A transaction failed without one of the contract's custom errors (out of gas, a panic,
+    a revert string from a node, or a revert we cannot decode)."""
+
+
+@dataclass(frozen=True)
+class RevertContext:
+    """What the client knew when the revert happened; used to phrase the message."""
+
+    community: str = ""
+    sender: str = ""
+    chain_time: int | None = None
+
+
+@dataclass(eq=False)
+class ContractRevert(GovernanceError):
+    """A custom error raised by the Community contract. Subclasses carry its arguments."""
+
+    context: RevertContext = field(default_factory=RevertContext, kw_only=True)
+    error_name: ClassVar[str] = ""
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    # helpers for subclasses -------------------------------------------------------------
+    @property
+    def _community(self) -> str:
+        return f"community {self.context.community}" if self.context.community else "this community"
+
+    def _who(self, account: str) -> str:
+        if self.context.sender and account.lower() == self.context.sender.lower():
+            return f"you ({account})"
+        return account
+
+    def _is_are(self, account: str) -> str:
+        return "are" if self._who(account).startswith("you") else "is"
+
+
+@dataclass(eq=False)
+class NoFounders(ContractRevert):
+    def describe(self) -> str:
+        return "a community needs at least one founding member"
+
+
+@dataclass(eq=False)
+class ZeroAddress(ContractRevert):
+    def describe(self) -> str:
+        return "the zero address cannot be a member"
+
+
+@dataclass(eq=False)
+class DuplicateFounder(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return f"{self.account} is listed twice as a founding member"
+
+
+@dataclass(eq=False)
+class NotAMember(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return f"{self._who(self.account)} {self._is_are(self.account)} not a member of {self._community}"
+
+
+@dataclass(eq=False)
+class AlreadyMember(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return f"{self._who(self.account)} {self._is_are(self.account)} already a member of {self._community}"
+
+
+@dataclass(eq=False)
+class MemberLimitReached(ContractRevert):
+    limit: int
+
+    def describe(self) -> str:
+        return f"{self._community} has admitted its maximum of {self.limit} members"
+
+
+@dataclass(eq=False)
+class NoJoinRequest(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return (
+            f"{self._who(self.account)} has no pending request to join {self._community} "
+            "(the applicant files one first: kiez gov join-request)"
+        )
+
+
+@dataclass(eq=False)
+class ProposalLimitReached(ContractRevert):
+    limit: int
+
+    def describe(self) -> str:
+        return f"{self._community} has reached its maximum of {self.limit} proposals"
+
+
+@dataclass(eq=False)
+class UnknownProposal(ContractRevert):
+    proposal_id: int
+
+    def describe(self) -> str:
+        return f"{self._community} has no proposal with id {short_hex(self.proposal_id.to_bytes(32, 'big'))}"
+
+
+@dataclass(eq=False)
+class NotEligible(ContractRevert):
+    number: int
+    voter: Address
+    joined_at: int
+    proposal_created_at: int
+
+    def describe(self) -> str:
+        return (
+            f"{self._who(self.voter)} joined at {format_time(self.joined_at)}, after proposal "
+            f"{self.number} was created ({format_time(self.proposal_created_at)}); "
+            "only those who were members then vote on it"
+        )
+
+
+@dataclass(eq=False)
+class AlreadyVoted(ContractRevert):
+    number: int
+    voter: Address
+
+    def describe(self) -> str:
+        return f"{self._who(self.voter)} already voted on proposal {self.number}"
+
+
+@dataclass(eq=False)
+class VotingClosed(ContractRevert):
+    number: int
+    state: ProposalState
+    deadline: int
+
+    def describe(self) -> str:
+        now = self.context.chain_time
+        if now is not None and now <= self.deadline:
+            return (
+                f"voting on proposal {self.number} is closed: it was already decided "
+                f"({self.state.label}) before its deadline {format_time(self.deadline)}"
+            )
+        return f"voting on proposal {self.number} closed at {format_time(self.deadline)} ({self.state.label})"
+
+
+@dataclass(eq=False)
+class NotExecutable(ContractRevert):
+    number: int
+    state: ProposalState
+
+    def describe(self) -> str:
+        why = {
+            ProposalState.ACTIVE: "voting is still open and the outcome is not decided yet",
+            ProposalState.DEFEATED: "it was defeated",
+            ProposalState.EXECUTED: "it was already executed",
+        }.get(self.state, f"it is {self.state.label}")
+        return f"proposal {self.number} cannot be executed: {why}"
+
+
+@dataclass(eq=False)
+class SubjectMismatch(ContractRevert):
+    number: int
+    subject: bytes
+
+    def describe(self) -> str:
+        return (
+            f"{short_hex(self.subject)} is not the subject of proposal {self.number} "
+            "(execute needs the subject from its ProposalCreated event)"
+        )
+
+
+@dataclass(eq=False)
+class InvalidVoteType(ContractRevert):
+    support: int
+
+    def describe(self) -> str:
+        return f"vote type {self.support} is not 0 (against), 1 (for) or 2 (abstain)"
+
+
+@dataclass(eq=False)
+class InvalidSignatureLength(ContractRevert):
+    length: int
+
+    def describe(self) -> str:
+        return f"a ballot signature must be 65 bytes, not {self.length}"
+
+
+@dataclass(eq=False)
+class MalleableSignature(ContractRevert):
+    s: bytes
+
+    def describe(self) -> str:
+        return "the ballot signature is malleable (its s value is in the upper half); sign the ballot again"
+
+
+@dataclass(eq=False)
+class InvalidSignature(ContractRevert):
+    voter: Address
+
+    def describe(self) -> str:
+        return (
+            f"the ballot is not signed by {self.voter} for this proposal, vote, nonce, chain and "
+            "community (a ballot is valid once, for the voter's current nonce)"
+        )
+
+
+@dataclass(eq=False)
+class InvalidRules(ContractRevert):
+    quorum_pct: int
+    threshold_pct: int
+    voting_period: int
+
+    def describe(self) -> str:
+        return (
+            f"invalid rules: quorum {self.quorum_pct}% (1..100), threshold {self.threshold_pct}% "
+            f"(50..100), voting period {self.voting_period} s (60 s..365 days)"
+        )
+
+
+@dataclass(eq=False)
+class InvalidKey(ContractRevert):
+    def describe(self) -> str:
+        return "the all-zero key is not a valid app key"
+
+
+@dataclass(eq=False)
+class KeyAlreadyRegistered(ContractRevert):
+    key: bytes
+    owner: Address
+
+    def describe(self) -> str:
+        return (
+            f"app key {short_hex(self.key)} is already registered to {self._who(self.owner)}; "
+            "a key is registered once, ever"
+        )
+
+
+@dataclass(eq=False)
+class UnknownKey(ContractRevert):
+    key: bytes
+
+    def describe(self) -> str:
+        return f"app key {short_hex(self.key)} is not registered in {self._community}"
+
+
+@dataclass(eq=False)
+class NotKeyOwner(ContractRevert):
+    key: bytes
+    caller: Address
+    owner: Address
+
+    def describe(self) -> str:
+        return f"app key {short_hex(self.key)} belongs to {self.owner}, not {self._who(self.caller)}"
+
+
+@dataclass(eq=False)
+class KeyAlreadyRevoked(ContractRevert):
+    key: bytes
+    revoked_at: int
+
+    def describe(self) -> str:
+        return f"app key {short_hex(self.key)} was already revoked at {format_time(self.revoked_at)}"
+
+
+@dataclass(eq=False)
+class NotModerator(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return f"{self._who(self.account)} {self._is_are(self.account)} not a moderator of {self._community}"
+
+
+@dataclass(eq=False)
+class AlreadyModerator(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return f"{self._who(self.account)} {self._is_are(self.account)} already a moderator of {self._community}"
+
+
+@dataclass(eq=False)
+class PostAlreadyHidden(ContractRevert):
+    post_id: bytes
+
+    def describe(self) -> str:
+        return f"post {short_hex(self.post_id)} is already hidden"
+
+
+@dataclass(eq=False)
+class PostNotHidden(ContractRevert):
+    post_id: bytes
+
+    def describe(self) -> str:
+        return f"post {short_hex(self.post_id)} is not hidden"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def revert_classes() -> dict[str, type[ContractRevert]]:
+    """Every custom-error class, by the contract's error name."""
+    return {cls.__name__: cls for cls in ContractRevert.__subclasses__()}
+
+
+class RevertDecoder:
+    """Turns revert data into the typed error it encodes, using the contract's ABI."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        classes = revert_classes()
+        self._by_selector: dict[bytes, tuple[type[ContractRevert], list[dict[str, Any]]]] = {}
+        for item in abi:
+            if item.get("type") != "error":
+                continue
+            types = ",".join(i["type"] for i in item["inputs"])
+            selector = keccak(text=f"{item['name']}({types})")[:4]
+            cls = classes.get(item["name"])
+            if cls is not None:
+                self._by_selector[selector] = (cls, item["inputs"])
+
+    def decode(self, data: bytes, context: RevertContext | None = None) -> GovernanceError:
+        """The error encoded in ``data``; ``TransactionFailed`` for anything not ours."""
+        if len(data) < 4:
+            return TransactionFailed("the transaction reverted without a reason")
+        selector, body = data[:4], data[4:]
+        if selector == keccak(text="Error(string)")[:4]:
+            (reason,) = abi_decode(["string"], body)
+            return TransactionFailed(f"the transaction reverted: {reason}")
+        if selector == keccak(text="Panic(uint256)")[:4]:
+            (code,) = abi_decode(["uint256"], body)
+            return TransactionFailed(f"the contract panicked (code 0x{code:02x}); this is a bug in kiez")
+        entry = self._by_selector.get(selector)
+        if entry is None:
+            return TransactionFailed(f"the transaction reverted with unknown error data 0x{data.hex()}")
+        cls, inputs = entry
+        values = abi_decode([i["type"] for i in inputs], body)
+        kwargs: dict[str, Any] = {}
+        declared = {f.name: f for f in fields(cls)}
+        for spec, value in zip(inputs, values, strict=True):
+            name = _snake(spec["name"])
+            if spec["type"] == "address":
+                value = Address(to_checksum_address(value))
+            elif declared[name].type == "ProposalState":
+                value = ProposalState(value)
+            kwargs[name] = value
+        return cls(**kwargs, context=context or RevertContext())

@@ -1,0 +1,231 @@
+"""The contract's events as frozen records, and a pure decoder from raw logs.
+
+Decoding takes a log as JSON-RPC returns it (topics + data) and needs no connection, so the node's
+chain watcher and the tests use the same code. Every record carries ``LogRef``, the log's place in
+the chain: (block hash, log index) identifies it uniquely, which is what makes applying events
+idempotent and reorgs detectable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_checksum_address
+
+from governance.types import Address, ProposalId, ProposalKind, ProposalNumber, Support
+
+
+@dataclass(frozen=True, order=True)
+class LogRef:
+    """Where a log sits: ordering by (block, index) is chain order."""
+
+    block_number: int
+    log_index: int
+    block_hash: bytes
+    tx_hash: bytes
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every decoded event."""
+
+    log: LogRef
+
+
+@dataclass(frozen=True)
+class MemberAdded(Event):
+    member: Address
+    proposal_id: ProposalId
+    join_index: int
+
+
+@dataclass(frozen=True)
+class MemberRemoved(Event):
+    member: Address
+    proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class MemberLeft(Event):
+    member: Address
+
+
+@dataclass(frozen=True)
+class JoinRequested(Event):
+    applicant: Address
+    intro_hash: bytes
+
+
+@dataclass(frozen=True)
+class JoinRequestWithdrawn(Event):
+    applicant: Address
+
+
+@dataclass(frozen=True)
+class KeyAdded(Event):
+    owner: Address
+    key: bytes
+
+
+@dataclass(frozen=True)
+class KeyRevoked(Event):
+    owner: Address
+    key: bytes
+
+
+@dataclass(frozen=True)
+class ProposalCreated(Event):
+    proposal_id: ProposalId
+    number: ProposalNumber
+    proposer: Address
+    kind: ProposalKind
+    subject: bytes
+    vote_start: int
+    vote_end: int
+    eligible_voters: int
+    description: str
+
+
+@dataclass(frozen=True)
+class VoteCast(Event):
+    voter: Address
+    proposal_id: ProposalId
+    support: Support
+    weight: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProposalExecuted(Event):
+    proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class PostHidden(Event):
+    post_id: bytes
+    moderator: Address
+    proposal_id: ProposalId
+    reason: str
+
+
+@dataclass(frozen=True)
+class PostUnhidden(Event):
+    post_id: bytes
+    proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class RulesChanged(Event):
+    proposal_id: ProposalId
+    old_quorum_pct: int
+    new_quorum_pct: int
+    old_threshold_pct: int
+    new_threshold_pct: int
+    old_voting_period: int
+    new_voting_period: int
+
+
+@dataclass(frozen=True)
+class CharterChanged(Event):
+    proposal_id: ProposalId
+    old_charter_hash: bytes
+    new_charter_hash: bytes
+
+
+@dataclass(frozen=True)
+class ModeratorGranted(Event):
+    account: Address
+    proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class ModeratorRevoked(Event):
+    account: Address
+    proposal_id: ProposalId
+
+
+_CONVERT = {
+    "ProposalKind": ProposalKind,
+    "Support": Support,
+    "ProposalId": ProposalId,
+    "ProposalNumber": ProposalNumber,
+}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
+
+
+def event_classes() -> dict[str, type[Event]]:
+    return {cls.__name__: cls for cls in Event.__subclasses__()}
+
+
+class EventDecoder:
+    """Decodes the Community contract's logs into ``Event`` records, from its ABI."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        classes = event_classes()
+        self._by_topic: dict[bytes, tuple[type[Event], list[dict[str, Any]]]] = {}
+        for item in abi:
+            if item.get("type") != "event" or item["name"] not in classes:
+                continue
+            types = ",".join(i["type"] for i in item["inputs"])
+            topic = keccak(text=f"{item['name']}({types})")
+            self._by_topic[topic] = (classes[item["name"]], item["inputs"])
+
+    @property
+    def topics(self) -> list[bytes]:
+        """topic0 of every event this decoder knows (for eth_getLogs filters)."""
+        return list(self._by_topic)
+
+    def topic_of(self, kind: type[Event]) -> bytes:
+        """topic0 of the event ``kind``."""
+        return next(t for t, (cls, _) in self._by_topic.items() if cls is kind)
+
+    def decode(self, log: Mapping[str, Any]) -> Event | None:
+        """The event in ``log``, or None when the log is not one of ours."""
+        topics = [_as_bytes(t) for t in log["topics"]]
+        if not topics or topics[0] not in self._by_topic:
+            return None
+        cls, inputs = self._by_topic[topics[0]]
+        indexed = [i for i in inputs if i["indexed"]]
+        plain = [i for i in inputs if not i["indexed"]]
+        values: dict[str, Any] = {}
+        for spec, topic in zip(indexed, topics[1:], strict=True):
+            (values[spec["name"]],) = abi_decode([spec["type"]], topic)
+        for spec, value in zip(plain, abi_decode([i["type"] for i in plain], _as_bytes(log["data"])), strict=True):
+            values[spec["name"]] = value
+        declared = {f.name: f.type for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for spec in inputs:
+            name = _snake(spec["name"])
+            value = values[spec["name"]]
+            if spec["type"] == "address":
+                value = Address(to_checksum_address(value))
+            elif isinstance(declared[name], str) and declared[name] in _CONVERT:
+                value = _CONVERT[declared[name]](value)
+            kwargs[name] = value
+        ref = LogRef(
+            block_number=int(log["blockNumber"]),
+            log_index=int(log["logIndex"]),
+            block_hash=_as_bytes(log["blockHash"]),
+            tx_hash=_as_bytes(log["transactionHash"]),
+        )
+        return cls(log=ref, **kwargs)
+
+    def decode_all(self, logs: Iterable[Mapping[str, Any]]) -> list[Event]:
+        """The known events among ``logs``, in chain order."""
+        decoded = [e for e in (self.decode(log) for log in logs) if e is not None]
+        return sorted(decoded, key=lambda e: (e.log.block_number, e.log.log_index))

@@ -1,0 +1,222 @@
+"""The vocabulary of community governance: named types, enums and frozen records.
+
+Named types (``NewType``) keep an address from being passed where a post id is expected; mypy
+catches the swap. Records are frozen dataclasses: they describe the chain at one moment and are
+never edited in place.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NewType
+
+#: A checksummed 0x-prefixed Ethereum address.
+Address = NewType("Address", str)
+#: A proposal id: as in OpenZeppelin's Governor, a hash of what the proposal decides.
+ProposalId = NewType("ProposalId", int)
+#: A proposal's sequential number (1, 2, 3, ...), what people call it by.
+ProposalNumber = NewType("ProposalNumber", int)
+#: A kiez message id (32 bytes), the thing a hide proposal names.
+PostId = NewType("PostId", bytes)
+#: An ed25519 public key (32 bytes) authorised to sign posts.
+AppKey = NewType("AppKey", bytes)
+
+ZERO_ADDRESS = Address("0x0000000000000000000000000000000000000000")
+
+
+class ProposalState(enum.IntEnum):
+    """Same values as OpenZeppelin's IGovernor.ProposalState (Canceled, Queued, Expired and
+    Pending are never produced by kiez but keep their numbers so tools read states unchanged)."""
+
+    PENDING = 0
+    ACTIVE = 1
+    CANCELED = 2
+    DEFEATED = 3
+    SUCCEEDED = 4
+    QUEUED = 5
+    EXPIRED = 6
+    EXECUTED = 7
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class ProposalKind(enum.IntEnum):
+    """The decision a proposal executes; values match the contract's enum."""
+
+    ADD_MEMBER = 0
+    REMOVE_MEMBER = 1
+    HIDE_POST = 2
+    UNHIDE_POST = 3
+    CHANGE_RULES = 4
+    SET_CHARTER = 5
+    GRANT_MODERATOR = 6
+    REVOKE_MODERATOR = 7
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+    @property
+    def names_account(self) -> bool:
+        return self in _ACCOUNT_KINDS
+
+    @property
+    def names_post(self) -> bool:
+        return self in (ProposalKind.HIDE_POST, ProposalKind.UNHIDE_POST)
+
+
+_ACCOUNT_KINDS = frozenset(
+    {
+        ProposalKind.ADD_MEMBER,
+        ProposalKind.REMOVE_MEMBER,
+        ProposalKind.GRANT_MODERATOR,
+        ProposalKind.REVOKE_MODERATOR,
+    }
+)
+
+
+class Support(enum.IntEnum):
+    """Vote types in Bravo order, as castVote expects them."""
+
+    AGAINST = 0
+    FOR = 1
+    ABSTAIN = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Support:
+        """Accepts ``for``/``against``/``abstain`` (any case), ``yes``/``no``, or 0/1/2."""
+        aliases = {"yes": cls.FOR, "no": cls.AGAINST, "0": cls.AGAINST, "1": cls.FOR, "2": cls.ABSTAIN}
+        key = text.strip().lower()
+        if key in aliases:
+            return aliases[key]
+        try:
+            return cls[key.upper()]
+        except KeyError:
+            raise ValueError(f"unknown vote {text!r}: use for, against or abstain") from None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Voting rules. A proposal succeeds when at least ``quorum_pct`` percent of its eligible
+    members voted (for, against or abstain), ``for*100 >= threshold_pct*(for+against)`` and
+    ``for > against``; it stays open ``voting_period`` seconds unless decided earlier."""
+
+    quorum_pct: int
+    threshold_pct: int
+    voting_period: int
+
+    MIN_VOTING_PERIOD = 60
+    MAX_VOTING_PERIOD = 365 * 24 * 3600
+
+    def problems(self) -> list[str]:
+        """What is wrong with these rules, in words (empty: valid). Mirrors the contract's check."""
+        out = []
+        if not 1 <= self.quorum_pct <= 100:
+            out.append(f"quorum must be 1..100 percent, not {self.quorum_pct}")
+        if not 50 <= self.threshold_pct <= 100:
+            out.append(f"approval threshold must be 50..100 percent, not {self.threshold_pct}")
+        if not self.MIN_VOTING_PERIOD <= self.voting_period <= self.MAX_VOTING_PERIOD:
+            out.append(
+                f"voting period must be {self.MIN_VOTING_PERIOD} s to 365 days, not {self.voting_period} s"
+            )
+        return out
+
+    def pack(self) -> bytes:
+        """The 32-byte subject of a ChangeRules proposal (same packing as the contract)."""
+        value = (self.quorum_pct << 48) | (self.threshold_pct << 32) | self.voting_period
+        return value.to_bytes(32, "big")
+
+    @classmethod
+    def unpack(cls, subject: bytes) -> Rules:
+        value = int.from_bytes(subject, "big")
+        return cls((value >> 48) & 0xFF, (value >> 32) & 0xFF, value & 0xFFFFFFFF)
+
+
+DEFAULT_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3 * 24 * 3600)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal: what its ProposalCreated event says (proposer, subject, description) joined
+    with what the contract says now (state and tallies)."""
+
+    id: ProposalId
+    number: ProposalNumber
+    kind: ProposalKind
+    state: ProposalState
+    subject: bytes
+    proposer: Address
+    description: str
+    vote_start: int
+    vote_end: int
+    against_votes: int
+    for_votes: int
+    abstain_votes: int
+    eligible_voters: int
+    quorum_pct: int
+    threshold_pct: int
+
+    @property
+    def votes_cast(self) -> int:
+        return self.against_votes + self.for_votes + self.abstain_votes
+
+    @property
+    def quorum_votes(self) -> int:
+        """Votes needed for quorum (rounded up, as in the contract)."""
+        return -(-self.eligible_voters * self.quorum_pct // 100)
+
+    @property
+    def account(self) -> Address:
+        """The member or applicant an account-kind proposal names."""
+        if not self.kind.names_account:
+            raise ValueError(f"a {self.kind.label} proposal names no account")
+        return subject_address(self.subject)
+
+    @property
+    def rules(self) -> Rules:
+        if self.kind is not ProposalKind.CHANGE_RULES:
+            raise ValueError(f"a {self.kind.label} proposal carries no rules")
+        return Rules.unpack(self.subject)
+
+
+def subject_address(subject: bytes) -> Address:
+    """The address packed in the low 20 bytes of a 32-byte subject, checksummed."""
+    from eth_utils import to_checksum_address  # local: keeps this module's import cheap
+
+    return Address(to_checksum_address(subject[-20:]))
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    address: Address
+    active: bool
+    moderator: bool
+    join_index: int
+    joined_at: int
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key: AppKey
+    owner: Address
+    active: bool
+    added_at: int
+    revoked_at: int
+
+    @property
+    def registered(self) -> bool:
+        return self.owner != ZERO_ADDRESS
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    applicant: Address
+    intro_hash: bytes
+    requested_at: int
