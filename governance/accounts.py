@@ -29,7 +29,8 @@ def dev_account(index: int) -> LocalAccount:
     if not 0 <= index < DEV_ACCOUNT_COUNT:
         raise AccountError(f"dev account index must be 0..{DEV_ACCOUNT_COUNT - 1}, not {index}")
     seed = seed_from_mnemonic(DEV_MNEMONIC, "")
-    return Account.from_key(key_from_seed(seed, f"m/44'/60'/0'/0/{index}"))
+    account: LocalAccount = Account.from_key(key_from_seed(seed, f"m/44'/60'/0'/0/{index}"))
+    return account
 
 
 def require_dev_chain(chain_id: int) -> None:
@@ -55,7 +56,8 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
         if "MAC mismatch" in str(exc):
             raise AccountError(f"wrong password for keystore {path}") from None
         raise AccountError(f"keystore {path} is not valid: {exc}") from None
-    return Account.from_key(key)
+    account: LocalAccount = Account.from_key(key)
+    return account
 
 
 def create_keystore(path: Path, password: str, private_key: bytes | None = None) -> LocalAccount:
@@ -66,7 +68,7 @@ def create_keystore(path: Path, password: str, private_key: bytes | None = None)
     """
     if not password:
         raise AccountError("a keystore needs a non-empty password")
-    account = Account.from_key(private_key) if private_key is not None else Account.create()
+    account: LocalAccount = Account.from_key(private_key) if private_key is not None else Account.create()
     encrypted = Account.encrypt(account.key, password, kdf="scrypt")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -17,7 +17,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from governance.errors import BallotError
 from governance.types import Address, ProposalId, Support
@@ -90,7 +90,7 @@ class SignedBallot:
         except json.JSONDecodeError as exc:
             raise BallotError(f"not a ballot file: invalid JSON ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
-            raise BallotError(f"not a ballot file: expected \"format\": \"{FILE_FORMAT}\"")
+            raise BallotError(f'not a ballot file: expected "format": "{FILE_FORMAT}"')
         try:
             signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
             return cls(

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
@@ -75,8 +75,6 @@ class TxResult:
             if isinstance(event, kind):
                 return event
         raise LookupError(f"transaction emitted no {kind.__name__}")
-
-
 
 
 def checksum(value: str) -> Address:
@@ -515,13 +513,9 @@ class CommunityClient:
             raise BallotError(f"the ballot is for community {ballot.community}, not {self.address}")
         if ballot.signer() != ballot.voter:
             raise BallotError(f"the ballot's signature is not {ballot.voter}'s")
-        return self._transact(
-            "castVoteBySig", ballot.proposal_id, int(ballot.support), ballot.voter, ballot.signature
-        )
+        return self._transact("castVoteBySig", ballot.proposal_id, int(ballot.support), ballot.voter, ballot.signature)
 
-    def cast_vote_by_sig_raw(
-        self, proposal_id: ProposalId, support: int, voter: str, signature: bytes
-    ) -> TxResult:
+    def cast_vote_by_sig_raw(self, proposal_id: ProposalId, support: int, voter: str, signature: bytes) -> TxResult:
         """castVoteBySig with arbitrary inputs and no local checks (for tools and tests of the
         contract's own checks)."""
         return self._transact("castVoteBySig", proposal_id, support, checksum(voter), signature)
@@ -547,9 +541,9 @@ def deploy_community(
     account: LocalAccount,
     name: str,
     founders: Sequence[str],
+    *,
     rules: Rules,
     charter_hash: bytes = _ZERO32,
-    *,
     receipt_timeout: float = 120.0,
 ) -> CommunityClient:
     """Deploys a new community and returns a client acting as the deployer."""
@@ -587,6 +581,4 @@ def deploy_community(
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=receipt_timeout)
     if receipt["status"] != 1 or not receipt["contractAddress"]:
         raise TransactionFailed(f"deploying the community failed in block {receipt['blockNumber']}")
-    return CommunityClient(
-        w3, Address(receipt["contractAddress"]), account, receipt_timeout=receipt_timeout
-    )
+    return CommunityClient(w3, Address(receipt["contractAddress"]), account, receipt_timeout=receipt_timeout)

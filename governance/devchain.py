@@ -43,6 +43,6 @@ def deploy_dev_community(
     account 9 by default, so it is not a member: deploying grants nothing)."""
     accounts = tuple(dev_account(i) for i in range(founders))
     client = deploy_community(
-        anvil.web3(), dev_account(deployer_index), name, [a.address for a in accounts], rules
+        anvil.web3(), dev_account(deployer_index), name, [a.address for a in accounts], rules=rules
     )
     return DevCommunity(anvil.rpc_url, client.chain_id, client.address, accounts)

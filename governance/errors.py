@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from governance.humanize import format_time, short_hex
 from governance.types import Address, ProposalState
@@ -395,11 +396,12 @@ class RevertDecoder:
         values = abi_decode([i["type"] for i in inputs], body)
         kwargs: dict[str, Any] = {}
         declared = {f.name: f for f in fields(cls)}
-        for spec, value in zip(inputs, values, strict=True):
+        for spec, raw in zip(inputs, values, strict=True):
             name = _snake(spec["name"])
+            value: Any = raw
             if spec["type"] == "address":
-                value = Address(to_checksum_address(value))
+                value = Address(to_checksum_address(raw))
             elif declared[name].type == "ProposalState":
-                value = ProposalState(value)
+                value = ProposalState(raw)
             kwargs[name] = value
         return cls(**kwargs, context=context or RevertContext())

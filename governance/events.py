@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from governance.types import Address, ProposalId, ProposalKind, ProposalNumber, Support
 
@@ -214,8 +215,8 @@ class EventDecoder:
             value = values[spec["name"]]
             if spec["type"] == "address":
                 value = Address(to_checksum_address(value))
-            elif isinstance(declared[name], str) and declared[name] in _CONVERT:
-                value = _CONVERT[declared[name]](value)
+            elif isinstance(declared[name], str) and str(declared[name]) in _CONVERT:
+                value = _CONVERT[str(declared[name])](value)
             kwargs[name] = value
         ref = LogRef(
             block_number=int(log["blockNumber"]),

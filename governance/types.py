@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import NewType
+from typing import NewType, cast
 
-#: A checksummed 0x-prefixed Ethereum address.
-Address = NewType("Address", str)
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+
+#: A checksummed 0x-prefixed Ethereum address (what web3 accepts as ChecksumAddress).
+Address = NewType("Address", ChecksumAddress)
 #: A proposal id: as in OpenZeppelin's Governor, a hash of what the proposal decides.
 ProposalId = NewType("ProposalId", int)
 #: A proposal's sequential number (1, 2, 3, ...), what people call it by.
@@ -22,7 +25,7 @@ PostId = NewType("PostId", bytes)
 #: An ed25519 public key (32 bytes) authorised to sign posts.
 AppKey = NewType("AppKey", bytes)
 
-ZERO_ADDRESS = Address("0x0000000000000000000000000000000000000000")
+ZERO_ADDRESS = Address(cast(ChecksumAddress, "0x0000000000000000000000000000000000000000"))
 
 
 class ProposalState(enum.IntEnum):
@@ -123,9 +126,7 @@ class Rules:
         if not 50 <= self.threshold_pct <= 100:
             out.append(f"approval threshold must be 50..100 percent, not {self.threshold_pct}")
         if not self.MIN_VOTING_PERIOD <= self.voting_period <= self.MAX_VOTING_PERIOD:
-            out.append(
-                f"voting period must be {self.MIN_VOTING_PERIOD} s to 365 days, not {self.voting_period} s"
-            )
+            out.append(f"voting period must be {self.MIN_VOTING_PERIOD} s to 365 days, not {self.voting_period} s")
         return out
 
     def pack(self) -> bytes:
@@ -188,8 +189,6 @@ class Proposal:
 
 def subject_address(subject: bytes) -> Address:
     """The address packed in the low 20 bytes of a 32-byte subject, checksummed."""
-    from eth_utils import to_checksum_address  # local: keeps this module's import cheap
-
     return Address(to_checksum_address(subject[-20:]))
 
 

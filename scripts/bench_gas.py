@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
@@ -55,7 +55,8 @@ def send(w3: Web3, account: LocalAccount, call: Any) -> dict[str, Any]:
 
 def deploy(w3: Web3, account: LocalAccount, abi: Any, bytecode: str, *args: Any) -> Contract:
     receipt = send(w3, account, w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args))
-    return w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+    contract: Contract = w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+    return contract
 
 
 def measure_kiez(anvil: Anvil, members: list[LocalAccount], applicant: LocalAccount) -> dict[str, int]:
@@ -72,7 +73,9 @@ def measure_kiez(anvil: Anvil, members: list[LocalAccount], applicant: LocalAcco
     gas["castVote_first"] = send(w3, members[0], c.functions.castVote(pid, 1))["gasUsed"]
     gas["castVote_later"] = send(w3, members[1], c.functions.castVote(pid, 1))["gasUsed"]
     domain = BallotDomain("bench", w3.eth.chain_id, Address(c.address))
-    ballot = sign_ballot(members[2], domain, ProposalId(pid), Support.FOR, c.functions.nonces(members[2].address).call())
+    ballot = sign_ballot(
+        members[2], domain, ProposalId(pid), Support.FOR, c.functions.nonces(members[2].address).call()
+    )
     call = c.functions.castVoteBySig(pid, 1, members[2].address, ballot.signature)
     gas["castVoteBySig"] = send(w3, deployer, call)["gasUsed"]
     anvil.advance_time(period + 1)
@@ -88,10 +91,14 @@ def measure_openzeppelin(
     art = json.loads((ROOT / "contracts/reference/artifacts" / artifact).read_text())["contracts"]
     deployer = dev_account(9)
     period = 3600
-    token = deploy(w3, deployer, art["MemberVotes"]["abi"], art["MemberVotes"]["bytecode"], [m.address for m in members])
+    token = deploy(
+        w3, deployer, art["MemberVotes"]["abi"], art["MemberVotes"]["bytecode"], [m.address for m in members]
+    )
     for m in members:  # ERC721Votes counts votes only once delegated
         send(w3, m, token.functions.delegate(m.address))
-    gov = deploy(w3, deployer, art["ReferenceGovernor"]["abi"], art["ReferenceGovernor"]["bytecode"], token.address, period, 50)
+    gov = deploy(
+        w3, deployer, art["ReferenceGovernor"]["abi"], art["ReferenceGovernor"]["bytecode"], token.address, period, 50
+    )
     registry = deploy(w3, deployer, art["MemberRegistry"]["abi"], art["MemberRegistry"]["bytecode"], gov.address)
     anvil.advance_time(1)
     calldata = registry.encode_abi("addMember", [applicant.address])
