@@ -244,6 +244,15 @@ contract Community {
     error PostAlreadyHidden(bytes32 postId);
     error PostNotHidden(bytes32 postId);
 
+    // ------------------------------------------------------------------ modifiers
+
+    /// @dev Membership is checked before anything about the proposal itself, so a non-member
+    /// always learns first that they are not a member.
+    modifier onlyMember() {
+        _requireMember(msg.sender);
+        _;
+    }
+
     // ------------------------------------------------------------------ construction
 
     /// @param name_ Community name; also the EIP-712 domain name of signed ballots.
@@ -352,26 +361,26 @@ contract Community {
     // ------------------------------------------------------------------ proposals
 
     /// @notice Propose to add `account`, who must have requested to join.
-    function proposeAddMember(address account, string calldata description) external returns (uint256) {
+    function proposeAddMember(address account, string calldata description) external onlyMember returns (uint256) {
         if (_members[account].active) revert AlreadyMember(account);
         if (_joinRequests[account].requestedAt == 0) revert NoJoinRequest(account);
         return _propose(ProposalKind.AddMember, bytes32(uint256(uint160(account))), description);
     }
 
     /// @notice Propose to remove member `account`.
-    function proposeRemoveMember(address account, string calldata description) external returns (uint256) {
+    function proposeRemoveMember(address account, string calldata description) external onlyMember returns (uint256) {
         _requireMember(account);
         return _propose(ProposalKind.RemoveMember, bytes32(uint256(uint160(account))), description);
     }
 
     /// @notice Propose to hide the post `postId` (the kiez message id) from every feed.
-    function proposeHidePost(bytes32 postId, string calldata reason) external returns (uint256) {
+    function proposeHidePost(bytes32 postId, string calldata reason) external onlyMember returns (uint256) {
         if (_hidden[postId]) revert PostAlreadyHidden(postId);
         return _propose(ProposalKind.HidePost, postId, reason);
     }
 
     /// @notice Propose to show a hidden post again (overturns a moderator's or a vote's hide).
-    function proposeUnhidePost(bytes32 postId, string calldata reason) external returns (uint256) {
+    function proposeUnhidePost(bytes32 postId, string calldata reason) external onlyMember returns (uint256) {
         if (!_hidden[postId]) revert PostNotHidden(postId);
         return _propose(ProposalKind.UnhidePost, postId, reason);
     }
@@ -382,19 +391,19 @@ contract Community {
         uint8 thresholdPct,
         uint32 period,
         string calldata description
-    ) external returns (uint256) {
+    ) external onlyMember returns (uint256) {
         _checkRules(quorumPct, thresholdPct, period);
         bytes32 subject = bytes32((uint256(quorumPct) << 48) | (uint256(thresholdPct) << 32) | uint256(period));
         return _propose(ProposalKind.ChangeRules, subject, description);
     }
 
     /// @notice Propose a new charter: the hash of the community's rules text.
-    function proposeSetCharter(bytes32 newCharterHash, string calldata description) external returns (uint256) {
+    function proposeSetCharter(bytes32 newCharterHash, string calldata description) external onlyMember returns (uint256) {
         return _propose(ProposalKind.SetCharter, newCharterHash, description);
     }
 
     /// @notice Propose to make member `account` a moderator.
-    function proposeGrantModerator(address account, string calldata description) external returns (uint256) {
+    function proposeGrantModerator(address account, string calldata description) external onlyMember returns (uint256) {
         Member memory m = _members[account];
         if (!m.active) revert NotAMember(account);
         if (m.moderator) revert AlreadyModerator(account);
@@ -402,7 +411,7 @@ contract Community {
     }
 
     /// @notice Propose to take moderator rights from `account`.
-    function proposeRevokeModerator(address account, string calldata description) external returns (uint256) {
+    function proposeRevokeModerator(address account, string calldata description) external onlyMember returns (uint256) {
         Member memory m = _members[account];
         if (!m.active || !m.moderator) revert NotModerator(account);
         return _propose(ProposalKind.RevokeModerator, bytes32(uint256(uint160(account))), description);
@@ -655,7 +664,6 @@ contract Community {
     // ------------------------------------------------------------------ internals
 
     function _propose(ProposalKind kind, bytes32 subject, string calldata description) private returns (uint256) {
-        _requireMember(msg.sender);
         Config memory c = _config;
         uint256 number = uint256(c.proposalCount) + 1;
         if (number > _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);

@@ -79,6 +79,7 @@ class SignedBallot:
     def to_json(self) -> str:
         data = asdict(self)
         data["support"] = self.support.label
+        data["proposal_id"] = f"{self.proposal_id:#066x}"
         data["signature"] = "0x" + self.signature.hex()
         return json.dumps({"format": FILE_FORMAT, **data}, indent=2) + "\n"
 
@@ -97,7 +98,7 @@ class SignedBallot:
                 community=Address(to_checksum_address(data["community"])),
                 chain_id=int(data["chain_id"]),
                 community_name=str(data["community_name"]),
-                proposal_id=ProposalId(int(data["proposal_id"])),
+                proposal_id=ProposalId(int(str(data["proposal_id"]), 0)),
                 support=Support.parse(str(data["support"])),
                 voter=Address(to_checksum_address(data["voter"])),
                 nonce=int(data["nonce"]),

@@ -44,7 +44,6 @@ from governance.types import (
     JoinRequest,
     KeyInfo,
     MemberInfo,
-    PostId,
     Proposal,
     ProposalId,
     ProposalNumber,
@@ -454,7 +453,7 @@ class CommunityClient:
     def revoke_key(self, key: bytes) -> TxResult:
         return self._transact("revokeKey", _bytes32(key, "app key"))
 
-    def moderator_hide(self, post_id: PostId, reason: str) -> TxResult:
+    def moderator_hide(self, post_id: bytes, reason: str) -> TxResult:
         return self._transact("moderatorHide", _bytes32(post_id, "post id"), reason)
 
     # ------------------------------------------------------------------ proposals

@@ -171,10 +171,14 @@ class NotEligible(ContractRevert):
     proposal_created_at: int
 
     def describe(self) -> str:
+        joined = (
+            f"joined at {format_time(self.joined_at)}, after"
+            if self.joined_at != self.proposal_created_at
+            else "joined after"
+        )
         return (
-            f"{self._who(self.voter)} joined at {format_time(self.joined_at)}, after proposal "
-            f"{self.number} was created ({format_time(self.proposal_created_at)}); "
-            "only those who were members then vote on it"
+            f"{self._who(self.voter)} {joined} proposal {self.number} was created "
+            f"({format_time(self.proposal_created_at)}); only those who were members then vote on it"
         )
 
 

@@ -1,0 +1,39 @@
+"""``kiez``: the one command members, voters and developers use.
+
+The node's own commands join this group as the node grows; governance lives in ``kiez gov``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import click
+
+from governance.cli import gov
+from node.devnet import devnet
+
+
+def _version() -> str:
+    try:
+        return version("kiez")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@click.group()
+@click.version_option(_version(), prog_name="kiez")
+def main() -> None:
+    """kiez: a self-governed micro-community on your own machine.
+
+    \b
+    Start here:  kiez devnet          a whole local community, with a guided scenario
+                 kiez gov --help      membership and moderation votes on-chain
+    """
+
+
+main.add_command(gov)
+main.add_command(devnet)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Raw logs → event records, built from the committed ABI (no chain needed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+
+from governance.artifacts import community_artifact
+from governance.events import EventDecoder, KeyRevoked, LogRef, ProposalCreated, VoteCast, event_classes
+from governance.types import ProposalKind, Support
+
+ABI = community_artifact().abi
+ALICE = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def make_log(name: str, block: int = 5, index: int = 0, **values: Any) -> dict[str, Any]:
+    item = next(i for i in ABI if i.get("type") == "event" and i["name"] == name)
+    signature = f"{name}({','.join(i['type'] for i in item['inputs'])})"
+    topics = [keccak(text=signature)]
+    topics += [encode([i["type"]], [values[i["name"]]]) for i in item["inputs"] if i["indexed"]]
+    plain = [i for i in item["inputs"] if not i["indexed"]]
+    data = encode([i["type"] for i in plain], [values[i["name"]] for i in plain])
+    return {
+        "topics": topics,
+        "data": "0x" + data.hex(),
+        "blockNumber": block,
+        "logIndex": index,
+        "blockHash": b"\x01" * 32,
+        "transactionHash": b"\x02" * 32,
+    }
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def test_every_contract_event_has_a_record_with_the_same_fields() -> None:
+    classes = event_classes()
+    for item in (i for i in ABI if i.get("type") == "event"):
+        assert item["name"] in classes, f"no record for the event {item['name']}"
+        fields = [f.name for f in dataclasses.fields(classes[item["name"]]) if f.name != "log"]
+        assert fields == [_snake(i["name"]) for i in item["inputs"]], item["name"]
+
+
+def test_decode_proposal_created() -> None:
+    log = make_log(
+        "ProposalCreated",
+        proposalId=2**255 + 7,
+        number=3,
+        proposer=ALICE.lower(),
+        kind=2,
+        subject=b"\xaa" * 32,
+        voteStart=100,
+        voteEnd=160,
+        eligibleVoters=5,
+        description="spam",
+    )
+    event = EventDecoder(ABI).decode(log)
+    assert isinstance(event, ProposalCreated)
+    assert event.proposal_id == 2**255 + 7
+    assert event.number == 3
+    assert event.proposer == ALICE
+    assert event.kind is ProposalKind.HIDE_POST
+    assert (event.subject, event.vote_end, event.eligible_voters, event.description) == (b"\xaa" * 32, 160, 5, "spam")
+    assert event.log == LogRef(5, 0, b"\x01" * 32, b"\x02" * 32)
+
+
+def test_decode_all_sorts_by_chain_order_and_skips_foreign_logs() -> None:
+    vote = make_log("VoteCast", block=9, index=1, voter=ALICE, proposalId=1, support=2, weight=1, reason="meh")
+    revoke = make_log("KeyRevoked", block=9, index=0, owner=ALICE, key=b"\x05" * 32)
+    foreign = {**revoke, "topics": [keccak(text="Transfer(address,address,uint256)")]}
+    events = EventDecoder(ABI).decode_all([vote, foreign, revoke])
+    assert [type(e) for e in events] == [KeyRevoked, VoteCast]
+    assert isinstance(events[1], VoteCast)
+    assert events[1].support is Support.ABSTAIN
+    assert events[1].reason == "meh"
+
+
+def test_topic_of_matches_the_event_signature() -> None:
+    decoder = EventDecoder(ABI)
+    assert decoder.topic_of(KeyRevoked) == keccak(text="KeyRevoked(address,bytes32)")
+    assert len(decoder.topics) == len(event_classes())
