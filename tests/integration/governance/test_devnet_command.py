@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ def test_devnet_runs_the_whole_scenario() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "The scenario ran to the end." in out
-    assert "refused: you (0x90F79bf6EB2c4f870365E785982E1f101E93b906) joined after proposal 3" in out
+    # Dana joins in the same second as proposal 3 or a later one; both phrasings are right.
+    assert re.search(r"refused: you \(0x90F79bf6EB2c4f870365E785982E1f101E93b906\) joined .*after proposal 3", out)
     assert "tried to propose → refused: you (0x90F79bf6EB2c4f870365E785982E1f101E93b906) are not a member" in out
     assert "#2 is defeated: the post stays hidden" in out
     for line in ("castVote", "castVoteBySig", "propose", "execute"):
