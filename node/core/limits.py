@@ -1,0 +1,23 @@
+"""The numbers that bound what a node accepts. They are part of the protocol: every node must
+use the same values, or nodes would disagree about which messages are valid."""
+
+from __future__ import annotations
+
+#: Wire protocol version carried in every message and signed with it.
+PROTOCOL_VERSION = 1
+#: Largest envelope (bytes on the wire) a node looks at; anything bigger is refused unread.
+MAX_MESSAGE_BYTES = 16 * 1024
+#: Largest post text, in UTF-8 bytes.
+MAX_TEXT_BYTES = 8000
+#: Largest reaction (an emoji or a short word), in UTF-8 bytes.
+MAX_REACTION_BYTES = 32
+#: Largest room name, in UTF-8 bytes ("" is the general room).
+MAX_ROOM_BYTES = 64
+#: How far in the future a message's timestamp may be (clocks differ between machines).
+MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
+#: How old a message may be to travel by gossip; older ones arrive through sync only.
+MAX_GOSSIP_AGE_MS = 15 * 60 * 1000
+#: Per-member rate limit: a burst of this many messages ...
+RATE_BURST = 30
+#: ... refilled at this many messages per second.
+RATE_PER_SECOND = 2.0

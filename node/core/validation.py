@@ -1,0 +1,142 @@
+"""``validate``: the one function that decides whether a message enters a node.
+
+Checks run cheapest first, so garbage costs a node as little as possible:
+
+ 1. size cap, decoding, canonical form, version          (encoding.decode)
+ 2. the community (chain id + contract)
+ 3. already known (a replay or a duplicate copy)
+ 4. timestamp window (gossip only accepts fresh messages; sync may bring old ones)
+ 5. the key is an authorised app key, not revoked, of someone who was a member at that time
+    (dictionary lookups: a flood from unknown keys costs no signature check)
+ 6. ed25519 signature over the bytes as received
+ 7. the post is not hidden by the community, not deleted by its author
+ 8. kind rules (only an author deletes their own post)
+ 9. the member's rate limit (last: only messages that would be stored spend tokens)
+
+The answer is a ``Verdict``, never an exception. A view of the chain that is behind yields
+IGNORE ("cannot judge yet, ask again later"), never REJECT, which would punish an honest peer.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from node.core import limits, signing
+from node.core.encoding import DecodeError, decode
+from node.core.ratelimit import RateLimiter
+from node.core.types import Community, DeleteBody, Kind, Message
+from node.core.verdict import Reason, Verdict, accept, ignore, reject
+from node.core.view import CommunityView
+
+
+class Via(enum.Enum):
+    """How a message arrived; it decides which time window applies."""
+
+    GOSSIP = "gossip"  # fresh messages from the mesh
+    SYNC = "sync"  # history reconciled with a peer: any age, no rate limit
+    LOCAL = "local"  # published by this node's own member
+
+
+class Known(Protocol):
+    """What the node's store knows about messages, as validation needs it."""
+
+    def has_message(self, message_id: bytes) -> bool: ...
+
+    def author_of(self, message_id: bytes) -> str | None:
+        """The member who wrote a stored message (None if not stored)."""
+
+    def tombstone_of(self, message_id: bytes) -> str | None:
+        """The member whose delete of ``message_id`` is stored (None if there is none)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    community: Community
+    now_ms: int
+    via: Via
+
+
+_NOT_REJECTED_ON_DECODE = {Reason.UNSUPPORTED_VERSION}
+
+
+def validate(
+    envelope: bytes,
+    ctx: Context,
+    view: CommunityView,
+    known: Known,
+    limiter: RateLimiter | None = None,
+) -> Verdict:
+    """Decides about one envelope; see the module docstring for the order of checks."""
+    try:
+        message = decode(envelope)
+    except DecodeError as exc:
+        # A newer protocol version is not misbehaviour: ignore, do not penalise the peer.
+        if exc.reason in _NOT_REJECTED_ON_DECODE:
+            return ignore(exc.reason, exc.detail)
+        return reject(exc.reason, exc.detail)
+
+    if message.community != ctx.community:
+        return reject(Reason.WRONG_COMMUNITY, f"chain {message.community.chain_id} {message.community.address_hex}")
+    if known.has_message(message.id):
+        return ignore(Reason.DUPLICATE, message=message)
+    window = _check_time(message, ctx)
+    if window is not None:
+        return window
+    author = _check_author(message, view)
+    if isinstance(author, Verdict):
+        return author
+    if not signing.verify(message):
+        return reject(Reason.BAD_SIGNATURE, message=message)
+    content = _check_content(message, author, view, known)
+    if content is not None:
+        return content
+    if limiter is not None and ctx.via is not Via.SYNC and not limiter.allow(author, ctx.now_ms):
+        return ignore(Reason.RATE_LIMITED, f"{author} exceeds {limits.RATE_PER_SECOND}/s", message)
+    return accept(message)
+
+
+def _check_time(message: Message, ctx: Context) -> Verdict | None:
+    ahead = message.timestamp_ms - ctx.now_ms
+    if ahead > limits.MAX_FUTURE_SKEW_MS:
+        return ignore(Reason.TOO_NEW, f"{ahead // 1000} s in the future", message)
+    if ctx.via is Via.GOSSIP and -ahead > limits.MAX_GOSSIP_AGE_MS:
+        return ignore(Reason.TOO_OLD, f"{-ahead // 1000} s old; older messages arrive by sync", message)
+    return None
+
+
+def _check_author(message: Message, view: CommunityView) -> str | Verdict:
+    """The member who signed, or the verdict refusing them."""
+    at = message.timestamp_ms
+    # A message newer than everything our view has applied may come from a key or member
+    # admitted in a block we have not seen yet: that is our lag, not the peer's fault.
+    view_behind = at > view.chain_time_ms
+    key = view.keys.get(message.author)
+    if key is None:
+        if view_behind:
+            return ignore(Reason.CHAIN_VIEW_BEHIND, "unknown app key; the chain view may be behind", message)
+        return reject(Reason.UNKNOWN_KEY, f"app key 0x{message.author.hex()[:16]}… is not authorised", message)
+    if key.revoked_ms is not None and at >= key.revoked_ms:
+        return reject(Reason.REVOKED_KEY, "signed after the key was revoked", message)
+    if at < key.added_ms - limits.MAX_FUTURE_SKEW_MS:
+        return reject(Reason.KEY_NOT_YET_VALID, "signed before the key was authorised", message)
+    member = view.members.get(key.owner)
+    if member is None or not member.member_at(at):
+        if view_behind and member is not None and not member.active:
+            return ignore(Reason.CHAIN_VIEW_BEHIND, f"{key.owner} is not a member in our view yet", message)
+        return reject(Reason.NOT_A_MEMBER, f"{key.owner} was not a member at that time", message)
+    return key.owner
+
+
+def _check_content(message: Message, author: str, view: CommunityView, known: Known) -> Verdict | None:
+    if message.id in view.hidden:
+        return ignore(Reason.HIDDEN, "hidden by the community", message)
+    if known.tombstone_of(message.id) == author:
+        return ignore(Reason.DELETED, "deleted by its author", message)
+    if message.kind is Kind.DELETE:
+        assert isinstance(message.body, DeleteBody)
+        target_author = known.author_of(message.body.target)
+        if target_author is not None and target_author != author:
+            return reject(Reason.NOT_AUTHOR, "only its author deletes a post", message)
+    return None

@@ -1,0 +1,120 @@
+"""The community as the chain describes it: who is a member when, which keys sign for whom,
+which posts are hidden. Built only from the contract's events, in chain order.
+
+Membership and keys are kept as time intervals, not as flags, because a message is judged by the
+moment it claims to have been written: a post signed while its author was a member stays valid
+after they leave (history is not rewritten), and a post signed after removal or key revocation is
+refused. ``apply`` returns the effects an event has on stored content, which the node enforces
+(a newly hidden post leaves the feed at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from governance import events as ev
+from node.core import limits
+from node.core.types import AppKey, MessageId
+
+
+@dataclass
+class MemberRecord:
+    address: str
+    #: [start, end) in ms; end None while the membership lasts.
+    intervals: list[tuple[int, int | None]] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.intervals) and self.intervals[-1][1] is None
+
+    def member_at(self, ms: int) -> bool:
+        # A member's clock may run a little behind the block that admitted them.
+        return any(
+            start - limits.MAX_FUTURE_SKEW_MS <= ms and (end is None or ms < end) for start, end in self.intervals
+        )
+
+
+@dataclass
+class KeyRecord:
+    key: AppKey
+    owner: str
+    added_ms: int
+    revoked_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class PostHiddenEffect:
+    post_id: MessageId
+
+
+@dataclass(frozen=True)
+class PostUnhiddenEffect:
+    post_id: MessageId
+
+
+@dataclass(frozen=True)
+class MemberGoneEffect:
+    """A member was removed or left; their messages signed later are refused from now on."""
+
+    member: str
+
+
+@dataclass(frozen=True)
+class KeyRevokedEffect:
+    key: AppKey
+
+
+Effect = PostHiddenEffect | PostUnhiddenEffect | MemberGoneEffect | KeyRevokedEffect
+
+
+@dataclass
+class CommunityView:
+    members: dict[str, MemberRecord] = field(default_factory=dict)
+    keys: dict[bytes, KeyRecord] = field(default_factory=dict)
+    hidden: set[bytes] = field(default_factory=set)
+    #: Every chain event up to this moment (ms) has been applied: how far this view can judge.
+    #: The chain watcher moves it (``advance``) as it confirms blocks.
+    chain_time_ms: int = 0
+
+    def apply(self, event: ev.Event, block_time_s: int) -> list[Effect]:
+        """Applies one contract event (in chain order) and returns its effects on content."""
+        at = block_time_s * 1000
+        self.chain_time_ms = max(self.chain_time_ms, at)
+        if isinstance(event, ev.MemberAdded):
+            joined = self.members.setdefault(event.member, MemberRecord(event.member))
+            if not joined.active:
+                joined.intervals.append((at, None))
+            return []
+        if isinstance(event, ev.MemberRemoved | ev.MemberLeft):
+            gone = self.members.get(event.member)
+            if gone is not None and gone.active:
+                start, _ = gone.intervals[-1]
+                gone.intervals[-1] = (start, at)
+            return [MemberGoneEffect(event.member)]
+        if isinstance(event, ev.KeyAdded):
+            self.keys.setdefault(event.key, KeyRecord(AppKey(event.key), event.owner, at))
+            return []
+        if isinstance(event, ev.KeyRevoked):
+            key = self.keys.get(event.key)
+            if key is not None and key.revoked_ms is None:
+                key.revoked_ms = at
+            return [KeyRevokedEffect(AppKey(event.key))]
+        if isinstance(event, ev.PostHidden):
+            self.hidden.add(event.post_id)
+            return [PostHiddenEffect(MessageId(event.post_id))]
+        if isinstance(event, ev.PostUnhidden):
+            self.hidden.discard(event.post_id)
+            return [PostUnhiddenEffect(MessageId(event.post_id))]
+        return []
+
+    def advance(self, complete_until_ms: int) -> None:
+        """The view now holds every chain event up to ``complete_until_ms``."""
+        self.chain_time_ms = max(self.chain_time_ms, complete_until_ms)
+
+    def owner_of(self, key: bytes) -> str | None:
+        record = self.keys.get(key)
+        return record.owner if record else None
+
+    def is_member(self, address: str) -> bool:
+        record = self.members.get(address)
+        return record is not None and record.active

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import msgpack
+import pytest
+
+from node.core import limits
+from node.core.encoding import DecodeError, decode, encode_body, encode_envelope, message_id, pack
+from node.core.types import AppKey, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.verdict import Reason
+
+from .helpers import COMMUNITY, NOW_MS, envelope, signer
+
+PARENT = MessageId(b"\x07" * 32)
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        (Kind.POST, PostBody("hello, Kiez")),
+        (Kind.POST, PostBody("a reply", PARENT)),
+        (Kind.REACTION, ReactionBody(PARENT, "👍")),
+        (Kind.REACTION, ReactionBody(PARENT, "👍", active=False)),
+        (Kind.DELETE, DeleteBody(PARENT)),
+    ],
+)
+def test_round_trip(kind: Kind, body: PostBody | ReactionBody | DeleteBody) -> None:
+    data = envelope("alice", kind, body)
+    message = decode(data)
+    assert (message.kind, message.body, message.timestamp_ms, message.room) == (kind, body, NOW_MS, "")
+    assert message.community == COMMUNITY
+    assert message.author == signer("alice").public_key
+    assert message.envelope == data
+    assert message.id == message_id(message.signed)
+
+
+def _raw(fields: list[object], signature: bytes = b"\x01" * 64) -> bytes:
+    return encode_envelope(pack(fields), signature)
+
+
+GOOD_FIELDS: list[object] = [1, 31337, COMMUNITY.contract, 1, b"\x02" * 32, NOW_MS, "", ["hi", None]]
+
+
+def _with(index: int, value: object) -> list[object]:
+    fields = list(GOOD_FIELDS)
+    fields[index] = value
+    return fields
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", Reason.MALFORMED),
+        (b"\xc1", Reason.MALFORMED),  # a byte msgpack never uses
+        (b"\x93\x01", Reason.MALFORMED),  # truncated
+        (pack([1, b"x"]), Reason.MALFORMED),
+        (pack({"a": 1}), Reason.MALFORMED),
+        (pack([2, pack(GOOD_FIELDS), b"\x01" * 64]), Reason.UNSUPPORTED_VERSION),
+        (pack([True, pack(GOOD_FIELDS), b"\x01" * 64]), Reason.MALFORMED),
+        (pack([1, pack(GOOD_FIELDS), b"\x01" * 63]), Reason.MALFORMED),
+        (pack([1, "text", b"\x01" * 64]), Reason.MALFORMED),
+        (_raw(_with(0, 2)), Reason.UNSUPPORTED_VERSION),
+        (_raw(_with(1, -1)), Reason.MALFORMED),
+        (_raw(_with(1, "31337")), Reason.MALFORMED),
+        (_raw(_with(2, b"\x00" * 19)), Reason.MALFORMED),
+        (_raw(_with(3, 9)), Reason.MALFORMED),
+        (_raw(_with(3, True)), Reason.MALFORMED),
+        (_raw(_with(4, "key")), Reason.MALFORMED),
+        (_raw(_with(5, 1.5)), Reason.MALFORMED),
+        (_raw(_with(6, None)), Reason.MALFORMED),
+        (_raw(_with(6, "r" * (limits.MAX_ROOM_BYTES + 1))), Reason.BAD_CONTENT),
+        (_raw(_with(7, ["hi"])), Reason.MALFORMED),
+        (_raw(_with(7, [b"hi", None])), Reason.MALFORMED),
+        (_raw(_with(7, ["   ", None])), Reason.BAD_CONTENT),
+        (_raw(_with(7, ["hi", b"short"])), Reason.MALFORMED),
+        (_raw(_with(7, ["x" * (limits.MAX_TEXT_BYTES + 1), None])), Reason.BAD_CONTENT),
+        (_raw([*GOOD_FIELDS, "extra"]), Reason.MALFORMED),
+        (_raw(_with(3, 2)), Reason.MALFORMED),  # a reaction with a post's payload
+        (b"\xff" * (limits.MAX_MESSAGE_BYTES + 1), Reason.OVERSIZED),
+    ],
+)
+def test_decode_refuses_with_a_reason(data: bytes, reason: Reason) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(data)
+    assert caught.value.reason is reason
+
+
+def test_non_canonical_integer_is_refused() -> None:
+    signed = pack(GOOD_FIELDS)
+    # 31337 is canonically a uint16 (0xcd 7a 69); spell it as uint32 instead.
+    longer = signed.replace(b"\xcd\x7a\x69", b"\xce\x00\x00\x7a\x69", 1)
+    assert msgpack.unpackb(longer) == msgpack.unpackb(signed)
+    with pytest.raises(DecodeError) as caught:
+        decode(encode_envelope(longer, b"\x01" * 64))
+    assert caught.value.reason is Reason.NON_CANONICAL
+
+
+def test_non_canonical_envelope_is_refused() -> None:
+    good = encode_envelope(pack(GOOD_FIELDS), b"\x01" * 64)
+    # envelope version 1 as a uint8 (0xcc 01) instead of a positive fixint
+    bad = good[:1] + b"\xcc\x01" + good[2:]
+    with pytest.raises(DecodeError) as caught:
+        decode(bad)
+    assert caught.value.reason is Reason.NON_CANONICAL
+
+
+def test_invalid_utf8_is_malformed() -> None:
+    signed = pack(GOOD_FIELDS).replace(b"\xa2hi", b"\xa2\xff\xfe")
+    with pytest.raises(DecodeError) as caught:
+        decode(encode_envelope(signed, b"\x01" * 64))
+    assert caught.value.reason is Reason.MALFORMED
+
+
+def test_encode_body_field_order_is_the_spec() -> None:
+    body = encode_body(COMMUNITY, Kind.POST, AppKey(b"\x02" * 32), NOW_MS, "", PostBody("hi"))
+    assert body == pack(GOOD_FIELDS)

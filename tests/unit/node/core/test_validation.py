@@ -1,0 +1,185 @@
+"""Every refusal reason of ``validate``, and what it accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.core import limits
+from node.core.ratelimit import RateLimiter
+from node.core.types import Community, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.validation import Context, Via, validate
+from node.core.verdict import Outcome, Reason, Verdict
+from node.core.view import CommunityView
+
+from .helpers import COMMUNITY, NOW_MS, T0, MemoryKnown, address, envelope, remove, revoke, view_with
+
+GOSSIP = Context(COMMUNITY, NOW_MS, Via.GOSSIP)
+SYNC = Context(COMMUNITY, NOW_MS, Via.SYNC)
+
+
+def check(
+    data: bytes,
+    view: CommunityView | None = None,
+    known: MemoryKnown | None = None,
+    ctx: Context = GOSSIP,
+    limiter: RateLimiter | None = None,
+) -> Verdict:
+    return validate(data, ctx, view if view is not None else view_with("alice", "bob"), known or MemoryKnown(), limiter)
+
+
+def post(name: str = "alice", text: str = "hello", ts: int = NOW_MS, parent: MessageId | None = None) -> bytes:
+    return envelope(name, Kind.POST, PostBody(text, parent), ts)
+
+
+def assert_refused(verdict: Verdict, outcome: Outcome, reason: Reason) -> None:
+    assert (verdict.outcome, verdict.reason) == (outcome, reason), str(verdict)
+
+
+def test_a_members_post_is_accepted() -> None:
+    verdict = check(post())
+    assert verdict.accepted, str(verdict)
+    assert verdict.message is not None
+    assert verdict.message.body == PostBody("hello")
+
+
+def test_replies_reactions_and_own_deletes_are_accepted() -> None:
+    target = MessageId(b"\x05" * 32)
+    known = MemoryKnown(messages={target: address("alice")})
+    assert check(post(parent=target), known=known).accepted
+    assert check(envelope("bob", Kind.REACTION, ReactionBody(target, "🎉")), known=known).accepted
+    assert check(envelope("alice", Kind.DELETE, DeleteBody(target)), known=known).accepted
+
+
+def test_garbage_is_rejected() -> None:
+    assert_refused(check(b"\x00garbage"), Outcome.REJECT, Reason.MALFORMED)
+    assert_refused(check(b"\x92" + b"\x00" * (limits.MAX_MESSAGE_BYTES + 5)), Outcome.REJECT, Reason.OVERSIZED)
+
+
+def test_truncated_messages_are_rejected() -> None:
+    data = post()
+    for cut in (1, len(data) // 2, len(data) - 1):
+        assert_refused(check(data[:cut]), Outcome.REJECT, Reason.MALFORMED)
+
+
+def test_bad_signature_is_rejected() -> None:
+    data = bytearray(post())
+    data[-1] ^= 0x01  # last byte of the signature
+    assert_refused(check(bytes(data)), Outcome.REJECT, Reason.BAD_SIGNATURE)
+
+
+def test_another_communitys_message_is_rejected() -> None:
+    other = Community(31337, b"\x11" * 20)
+    data = envelope("alice", Kind.POST, PostBody("hi"), community=other)
+    assert_refused(check(data), Outcome.REJECT, Reason.WRONG_COMMUNITY)
+    other_chain = Community(1, COMMUNITY.contract)
+    data = envelope("alice", Kind.POST, PostBody("hi"), community=other_chain)
+    assert_refused(check(data), Outcome.REJECT, Reason.WRONG_COMMUNITY)
+
+
+def test_replays_are_ignored_not_rejected() -> None:
+    data = post()
+    first = check(data)
+    assert first.message is not None
+    known = MemoryKnown(messages={first.message.id: address("alice")})
+    assert_refused(check(data, known=known), Outcome.IGNORE, Reason.DUPLICATE)
+
+
+def test_a_non_members_post_is_rejected_when_the_view_is_current() -> None:
+    old = post("mallory", ts=(T0 + 60) * 1000)  # well inside what the view has seen
+    assert_refused(check(old, ctx=SYNC), Outcome.REJECT, Reason.UNKNOWN_KEY)
+
+
+def test_a_fresh_non_members_post_is_rejected() -> None:
+    assert_refused(check(post("mallory")), Outcome.REJECT, Reason.UNKNOWN_KEY)
+
+
+def test_an_unknown_key_is_ignored_while_the_view_is_behind() -> None:
+    view = view_with("alice")
+    view.chain_time_ms = NOW_MS - 5000  # our watcher has not seen the last seconds of the chain
+    assert_refused(check(post("newcomer"), view=view), Outcome.IGNORE, Reason.CHAIN_VIEW_BEHIND)
+    view.advance(NOW_MS)
+    assert_refused(check(post("newcomer"), view=view), Outcome.REJECT, Reason.UNKNOWN_KEY)
+
+
+def test_a_removed_member_is_given_the_benefit_of_a_lagging_view() -> None:
+    view = view_with("alice", "bob")
+    remove(view, "bob", T0 + 1800)
+    view.chain_time_ms = NOW_MS - 5000  # bob may have been admitted again in a block we lack
+    assert_refused(check(post("bob"), view=view), Outcome.IGNORE, Reason.CHAIN_VIEW_BEHIND)
+
+
+def test_a_removed_members_later_posts_are_rejected_and_earlier_ones_kept() -> None:
+    view = view_with("alice", "bob")
+    remove(view, "bob", T0 + 1800)
+    assert_refused(check(post("bob"), view=view), Outcome.REJECT, Reason.NOT_A_MEMBER)
+    before = post("bob", ts=(T0 + 1000) * 1000)
+    assert check(before, view=view, ctx=SYNC).accepted
+
+
+def test_revoked_keys_sign_nothing_new() -> None:
+    view = view_with("alice")
+    revoke(view, "alice", T0 + 1800)
+    assert_refused(check(post(), view=view), Outcome.REJECT, Reason.REVOKED_KEY)
+    assert check(post(ts=(T0 + 1000) * 1000), view=view, ctx=SYNC).accepted
+
+
+def test_messages_from_before_the_key_existed_are_rejected() -> None:
+    early = post(ts=(T0 - 3600) * 1000)
+    assert_refused(check(early, ctx=SYNC), Outcome.REJECT, Reason.KEY_NOT_YET_VALID)
+
+
+def test_timestamp_window() -> None:
+    future = post(ts=NOW_MS + limits.MAX_FUTURE_SKEW_MS + 1000)
+    assert_refused(check(future), Outcome.IGNORE, Reason.TOO_NEW)
+    assert_refused(check(future, ctx=SYNC), Outcome.IGNORE, Reason.TOO_NEW)
+    stale = post(ts=NOW_MS - limits.MAX_GOSSIP_AGE_MS - 1000)
+    assert_refused(check(stale), Outcome.IGNORE, Reason.TOO_OLD)
+    assert check(stale, ctx=SYNC).accepted
+    assert check(post(ts=NOW_MS + limits.MAX_FUTURE_SKEW_MS - 1000)).accepted
+
+
+def test_hidden_posts_are_not_taken_in() -> None:
+    data = post()
+    verdict = check(data)
+    assert verdict.message is not None
+    view = view_with("alice", "bob")
+    view.hidden.add(verdict.message.id)
+    assert_refused(check(data, view=view), Outcome.IGNORE, Reason.HIDDEN)
+
+
+def test_a_delete_beats_its_post_forever() -> None:
+    data = post()
+    verdict = check(data)
+    assert verdict.message is not None
+    known = MemoryKnown(tombstones={verdict.message.id: address("alice")})
+    assert_refused(check(data, known=known, ctx=SYNC), Outcome.IGNORE, Reason.DELETED)
+    # a tombstone written by someone else does not erase alice's post
+    forged = MemoryKnown(tombstones={verdict.message.id: address("bob")})
+    assert check(data, known=forged).accepted
+
+
+def test_only_the_author_deletes() -> None:
+    target = MessageId(b"\x05" * 32)
+    known = MemoryKnown(messages={target: address("alice")})
+    verdict = check(envelope("bob", Kind.DELETE, DeleteBody(target)), known=known)
+    assert_refused(verdict, Outcome.REJECT, Reason.NOT_AUTHOR)
+
+
+def test_rate_limit_per_member() -> None:
+    limiter = RateLimiter(burst=3, per_second=1.0)
+    verdicts = [check(post(text=f"n{i}"), limiter=limiter) for i in range(4)]
+    assert [v.accepted for v in verdicts] == [True, True, True, False]
+    assert_refused(verdicts[3], Outcome.IGNORE, Reason.RATE_LIMITED)
+    assert check(post("bob"), limiter=limiter).accepted  # bob has his own bucket
+    later = Context(COMMUNITY, NOW_MS + 1000, Via.GOSSIP)
+    assert check(post(text="after a second"), ctx=later, limiter=limiter).accepted
+    assert all(check(post(text=f"s{i}"), ctx=SYNC, limiter=limiter).accepted for i in range(5))
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_is_covered_by_a_test_here(reason: Reason) -> None:
+    here = Path(__file__)
+    source = here.read_text(encoding="utf-8") + here.with_name("test_encoding.py").read_text(encoding="utf-8")
+    assert f"Reason.{reason.name}" in source, f"no test refuses a message for {reason.value}"
