@@ -1,0 +1,93 @@
+"""Versioned schema migrations (``PRAGMA user_version``).
+
+Each entry upgrades the schema by one version; a node opening an older file runs the missing
+ones in one transaction, and refuses a file from a newer kiez instead of guessing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: messages, tombstones, reactions, the community view and the chain cursor
+    """
+    CREATE TABLE messages (
+        id BLOB PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        author_key BLOB NOT NULL,
+        author TEXT NOT NULL,
+        room TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        parent BLOB,
+        target BLOB,
+        text TEXT,
+        reaction TEXT,
+        active INTEGER,
+        envelope BLOB NOT NULL,
+        received_ms INTEGER NOT NULL,
+        hidden INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_feed ON messages (kind, room, timestamp_ms DESC, id DESC);
+    CREATE INDEX messages_parent ON messages (parent) WHERE parent IS NOT NULL;
+    CREATE INDEX messages_author ON messages (author);
+    CREATE TABLE tombstones (
+        target BLOB PRIMARY KEY,
+        member TEXT NOT NULL,
+        delete_id BLOB NOT NULL,
+        timestamp_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE reactions (
+        target BLOB NOT NULL,
+        member TEXT NOT NULL,
+        reaction TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        message_id BLOB NOT NULL,
+        PRIMARY KEY (target, member, reaction)
+    ) WITHOUT ROWID;
+    CREATE TABLE members (
+        address TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER,
+        PRIMARY KEY (address, start_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE app_keys (
+        key BLOB PRIMARY KEY,
+        owner TEXT NOT NULL,
+        added_ms INTEGER NOT NULL,
+        revoked_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE hidden_posts (post_id BLOB PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE applied_logs (
+        block_hash BLOB NOT NULL,
+        log_index INTEGER NOT NULL,
+        block_number INTEGER NOT NULL,
+        PRIMARY KEY (block_hash, log_index)
+    ) WITHOUT ROWID;
+    CREATE TABLE chain_cursor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        block_number INTEGER NOT NULL,
+        block_hash BLOB NOT NULL,
+        complete_until_ms INTEGER NOT NULL
+    );
+    """,
+]
+
+
+class SchemaError(Exception):
+    """The database file was written by a newer kiez, or is not a kiez database."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Brings the schema to the latest version; returns the version it found."""
+    (found,) = conn.execute("PRAGMA user_version").fetchone()
+    if found > len(MIGRATIONS):
+        raise SchemaError(
+            f"the database has schema version {found}, newer than this kiez knows ({len(MIGRATIONS)}); upgrade kiez"
+        )
+    if found == len(MIGRATIONS):
+        return int(found)
+    for version in range(found, len(MIGRATIONS)):
+        # One transaction per step: a crash mid-migration leaves the previous version intact.
+        conn.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[version]}; PRAGMA user_version = {version + 1}; COMMIT;")
+    return int(found)

@@ -1,0 +1,342 @@
+"""``Store``: one SQLite file per node, opened in WAL mode.
+
+Writes are explicit transactions (the connection is in autocommit mode and every change runs in
+``BEGIN IMMEDIATE … COMMIT``), so it is always clear what commits together: a message and its
+effects (a delete's tombstone and purge, a reaction's last-write-wins state); a batch of chain
+events, their effects and the cursor. ``synchronous=FULL`` makes a commit durable before
+``add`` returns, which is what lets the API acknowledge a post only once it is on disk.
+
+The store is used from the node's trio thread; each call is short (tens of microseconds), and
+SQLite serialises writers itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from governance.events import Event
+from node.core.conflicts import reaction_supersedes
+from node.core.types import AppKey, DeleteBody, Kind, Message, MessageId, PostBody, ReactionBody
+from node.core.view import (
+    CommunityView,
+    Effect,
+    KeyRecord,
+    KeyRevokedEffect,
+    MemberGoneEffect,
+    MemberRecord,
+    PostHiddenEffect,
+    PostUnhiddenEffect,
+)
+from node.store.schema import SchemaError, migrate
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used (path, permissions, corruption, newer schema)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last block whose events are applied, and how far the view is complete."""
+
+    block_number: int
+    block_hash: bytes
+    complete_until_ms: int
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: MessageId
+    author: str
+    author_key: AppKey
+    timestamp_ms: int
+    room: str
+    text: str
+    parent: MessageId | None
+    replies: int = 0
+    reactions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChainBatch:
+    """Events of consecutive blocks, with each event's block time, ending at ``cursor``."""
+
+    events: Sequence[tuple[Event, int]]
+    cursor: Cursor
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Opens (creating if needed) the database at ``path`` and migrates its schema."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 5000")
+            migrate(conn)
+        except SchemaError as exc:
+            raise StoreError(f"{path}: {exc}") from None
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ what validation asks
+
+    def has_message(self, message_id: bytes) -> bool:
+        return self._conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is not None
+
+    def author_of(self, message_id: bytes) -> str | None:
+        row = self._conn.execute("SELECT author FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def tombstone_of(self, message_id: bytes) -> str | None:
+        row = self._conn.execute("SELECT member FROM tombstones WHERE target = ?", (message_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # ------------------------------------------------------------------ messages
+
+    def add(self, message: Message, author: str, received_ms: int) -> bool:
+        """Stores an accepted message with its effects; False if it was already there."""
+        return self.add_many([(message, author)], received_ms) == 1
+
+    def add_many(self, items: Iterable[tuple[Message, str]], received_ms: int) -> int:
+        """Stores accepted messages in one transaction; returns how many were new."""
+        added = 0
+        with self._transaction() as conn:
+            for message, author in items:
+                added += self._insert(conn, message, author, received_ms)
+        return added
+
+    def _insert(self, conn: sqlite3.Connection, message: Message, author: str, received_ms: int) -> int:
+        body = message.body
+        parent = body.parent if isinstance(body, PostBody) else None
+        target = body.target if isinstance(body, ReactionBody | DeleteBody) else None
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO messages (id, kind, author_key, author, room, timestamp_ms, parent, target,"
+            " text, reaction, active, envelope, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                message.id,
+                int(message.kind),
+                message.author,
+                author,
+                message.room,
+                message.timestamp_ms,
+                parent,
+                target,
+                body.text if isinstance(body, PostBody) else None,
+                body.reaction if isinstance(body, ReactionBody) else None,
+                int(body.active) if isinstance(body, ReactionBody) else None,
+                message.envelope,
+                received_ms,
+            ),
+        )
+        if cursor.rowcount == 0:
+            return 0
+        if isinstance(body, DeleteBody):
+            self._tombstone(conn, body.target, author, message)
+        elif isinstance(body, ReactionBody):
+            self._react(conn, body, author, message)
+        return 1
+
+    def _tombstone(self, conn: sqlite3.Connection, target: bytes, author: str, delete: Message) -> None:
+        conn.execute(
+            "INSERT OR IGNORE INTO tombstones (target, member, delete_id, timestamp_ms) VALUES (?,?,?,?)",
+            (target, author, delete.id, delete.timestamp_ms),
+        )
+        # A delete beats its post forever: the content goes, the tombstone stays.
+        conn.execute("DELETE FROM messages WHERE id = ? AND author = ?", (target, author))
+        conn.execute("DELETE FROM reactions WHERE message_id = ? AND member = ?", (target, author))
+
+    def _react(self, conn: sqlite3.Connection, body: ReactionBody, author: str, message: Message) -> None:
+        row = conn.execute(
+            "SELECT timestamp_ms, message_id FROM reactions WHERE target = ? AND member = ? AND reaction = ?",
+            (body.target, author, body.reaction),
+        ).fetchone()
+        if row is not None and not reaction_supersedes((message.timestamp_ms, message.id), (row[0], bytes(row[1]))):
+            return
+        conn.execute(
+            "INSERT OR REPLACE INTO reactions (target, member, reaction, active, timestamp_ms, message_id)"
+            " VALUES (?,?,?,?,?,?)",
+            (body.target, author, body.reaction, int(body.active), message.timestamp_ms, message.id),
+        )
+
+    def envelope(self, message_id: bytes) -> bytes | None:
+        row = self._conn.execute("SELECT envelope FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    # ------------------------------------------------------------------ reading
+
+    def feed(self, room: str = "", limit: int = 50, before: tuple[int, bytes] | None = None) -> list[FeedItem]:
+        """Visible posts (not replies), newest first; ``before`` = (timestamp, id) of the last
+        item of the previous page."""
+        sql = "SELECT id FROM messages WHERE kind = ? AND room = ? AND parent IS NULL AND hidden = 0"
+        params: list[object] = [int(Kind.POST), room]
+        if before is not None:
+            sql += " AND (timestamp_ms, id) < (?, ?)"
+            params += [before[0], before[1]]
+        sql += " ORDER BY timestamp_ms DESC, id DESC LIMIT ?"
+        params.append(limit)
+        ids = [bytes(r[0]) for r in self._conn.execute(sql, params)]
+        return [item for item in (self.post(i) for i in ids) if item is not None]
+
+    def post(self, message_id: bytes) -> FeedItem | None:
+        """One visible post or reply with its reply count and reactions."""
+        row = self._conn.execute(
+            "SELECT id, author, author_key, timestamp_ms, room, text, parent FROM messages"
+            " WHERE id = ? AND kind = ? AND hidden = 0",
+            (message_id, int(Kind.POST)),
+        ).fetchone()
+        if row is None:
+            return None
+        (replies,) = self._conn.execute(
+            "SELECT COUNT(*) FROM messages WHERE parent = ? AND kind = ? AND hidden = 0", (message_id, int(Kind.POST))
+        ).fetchone()
+        reactions = {
+            str(reaction): int(count)
+            for reaction, count in self._conn.execute(
+                "SELECT reaction, COUNT(*) FROM reactions WHERE target = ? AND active = 1 GROUP BY reaction"
+                " ORDER BY COUNT(*) DESC, reaction",
+                (message_id,),
+            )
+        }
+        return FeedItem(
+            id=MessageId(bytes(row[0])),
+            author=str(row[1]),
+            author_key=AppKey(bytes(row[2])),
+            timestamp_ms=int(row[3]),
+            room=str(row[4]),
+            text=str(row[5]),
+            parent=MessageId(bytes(row[6])) if row[6] is not None else None,
+            replies=int(replies),
+            reactions=reactions,
+        )
+
+    def replies(self, message_id: bytes) -> list[FeedItem]:
+        ids = [
+            bytes(r[0])
+            for r in self._conn.execute(
+                "SELECT id FROM messages WHERE parent = ? AND kind = ? AND hidden = 0 ORDER BY timestamp_ms, id",
+                (message_id, int(Kind.POST)),
+            )
+        ]
+        return [item for item in (self.post(i) for i in ids) if item is not None]
+
+    def counts(self) -> dict[str, int]:
+        """How many messages of each kind are stored, hidden posts, and tombstones."""
+        out = {kind.label: 0 for kind in Kind}
+        for kind, count in self._conn.execute("SELECT kind, COUNT(*) FROM messages GROUP BY kind"):
+            out[Kind(kind).label] = int(count)
+        out["hidden"] = int(self._conn.execute("SELECT COUNT(*) FROM messages WHERE hidden = 1").fetchone()[0])
+        out["tombstones"] = int(self._conn.execute("SELECT COUNT(*) FROM tombstones").fetchone()[0])
+        return out
+
+    def is_hidden(self, message_id: bytes) -> bool:
+        row = self._conn.execute("SELECT hidden FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return row is not None and bool(row[0])
+
+    # ------------------------------------------------------------------ the chain side
+
+    def cursor(self) -> Cursor | None:
+        row = self._conn.execute(
+            "SELECT block_number, block_hash, complete_until_ms FROM chain_cursor WHERE id = 1"
+        ).fetchone()
+        return None if row is None else Cursor(int(row[0]), bytes(row[1]), int(row[2]))
+
+    def load_view(self) -> CommunityView:
+        """The community view as last committed."""
+        view = CommunityView()
+        for address, start, end in self._conn.execute(
+            "SELECT address, start_ms, end_ms FROM members ORDER BY address, start_ms"
+        ):
+            view.members.setdefault(address, MemberRecord(address)).intervals.append((start, end))
+        for key, owner, added, revoked in self._conn.execute("SELECT key, owner, added_ms, revoked_ms FROM app_keys"):
+            view.keys[bytes(key)] = KeyRecord(AppKey(bytes(key)), owner, added, revoked)
+        view.hidden.update(bytes(r[0]) for r in self._conn.execute("SELECT post_id FROM hidden_posts"))
+        cursor = self.cursor()
+        view.chain_time_ms = cursor.complete_until_ms if cursor else 0
+        return view
+
+    def apply_chain(self, view: CommunityView, batch: ChainBatch) -> list[Effect]:
+        """Applies chain events not applied before (keyed by block hash and log index), enforces
+        their effects and moves the cursor, all in one transaction. ``view`` is updated in place
+        only if the transaction commits; on failure reload it with ``load_view``."""
+        effects: list[Effect] = []
+        with self._transaction() as conn:
+            for event, block_time in batch.events:
+                ref = event.log
+                seen = conn.execute(
+                    "INSERT OR IGNORE INTO applied_logs (block_hash, log_index, block_number) VALUES (?,?,?)",
+                    (ref.block_hash, ref.log_index, ref.block_number),
+                )
+                if seen.rowcount == 0:
+                    continue  # applied before: idempotent
+                for effect in view.apply(event, block_time):
+                    effects.append(effect)
+                    self._enforce(conn, view, effect)
+                self._persist(conn, view, event)
+            view.advance(batch.cursor.complete_until_ms)
+            conn.execute(
+                "INSERT OR REPLACE INTO chain_cursor (id, block_number, block_hash, complete_until_ms)"
+                " VALUES (1, ?, ?, ?)",
+                (batch.cursor.block_number, batch.cursor.block_hash, view.chain_time_ms),
+            )
+        return effects
+
+    def _persist(self, conn: sqlite3.Connection, view: CommunityView, event: Event) -> None:
+        member = getattr(event, "member", None)
+        if isinstance(member, str) and member in view.members:
+            conn.execute("DELETE FROM members WHERE address = ?", (member,))
+            conn.executemany(
+                "INSERT INTO members (address, start_ms, end_ms) VALUES (?,?,?)",
+                [(member, s, e) for s, e in view.members[member].intervals],
+            )
+        key = getattr(event, "key", None)
+        if isinstance(key, bytes) and key in view.keys:
+            record = view.keys[key]
+            conn.execute(
+                "INSERT OR REPLACE INTO app_keys (key, owner, added_ms, revoked_ms) VALUES (?,?,?,?)",
+                (key, record.owner, record.added_ms, record.revoked_ms),
+            )
+
+    def _enforce(self, conn: sqlite3.Connection, view: CommunityView, effect: Effect) -> None:
+        if isinstance(effect, PostHiddenEffect):
+            conn.execute("INSERT OR IGNORE INTO hidden_posts (post_id) VALUES (?)", (effect.post_id,))
+            conn.execute("UPDATE messages SET hidden = 1 WHERE id = ?", (effect.post_id,))
+        elif isinstance(effect, PostUnhiddenEffect):
+            conn.execute("DELETE FROM hidden_posts WHERE post_id = ?", (effect.post_id,))
+            conn.execute("UPDATE messages SET hidden = 0 WHERE id = ?", (effect.post_id,))
+        elif isinstance(effect, MemberGoneEffect):
+            # Messages accepted before we learned of the removal, but signed after it, go.
+            record = view.members.get(effect.member)
+            end = record.intervals[-1][1] if record and record.intervals else None
+            if end is not None:
+                conn.execute("DELETE FROM messages WHERE author = ? AND timestamp_ms >= ?", (effect.member, end))
+        elif isinstance(effect, KeyRevokedEffect):
+            key = view.keys.get(effect.key)
+            if key is not None and key.revoked_ms is not None:
+                conn.execute(
+                    "DELETE FROM messages WHERE author_key = ? AND timestamp_ms >= ?", (effect.key, key.revoked_ms)
+                )
