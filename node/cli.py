@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from governance.cli import gov
+from node import member_cli, setup_cli
 from node.devnet import devnet
 
 
@@ -27,12 +28,16 @@ def main() -> None:
 
     \b
     Start here:  kiez devnet          a whole local community, with a guided scenario
+                 kiez init            set up your own node (then: kiez keys register, kiez node run)
+                 kiez post "hello"    talk to your running node
                  kiez gov --help      membership and moderation votes on-chain
     """
 
 
 main.add_command(gov)
 main.add_command(devnet)
+for command in [*setup_cli.COMMANDS, *member_cli.COMMANDS]:
+    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,50 @@
+"""The CLI's side of the local API: small JSON requests with the node's token (stdlib only)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from node.config import NodeConfig, read_secret
+from node.errors import ApiError
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: bytes, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    @classmethod
+    def for_node(cls, config: NodeConfig) -> ApiClient:
+        return cls(config.api_url, read_secret(config.token_path).strip())
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - the URL is the node's own loopback API
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token.decode()}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", exc.reason)
+            except (json.JSONDecodeError, AttributeError):
+                message = exc.reason
+            raise ApiError(str(message), exc.code) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            raise ApiError(
+                f"the node's API at {self.base_url} does not answer ({exc}); is `kiez node run` running?"
+            ) from None
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.request("POST", path, body)

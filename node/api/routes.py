@@ -1,0 +1,177 @@
+"""The API's routes: what a member's CLI (or a web page later) can ask of their node.
+
+Every route except ``/openapi.json`` needs ``Authorization: Bearer <token>`` with the token from
+``$KIEZ_HOME/api_token``; the comparison is constant-time. Errors are JSON ``{"error": "..."}``
+with a status that says whose fault it was (4xx: the request; 503: the node cannot do it now).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from node.api.http import HttpError, Request, Response
+from node.core import limits
+from node.core.types import Body, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.errors import PublishError
+from node.service import NodeService
+from node.store.store import FeedItem
+
+MAX_PAGE = 200
+
+
+@dataclass
+class Api:
+    service: NodeService
+    token: bytes
+    #: Gossips an envelope the node just stored (the p2p layer's publish).
+    broadcast: Callable[[bytes], Awaitable[None]]
+    #: Status of the parts the service does not know about (chain watcher, p2p).
+    status_extra: Callable[[], dict[str, Any]]
+    peers: Callable[[], list[str]]
+
+    async def handle(self, request: Request) -> Response:
+        if request.path == "/openapi.json" and request.method == "GET":
+            return Response(200, json.loads(resources.files("node.api").joinpath("openapi.json").read_text("utf-8")))
+        self._authorise(request)
+        route = (request.method, request.path)
+        if route == ("GET", "/v1/status"):
+            return Response(200, self._status())
+        if route == ("GET", "/v1/peers"):
+            return Response(200, {"peers": self.peers()})
+        if route == ("GET", "/v1/feed"):
+            return Response(200, self._feed(request))
+        if request.method == "GET" and request.path.startswith("/v1/posts/"):
+            return Response(200, self._post(request.path.removeprefix("/v1/posts/")))
+        if route == ("POST", "/v1/posts"):
+            data = _object(request)
+            body: Body = PostBody(_text(data, "text"), _optional_id(data, "parent"))
+            return await self._publish(Kind.POST, body, _room(data))
+        if route == ("POST", "/v1/reactions"):
+            data = _object(request)
+            active = data.get("active", True)
+            if not isinstance(active, bool):
+                raise HttpError(400, "active must be true or false")
+            body = ReactionBody(_id(data, "target"), _text(data, "reaction"), active)
+            return await self._publish(Kind.REACTION, body, _room(data))
+        if route == ("POST", "/v1/deletes"):
+            data = _object(request)
+            return await self._publish(Kind.DELETE, DeleteBody(_id(data, "target")), _room(data))
+        known = {"/v1/status", "/v1/peers", "/v1/feed", "/v1/posts", "/v1/reactions", "/v1/deletes"}
+        if request.path in known:
+            raise HttpError(405, f"{request.method} is not allowed on {request.path}")
+        raise HttpError(404, f"no such endpoint: {request.path} (see /openapi.json)")
+
+    def _authorise(self, request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+            raise HttpError(401, "missing or wrong API token (Authorization: Bearer <$KIEZ_HOME/api_token>)")
+
+    async def _publish(self, kind: Kind, body: Body, room: str) -> Response:
+        try:
+            message = self.service.publish(kind, body, room)
+        except PublishError as exc:
+            raise HttpError(422, str(exc)) from None
+        await self.broadcast(message.envelope)
+        return Response(201, {"id": message.id.hex(), "kind": kind.label, "timestamp_ms": message.timestamp_ms})
+
+    def _status(self) -> dict[str, Any]:
+        service = self.service
+        key = service.signer.public_key
+        return {
+            "name": service.name,
+            "community": service.community.address_hex,
+            "chain_id": service.community.chain_id,
+            "app_key": key.hex(),
+            "member": service.view.owner_of(key),
+            "app_key_active": key in service.view.keys and service.view.keys[key].revoked_ms is None,
+            "store": service.store.counts(),
+            "messages": service.counters.as_dict(),
+            **self.status_extra(),
+        }
+
+    def _feed(self, request: Request) -> dict[str, Any]:
+        room = request.query.get("room", "")
+        try:
+            limit = int(request.query.get("limit", "50"))
+        except ValueError:
+            raise HttpError(400, "limit must be a number") from None
+        if not 1 <= limit <= MAX_PAGE:
+            raise HttpError(400, f"limit must be 1..{MAX_PAGE}")
+        before = None
+        if "before" in request.query:
+            stamp, _, ident = request.query["before"].partition(":")
+            try:
+                before = (int(stamp), bytes.fromhex(ident))
+            except ValueError:
+                raise HttpError(400, "before must be <timestamp_ms>:<id hex> from a previous page's next") from None
+        items = self.service.store.feed(room, limit, before)
+        following = f"{items[-1].timestamp_ms}:{items[-1].id.hex()}" if len(items) == limit else None
+        return {"items": [item_json(i) for i in items], "next": following}
+
+    def _post(self, ident: str) -> dict[str, Any]:
+        message_id = _parse_id(ident, "post id")
+        item = self.service.store.post(message_id)
+        if item is None:
+            raise HttpError(404, f"no visible post {ident} on this node (unknown, hidden or deleted)")
+        return {"post": item_json(item), "replies": [item_json(r) for r in self.service.store.replies(message_id)]}
+
+
+def item_json(item: FeedItem) -> dict[str, Any]:
+    return {
+        "id": item.id.hex(),
+        "author": item.author,
+        "author_key": item.author_key.hex(),
+        "timestamp_ms": item.timestamp_ms,
+        "room": item.room,
+        "text": item.text,
+        "parent": item.parent.hex() if item.parent else None,
+        "replies": item.replies,
+        "reactions": item.reactions,
+    }
+
+
+def _object(request: Request) -> dict[str, Any]:
+    data = request.json()
+    if not isinstance(data, dict):
+        raise HttpError(400, "the request body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise HttpError(400, f"{name} must be a non-empty string")
+    return value
+
+
+def _room(data: dict[str, Any]) -> str:
+    room = data.get("room", "")
+    if not isinstance(room, str) or len(room.encode()) > limits.MAX_ROOM_BYTES:
+        raise HttpError(400, f"room must be a string of at most {limits.MAX_ROOM_BYTES} bytes")
+    return room
+
+
+def _parse_id(value: object, name: str) -> MessageId:
+    if not isinstance(value, str):
+        raise HttpError(400, f"{name} must be a hex string")
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raise HttpError(400, f"{name} must be 64 hex digits") from None
+    if len(raw) != 32:
+        raise HttpError(400, f"{name} must be 32 bytes (64 hex digits)")
+    return MessageId(raw)
+
+
+def _id(data: dict[str, Any], name: str) -> MessageId:
+    return _parse_id(data.get(name), name)
+
+
+def _optional_id(data: dict[str, Any], name: str) -> MessageId | None:
+    return None if data.get(name) is None else _id(data, name)

@@ -1,0 +1,162 @@
+"""``kiez node run``: one node process, everything under one trio nursery.
+
+Start-up checks everything that can be wrong before anything listens: the configuration, the key
+files (mode 0600), the database, and the chain endpoint (reachable, the configured chain, a kiez
+community at the address). Then the parts run side by side until the process is told to stop:
+
+- the chain watcher (contract events -> view, effects, cursor);
+- the libp2p host and gossipsub, whose validator validates and stores every message;
+- the peer keeper (dials bootstrap peers, reconnects when they come back);
+- the local HTTP API on 127.0.0.1.
+
+When it is ready it prints one JSON line (``{"ready": ...}``) on stdout, so scripts and the devnet
+know its peer id, addresses and API port without guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import trio
+
+from governance.client import CommunityClient, checksum, connect_web3
+from governance.errors import GovernanceError
+from node.api.http import serve
+from node.api.routes import Api
+from node.chain import ChainWatcher, WatcherConfig
+from node.config import NodeConfig, read_secret
+from node.core.signing import Signer
+from node.core.types import Community
+from node.core.validation import Via
+from node.core.verdict import Outcome
+from node.errors import ConfigError
+from node.p2p.config import GossipConfig
+from node.p2p.gossip import P2PVerdict, open_gossip
+from node.p2p.host import open_host
+from node.p2p.peers import maintain_peers
+from node.service import NodeService
+from node.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+_VERDICTS = {Outcome.ACCEPT: P2PVerdict.ACCEPT, Outcome.IGNORE: P2PVerdict.IGNORE, Outcome.REJECT: P2PVerdict.REJECT}
+
+
+def check_chain(config: NodeConfig) -> CommunityClient:
+    """A client of the configured community, or ``ConfigError`` saying what does not fit."""
+    try:
+        client = CommunityClient(connect_web3(config.rpc_url), checksum(config.community))
+        if client.chain_id != config.chain_id:
+            raise ConfigError(
+                f"the endpoint {config.rpc_url} serves chain {client.chain_id}, but the node is configured "
+                f"for chain {config.chain_id}"
+            )
+        client.verify()
+    except GovernanceError as exc:
+        raise ConfigError(f"cannot use the chain: {exc}") from None
+    return client
+
+
+async def run_node(config: NodeConfig, on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
+    app_seed = read_secret(config.app_key_path, 32)
+    p2p_seed = read_secret(config.p2p_key_path, 32)
+    token = read_secret(config.token_path).strip()
+    client = await trio.to_thread.run_sync(check_chain, config)
+    try:
+        store = Store.open(config.db_path)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        await _run(config, client, store, Signer(app_seed), p2p_seed, token, on_ready)
+    finally:
+        store.close()
+
+
+async def _run(
+    config: NodeConfig,
+    client: CommunityClient,
+    store: Store,
+    signer: Signer,
+    p2p_seed: bytes,
+    token: bytes,
+    on_ready: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    view = store.load_view()
+    community = Community(config.chain_id, bytes.fromhex(config.community.removeprefix("0x")))
+    service = NodeService(store, view, signer, community, name=config.name or config.home.name)
+    watcher = ChainWatcher(
+        client,
+        store,
+        view,
+        WatcherConfig(poll_interval=config.poll_interval, confirmations=config.confirmations),
+        on_effects=service.on_effects,
+    )
+
+    async def validator(topic: str, data: bytes, peer: str) -> P2PVerdict:
+        return _VERDICTS[service.ingest(data, Via.GOSSIP, peer).outcome]
+
+    async with (
+        open_host(p2p_seed, config.p2p_host, config.p2p_port) as host,
+        open_gossip(host, GossipConfig(), validator) as gossip,
+        trio.open_nursery() as nursery,
+    ):
+        await gossip.subscribe(config.topic)
+        nursery.start_soon(watcher.run)
+        # Reconnect quickly: a community has a handful of peers and a restarted one should be
+        # back in the mesh within seconds.
+        nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
+
+        async def broadcast(envelope: bytes) -> None:
+            await gossip.publish(config.topic, envelope)
+
+        def status_extra() -> dict[str, Any]:
+            chain = watcher.status
+            return {
+                "peer_id": host.peer_id,
+                "addrs": host.addrs,
+                "peers": len(host.connected_peers()),
+                "mesh_peers": len(gossip.mesh_peers(config.topic)),
+                "chain": {
+                    "rpc_url": config.rpc_url,
+                    "healthy": chain.healthy,
+                    "head": chain.head,
+                    "cursor": chain.cursor,
+                    "lag_blocks": chain.lag,
+                    "seconds_since_ok": chain.seconds_since_ok(),
+                    "last_error": chain.last_error,
+                    "events_applied": chain.events_applied,
+                    "view_complete_until_ms": view.chain_time_ms,
+                },
+            }
+
+        api = Api(service, token, broadcast, status_extra, host.connected_peers)
+        api_port = await nursery.start(serve, api.handle, config.api_port)
+        info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
+        log.info("node %s ready: peer %s, API on 127.0.0.1:%d", service.name, host.peer_id, api_port)
+        if on_ready is not None:
+            on_ready(info)
+        await _until_signalled()
+        nursery.cancel_scope.cancel()
+
+
+async def _until_signalled() -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s; stopping", signal.Signals(signum).name)
+            return
+
+
+def print_ready(info: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps({"ready": info}) + "\n")
+    sys.stdout.flush()
+
+
+def main(config: NodeConfig) -> None:
+    """Runs a node until SIGINT/SIGTERM; raises ConfigError when it cannot start."""
+    trio.run(run_node, config, print_ready)

@@ -1,0 +1,113 @@
+"""The node's composition: where validation, the store and the counters meet.
+
+``NodeService`` has no network of its own: gossip calls ``ingest`` for every message it
+receives (inside the gossipsub validator, so a message is stored before it is forwarded), the
+API calls ``publish`` for the member's own messages, and the chain watcher reports effects. Every
+refusal is counted by reason and logged with the peer and message id, so ``kiez status`` can show
+what a node refused and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from node.core.ratelimit import RateLimiter
+from node.core.signing import Signer
+from node.core.types import Body, Community, Kind, Message
+from node.core.validation import Context, Via, validate
+from node.core.verdict import Outcome, Verdict
+from node.core.view import CommunityView, Effect, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect
+from node.errors import PublishError
+from node.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Counters:
+    accepted: int = 0
+    published: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    hidden_by_chain: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "accepted": self.accepted,
+            "published": self.published,
+            "refused": dict(sorted(self.refused.items())),
+            "hidden_by_chain": self.hidden_by_chain,
+        }
+
+
+@dataclass
+class NodeService:
+    store: Store
+    view: CommunityView
+    signer: Signer
+    community: Community
+    name: str = "node"
+    clock: Callable[[], float] = time.time
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    counters: Counters = field(default_factory=Counters)
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def ingest(self, envelope: bytes, via: Via, peer: str = "") -> Verdict:
+        """Validates a message and, if accepted, commits it before returning."""
+        verdict = validate(envelope, Context(self.community, self.now_ms(), via), self.view, self.store, self.limiter)
+        if verdict.accepted:
+            message = verdict.message
+            assert message is not None
+            author = self.view.owner_of(message.author)
+            assert author is not None  # validation found the key's owner
+            if self.store.add(message, author, self.now_ms()):
+                self.counters.accepted += 1
+            return verdict
+        reason = verdict.reason.value if verdict.reason else "unknown"
+        self.counters.refused[reason] += 1
+        level = logging.DEBUG if verdict.outcome is Outcome.IGNORE else logging.INFO
+        message_id = verdict.message.id.hex()[:16] if verdict.message else "-"
+        log.log(level, "%s: refused %s message %s from %s: %s", self.name, via.value, message_id, peer or "-", verdict)
+        return verdict
+
+    def publish(self, kind: Kind, body: Body, room: str = "") -> Message:
+        """Signs a message of this node's member, checks it like any other and stores it; the
+        caller gossips ``message.envelope``. Raises ``PublishError`` with the reason if refused."""
+        envelope = self.signer.envelope(self.community, kind, body, self.now_ms(), room)
+        verdict = self.ingest(envelope, Via.LOCAL)
+        if not verdict.accepted or verdict.message is None:
+            raise PublishError(_publish_refusal(verdict, self))
+        self.counters.published += 1
+        return verdict.message
+
+    def on_effects(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, PostHiddenEffect):
+                self.counters.hidden_by_chain += 1
+                log.info("%s: post %s hidden by the community", self.name, effect.post_id.hex()[:16])
+            elif isinstance(effect, MemberGoneEffect):
+                log.info("%s: %s is no longer a member; their later messages are refused", self.name, effect.member)
+            elif isinstance(effect, KeyRevokedEffect):
+                log.info("%s: app key %s revoked", self.name, effect.key.hex()[:16])
+
+
+def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
+    reason = verdict.reason.value if verdict.reason else "unknown"
+    key = service.signer.public_key.hex()
+    hints = {
+        "chain_view_behind": f"this node's app key 0x{key} is not active in its view of the chain yet "
+        "(register it with `kiez keys register`, then wait for the node to see the block)",
+        "unknown_key": f"this node's app key 0x{key} is not authorised in the community: run `kiez keys register`",
+        "revoked_key": f"this node's app key 0x{key} was revoked; create a new node home with `kiez init`",
+        "not_a_member": "your account is not a member of the community (any more)",
+        "rate_limited": "you are posting faster than the community's rate limit; wait a moment",
+        "not_author": "only its author can delete a post",
+        "bad_content": verdict.detail,
+        "oversized": verdict.detail,
+    }
+    return f"refused ({reason}): {hints.get(reason, verdict.detail or reason)}"

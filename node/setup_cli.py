@@ -1,0 +1,186 @@
+"""Setting a node up and running it: ``kiez init``, ``kiez keys register``, ``kiez node run``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import click
+from eth_account.signers.local import LocalAccount
+
+from governance.accounts import create_keystore, dev_account, load_keystore, require_dev_chain
+from governance.client import DEFAULT_RPC_URL, CommunityClient
+from governance.errors import GovernanceError
+from node.config import DEFAULT_API_PORT, DEFAULT_P2P_PORT, NodeConfig, create_secrets, default_home, read_secret
+from node.core.signing import Signer
+from node.errors import NodeError
+from node.member_cli import HOME
+
+
+def _password(confirm: bool) -> str:
+    password = os.environ.get("KIEZ_PASSWORD")
+    if password is None:
+        password = click.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
+    return password
+
+
+@click.command()
+@click.option("--community", required=True, envvar="KIEZ_COMMUNITY", help="Community contract address.")
+@click.option("--rpc", default=DEFAULT_RPC_URL, envvar="KIEZ_RPC", show_default=True, help="Chain JSON-RPC URL.")
+@click.option("--name", default="", help="A name for this node in logs and status.")
+@click.option("--p2p-port", default=DEFAULT_P2P_PORT, show_default=True, help="libp2p TCP port.")
+@click.option("--p2p-host", default="127.0.0.1", show_default=True, help="libp2p listen address.")
+@click.option("--api-port", default=DEFAULT_API_PORT, show_default=True, help="Local API port (127.0.0.1 only).")
+@click.option("--bootstrap", multiple=True, help="A peer to connect to: /ip4/…/tcp/…/p2p/<id> (repeat).")
+@click.option("--confirmations", default=0, show_default=True, help="Blocks to wait before trusting chain events.")
+@click.option("--import-key-env", metavar="VAR", help="Import your Ethereum key from environment variable VAR.")
+@click.option("--dev-account", type=click.IntRange(0, 9), help="Use Anvil's dev account N (local devnet only).")
+@HOME
+def init(
+    community: str,
+    rpc: str,
+    name: str,
+    p2p_port: int,
+    p2p_host: str,
+    api_port: int,
+    bootstrap: tuple[str, ...],
+    confirmations: int,
+    import_key_env: str | None,
+    dev_account: int | None,
+    home: Path | None,
+) -> None:
+    """Create a node home: config, app key, libp2p key, API token and your encrypted account.
+
+    Your Ethereum account goes into an encrypted keystore (password from KIEZ_PASSWORD or a
+    prompt): a new one by default, or imported with --import-key-env or --dev-account.
+    Then authorise the node's app key on-chain with `kiez keys register`.
+    """
+    where = home or default_home()
+    try:
+        if (where / "config.toml").exists():
+            raise NodeError(f"{where} already holds a node; choose another --home or remove it first")
+        client = CommunityClient.connect(rpc, community)
+        config = NodeConfig(
+            home=where,
+            rpc_url=rpc,
+            community=client.address,
+            chain_id=client.chain_id,
+            p2p_host=p2p_host,
+            p2p_port=p2p_port,
+            api_port=api_port,
+            bootstrap=tuple(bootstrap),
+            confirmations=confirmations,
+            name=name or where.name,
+        )
+        problems = config.problems()
+        if problems:
+            raise NodeError("; ".join(problems))
+        key = _import_key(import_key_env, dev_account, client.chain_id)
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(where, 0o700)
+        account = create_keystore(config.keystore_path, _password(confirm=True), key)
+        create_secrets(config)
+        config.save()
+    except (NodeError, GovernanceError) as exc:
+        raise click.ClickException(str(exc)) from None
+    app_key = Signer(read_secret(config.app_key_path, 32)).public_key.hex()
+    member = (
+        "a member" if client.is_member(account.address) else "NOT a member yet (ask to join: kiez gov join-request)"
+    )
+    click.echo(
+        f"node home {where} created for community {client.name()!r} ({client.address}, chain {client.chain_id})\n"
+        f"  your account {account.address} is {member}\n"
+        f"  app key 0x{app_key}\n"
+        f"next: kiez keys register{_home_flag(home)}   then: kiez node run{_home_flag(home)}"
+    )
+
+
+def _home_flag(home: Path | None) -> str:
+    return f" --home {home}" if home else ""
+
+
+def _import_key(env: str | None, dev: int | None, chain_id: int) -> bytes | None:
+    if env and dev is not None:
+        raise NodeError("choose --import-key-env or --dev-account, not both")
+    if dev is not None:
+        require_dev_chain(chain_id)
+        return bytes(dev_account(dev).key)
+    if env:
+        raw = os.environ.get(env)
+        if not raw:
+            raise NodeError(f"environment variable {env} is empty or unset")
+        try:
+            return bytes.fromhex(raw.removeprefix("0x"))
+        except ValueError:
+            raise NodeError(f"{env} does not hold a hex private key") from None
+    return None
+
+
+def load_account(config: NodeConfig) -> LocalAccount:
+    return load_keystore(config.keystore_path, _password(confirm=False))
+
+
+@click.group(name="keys")
+def keys() -> None:
+    """This node's app key on-chain."""
+
+
+@keys.command(name="register")
+@HOME
+def register(home: Path | None) -> None:
+    """Authorise this node's app key in the community (a transaction from your account)."""
+    try:
+        config = NodeConfig.load(home or default_home())
+        account = load_account(config)
+        client = CommunityClient.connect(config.rpc_url, config.community, account)
+        key = Signer(read_secret(config.app_key_path, 32)).public_key
+        info = client.key_info(key)
+        if info.registered:
+            state = "active" if info.active else "revoked"
+            click.echo(f"app key 0x{key.hex()} is already registered to {info.owner} ({state})")
+            return
+        result = client.add_key(key)
+    except (NodeError, GovernanceError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"app key 0x{key.hex()} authorised for {account.address} (block {result.block_number})")
+
+
+@keys.command(name="show")
+@HOME
+def show(home: Path | None) -> None:
+    """Print this node's app key (public half)."""
+    try:
+        config = NodeConfig.load(home or default_home())
+        click.echo("0x" + Signer(read_secret(config.app_key_path, 32)).public_key.hex())
+    except NodeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(name="node")
+def node_group() -> None:
+    """Run this member's node."""
+
+
+@node_group.command(name="run")
+@click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@HOME
+def run(log_level: str, home: Path | None) -> None:
+    """Run the node until Ctrl-C: gossip, chain watcher and the local API.
+
+    It prints one JSON line {"ready": {...}} with its peer id, addresses and API port once it
+    serves.
+    """
+    from node.runner import main as run_main  # noqa: PLC0415 - keeps libp2p out of other commands
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = NodeConfig.load(home or default_home())
+        run_main(config)
+    except NodeError as exc:
+        raise click.ClickException(f"the node cannot start: {exc}") from None
+    except KeyboardInterrupt:
+        pass
+
+
+COMMANDS = [init, keys, node_group]
