@@ -1,25 +1,29 @@
 """``kiez devnet``: a whole local community on one machine, with a scenario a newcomer can watch.
 
-It starts a real Anvil chain, founds a community with three members from Anvil's dev accounts,
-and walks through the decisions a community makes: app keys, a moderator, a hidden post and an
-attempt to overturn it, a newcomer's request and admission (one vote cast by a relayed signed
-ballot), a vote refused because the voter joined after the proposal, a rules change, and a
-removal. Every step is a real transaction; the summary at the end is read back from the chain.
+It starts a real Anvil chain, founds a community from Anvil's dev accounts, gives every founder
+a node (its own process, on loopback), and plays the life of a community: everyone posts; the
+members vote to hide a post and it leaves every feed; a newcomer asks to join, is voted in
+(one vote by a relayed signed ballot), starts a node and posts; a member is removed and their
+next post is refused. Every step is a real transaction or a real gossiped message, and the
+summary at the end is read back from the nodes and the chain.
+
+Each node's home (config, keys, database, log) is kept under ``.kiez-devnet/`` so a run can be
+inspected and reproduced; ``--keep`` leaves everything running and shows how to use the CLI on it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import shutil
 import signal
 import socket
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
@@ -27,12 +31,24 @@ from governance.accounts import dev_account
 from governance.anvil import Anvil, start_anvil
 from governance.client import CommunityClient, TxResult, deploy_community
 from governance.errors import GovernanceError
-from governance.humanize import format_time
 from governance.present import describe_rules, proposals_table, table
 from governance.types import Rules, Support
+from node.cluster import NodeProcess, app_key_of, peer_addr, prepare_home, wait_until
+from node.errors import ApiError, NodeError
 
-NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana"]
+NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana", "ines"]
 DEVNET_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3600)
+POSTS = [
+    "Repair café on Thursday, 18:00 at the corner shop. Bring your broken lamps!",
+    "FREE BIKES!!! click here → totally-not-a-scam.example",
+    "Who has a ladder to lend for Saturday?",
+    "The community garden needs two more hands on Sunday.",
+    "Found a grey cat near the canal, very friendly.",
+    "Board games night moves to Friday.",
+    "Anyone up for a bread-baking swap?",
+    "The bakery on the corner closes early today.",
+]
+WAIT = 60.0
 
 
 @dataclass
@@ -54,13 +70,213 @@ class Narrator:
                 self.gas[kind].append(result.gas_used)
         click.echo(f"   {who:<6} {what}{suffix}")
 
-    def refused(self, who: str, what: str, error: GovernanceError) -> None:
+    def refused(self, who: str, what: str, error: Exception) -> None:
         click.echo(f"   {who:<6} {what} → " + click.style(f"refused: {error}", fg="yellow"))
 
 
-def app_key() -> bytes:
-    """A fresh ed25519 public key, as a member's node would create."""
-    return Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+@dataclass
+class Devnet:
+    anvil: Anvil
+    founders: int
+    root: Path
+    say: Narrator = field(default_factory=Narrator)
+    c: dict[str, CommunityClient] = field(default_factory=dict)
+    accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    nodes: dict[str, NodeProcess] = field(default_factory=dict)
+    base: CommunityClient | None = None
+    posts: dict[str, str] = field(default_factory=dict)  # author -> post id
+
+    @property
+    def names(self) -> list[str]:
+        return NAMES[: self.founders]
+
+    @property
+    def newcomer(self) -> str:
+        return NAMES[self.founders]
+
+    @property
+    def client(self) -> CommunityClient:
+        assert self.base is not None
+        return self.base
+
+    def run(self) -> None:
+        self.found()
+        self.start_nodes(self.names)
+        self.everyone_posts()
+        self.hide_a_post()
+        self.admit_newcomer()
+        self.remove_member()
+
+    # ------------------------------------------------------------------ steps
+
+    def found(self) -> None:
+        self.say.step(f"Founding the community with {', '.join(self.names)}")
+        for index, name in enumerate([*self.names, self.newcomer]):
+            self.accounts[name] = dev_account(index)
+        self.base = deploy_community(
+            self.anvil.web3(),
+            dev_account(9),
+            "Kiez am Kanal",
+            [self.accounts[n].address for n in self.names],
+            rules=DEVNET_RULES,
+            charter_hash=keccak(text="Be kind. Share tools. Decide together."),
+        )
+        self.c = {name: self.client.with_account(acct) for name, acct in self.accounts.items()}
+        click.echo(f"   contract {self.client.address} on chain {self.client.chain_id} ({self.anvil.rpc_url})")
+        click.echo(f"   rules: {describe_rules(DEVNET_RULES)}")
+        for name in self.names:
+            click.echo(f"   {name:<6} {self.accounts[name].address}")
+
+    def start_nodes(self, names: list[str]) -> None:
+        if len(names) > 1:
+            self.say.step(f"{', '.join(n.title() for n in names)} each authorise an app key and start a node")
+        configs = {
+            name: prepare_home(
+                self.root / name,
+                rpc_url=self.anvil.rpc_url,
+                community=self.client.address,
+                chain_id=self.client.chain_id,
+                name=name,
+            )
+            for name in names
+        }
+        every_peer = tuple(peer_addr(n.config) for n in self.nodes.values()) + tuple(
+            peer_addr(c) for c in configs.values()
+        )
+        for name, config in configs.items():
+            result = self.c[name].add_key(app_key_of(config))
+            self.say.did(name, f"authorised app key 0x{app_key_of(config).hex()[:16]}…", result, "addKey")
+            connected = config.with_changes(bootstrap=every_peer)
+            connected.save()
+            self.nodes[name] = NodeProcess(connected).start()
+            ready = self.nodes[name].ready
+            self.say.did(name, f"node up: peer {ready['peer_id'][:16]}…, API 127.0.0.1:{ready['api_port']}")
+        expected = len(self.nodes) - 1
+        wait_until(
+            lambda: all(node.api.get("/v1/status")["mesh_peers"] >= min(expected, 1) for node in self.nodes.values()),
+            WAIT,
+            "the nodes to form a mesh",
+        )
+        wait_until(
+            lambda: all(node.api.get("/v1/status")["app_key_active"] for node in self.nodes.values()),
+            WAIT,
+            "every node to see its app key on-chain",
+        )
+        peers = ", ".join(f"{n} {node.api.get('/v1/status')['peers']}" for n, node in self.nodes.items())
+        click.echo(f"   connected peers: {peers}")
+
+    def everyone_posts(self) -> None:
+        self.say.step("Every member posts; gossip carries each post to every node")
+        for index, name in enumerate(self.names):
+            started = time.monotonic()
+            result = self.nodes[name].api.post("/v1/posts", {"text": POSTS[index % len(POSTS)]})
+            self.posts[name] = result["id"]
+            self._wait_everywhere(result["id"], present=True)
+            took = (time.monotonic() - started) * 1000
+            self.say.did(name, f"posted {result['id'][:12]}…  on all {len(self.nodes)} feeds within {took:.0f} ms")
+
+    def hide_a_post(self) -> None:
+        spam = self.posts["bob"]
+        self.say.step(f"Alice proposes to hide bob's post {spam[:12]}…; the others vote; it leaves every feed")
+        c = self.c
+        created, result = c["alice"].propose_hide_post(bytes.fromhex(spam), "spam link")
+        self.say.did("alice", f"proposed #{created.number}: hide post {spam[:12]}…", result, "propose")
+        self.say.did("alice", "voted for", c["alice"].cast_vote(created.proposal_id, Support.FOR), "castVote")
+        self.say.did("carol", "voted for", c["carol"].cast_vote(created.proposal_id, Support.FOR), "castVote")
+        self.say.did("carol", f"executed #{created.number}", c["carol"].execute(created), "execute")
+        started = time.monotonic()
+        self._wait_everywhere(spam, present=False)
+        took = (time.monotonic() - started) * 1000
+        self.say.did("", f"the post is gone from all {len(self.nodes)} feeds {took:.0f} ms after execution")
+
+    def admit_newcomer(self) -> None:
+        newcomer, c = self.newcomer, self.c
+        self.say.step(f"{newcomer.title()} asks to join, is voted in, starts a node and posts")
+        intro = f"Hi, I'm {newcomer.title()}; I repair radios."
+        self.say.did(newcomer, "filed a join request", c[newcomer].request_to_join(keccak(text=intro)), "requestToJoin")
+        admit, result = c["alice"].propose_add_member(self.accounts[newcomer].address, "she fixed my radio")
+        self.say.did("alice", f"proposed #{admit.number}: add-member {newcomer}", result, "propose")
+        ballot = c["bob"].sign_ballot(admit.proposal_id, Support.FOR)
+        self.say.did("bob", "signed a ballot offline (EIP-712) instead of sending a transaction")
+        self.say.did("carol", "relayed bob's signed ballot", c["carol"].relay_ballot(ballot), "castVoteBySig")
+        self.say.did("alice", "voted for", c["alice"].cast_vote(admit.proposal_id, Support.FOR), "castVote")
+        self.say.did(newcomer, f"executed #{admit.number}: admitted", c[newcomer].execute(admit), "execute")
+        self.start_nodes([newcomer])
+        result_post = self.nodes[newcomer].api.post("/v1/posts", {"text": f"Hello neighbours, {newcomer} here!"})
+        self.posts[newcomer] = result_post["id"]
+        self._wait_everywhere(result_post["id"], present=True)
+        self.say.did(newcomer, f"posted {result_post['id'][:12]}…; all {len(self.nodes)} nodes accepted it")
+
+    def remove_member(self) -> None:
+        gone = "carol"
+        c = self.c
+        self.say.step(f"The community removes {gone}; her next post is refused")
+        removal, result = c["alice"].propose_remove_member(self.accounts[gone].address, "sold the shared ladder")
+        self.say.did("alice", f"proposed #{removal.number}: remove-member {gone}", result, "propose")
+        for name in ("alice", "bob", self.newcomer):
+            self.say.did(name, "voted for", c[name].cast_vote(removal.proposal_id, Support.FOR), "castVote")
+        executed = c["bob"].execute(removal)
+        self.say.did("bob", f"executed #{removal.number}", executed, "execute")
+        self._wait_for_block(executed.block_number)
+        try:
+            self.nodes[gone].api.post("/v1/posts", {"text": "I'm still here!"})
+        except ApiError as exc:
+            self.say.refused(gone, "tried to post", exc)
+        else:
+            raise NodeError(f"{gone}'s node accepted a post after her removal")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _wait_for_block(self, block: int) -> None:
+        def seen() -> bool:
+            return all((node.api.get("/v1/status")["chain"]["cursor"] or 0) >= block for node in self.nodes.values())
+
+        wait_until(seen, WAIT, f"every node to apply block {block}")
+
+    def _wait_everywhere(self, post_id: str, present: bool) -> None:
+        def check() -> bool:
+            return all(_has_post(node, post_id) == present for node in self.nodes.values())
+
+        wait_until(check, WAIT, f"post {post_id[:12]} to be {'on' if present else 'gone from'} every feed", 0.02)
+
+    def summary(self) -> None:
+        click.secho("\nEach node now", bold=True)
+        rows = []
+        for name, node in self.nodes.items():
+            status = node.api.get("/v1/status")
+            visible = len(node.api.get("/v1/feed?limit=200")["items"])
+            refused = status["messages"]["refused"]
+            rows.append(
+                (
+                    name,
+                    visible,
+                    status["store"]["hidden"],
+                    sum(refused.values()),
+                    ", ".join(f"{k} {v}" for k, v in refused.items()) or "-",
+                    status["peers"],
+                    "yes" if status["member"] and self.client.is_member(status["member"]) else "no",
+                )
+            )
+        click.echo(table(["node", "posts seen", "hidden", "refused", "refused by reason", "peers", "member"], rows))
+        click.secho("\nProposals", bold=True)
+        click.echo(proposals_table(self.client.proposals()))
+        click.secho("\nGas per operation", bold=True)
+        gas_rows = [(op, len(v), f"{min(v):,}", f"{max(v):,}") for op, v in self.say.gas.items()]
+        click.echo(table(["operation", "count", "min gas", "max gas"], gas_rows))
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+
+
+def _has_post(node: NodeProcess, post_id: str) -> bool:
+    try:
+        node.api.get(f"/v1/posts/{post_id}")
+    except ApiError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
 
 
 def _port_free(port: int) -> bool:
@@ -75,139 +291,6 @@ def _port_free(port: int) -> bool:
     return True
 
 
-@dataclass
-class Scenario:
-    """The governance story, one method per step; every step is a real transaction."""
-
-    anvil: Anvil
-    founders: int
-    say: Narrator
-    c: dict[str, CommunityClient] = field(default_factory=dict)
-    accounts: list[LocalAccount] = field(default_factory=list)
-
-    @property
-    def newcomer(self) -> str:
-        return NAMES[self.founders]
-
-    def run(self) -> CommunityClient:
-        """Runs every step; returns a read-only client of the community it founded."""
-        base = self.found()
-        self.app_keys()
-        self.moderator()
-        post = self.hide_and_overturn()
-        self.admission()
-        self.rules_change()
-        self.removal(post)
-        return base
-
-    def found(self) -> CommunityClient:
-        names = NAMES[: self.founders + 1]
-        self.accounts = [dev_account(i) for i in range(self.founders + 1)]
-        self.say.step(f"Founding the community with {', '.join(names[: self.founders])}")
-        base = deploy_community(
-            self.anvil.web3(),
-            dev_account(9),
-            "Kiez am Kanal",
-            [a.address for a in self.accounts[: self.founders]],
-            rules=DEVNET_RULES,
-            charter_hash=keccak(text="Be kind. Share tools. Decide together."),
-        )
-        self.c = {name: base.with_account(acct) for name, acct in zip(names, self.accounts, strict=True)}
-        click.echo(f"   contract {base.address} on chain {base.chain_id}; rules: {describe_rules(DEVNET_RULES)}")
-        for name, acct in zip(names[: self.founders], self.accounts[: self.founders], strict=True):
-            click.echo(f"   {name:<6} {acct.address}")
-        return base
-
-    def app_keys(self) -> None:
-        self.say.step("Every founder authorises an app key for their node (no vote needed)")
-        for name in NAMES[: self.founders]:
-            self.say.did(name, "added an ed25519 app key", self.c[name].add_key(app_key()), "addKey")
-
-    def moderator(self) -> None:
-        say, c = self.say, self.c
-        say.step("Alice proposes to make Bob a moderator; the others vote")
-        created, result = c["alice"].propose_grant_moderator(
-            self.accounts[1].address, "Bob keeps the tool library tidy"
-        )
-        say.did("alice", f"proposed #{created.number}: grant-moderator bob", result, "propose")
-        say.did("alice", "voted for", c["alice"].cast_vote(created.proposal_id, Support.FOR), "castVote")
-        say.did("carol", "voted for", c["carol"].cast_vote(created.proposal_id, Support.FOR), "castVote")
-        say.did("carol", f"executed #{created.number}: bob is a moderator", c["carol"].execute(created), "execute")
-
-    def hide_and_overturn(self) -> bytes:
-        say, c = self.say, self.c
-        post = hashlib.sha256(b"FREE BIKES!!! click here").digest()
-        say.step("Bob, as moderator, hides a spam post at once; Carol asks the community to overturn it")
-        say.did("bob", f"hid post 0x{post.hex()[:16]}…", c["bob"].moderator_hide(post, "spam link"), "moderatorHide")
-        overturn, result = c["carol"].propose_unhide_post(post, "maybe the bikes are real?")
-        say.did("carol", f"proposed #{overturn.number}: unhide the post", result, "propose")
-        say.did("alice", "voted against", c["alice"].cast_vote(overturn.proposal_id, Support.AGAINST), "castVote")
-        say.did("bob", "voted against", c["bob"].cast_vote(overturn.proposal_id, Support.AGAINST), "castVote")
-        state = c["alice"].state(overturn.proposal_id)
-        say.did("", f"#{overturn.number} is {state.label}: the post stays hidden")
-        return post
-
-    def admission(self) -> None:
-        say, c, newcomer = self.say, self.c, self.newcomer
-        say.step(f"{newcomer.title()} asks to join; the members decide")
-        charter, result = c["carol"].propose_set_charter(
-            keccak(text="Be kind. Share tools. Decide together. Meet on Sundays."), "add our Sunday meetings"
-        )
-        say.did("carol", f"proposed #{charter.number}: a new charter (before {newcomer} joins)", result, "propose")
-        intro = f"Hi, I'm {newcomer.title()}; I repair radios."
-        say.did(newcomer, "filed a join request", c[newcomer].request_to_join(keccak(text=intro)), "requestToJoin")
-        admit, result = c["alice"].propose_add_member(self.accounts[self.founders].address, "she fixed my radio")
-        say.did("alice", f"proposed #{admit.number}: add-member {newcomer}", result, "propose")
-        ballot = c["bob"].sign_ballot(admit.proposal_id, Support.FOR)
-        say.did("bob", "signed a ballot offline (EIP-712) instead of sending a transaction")
-        say.did("carol", "relayed bob's signed ballot", c["carol"].relay_ballot(ballot), "castVoteBySig")
-        say.did("alice", "voted for", c["alice"].cast_vote(admit.proposal_id, Support.FOR), "castVote")
-        say.did(newcomer, "admitted", c[newcomer].execute(admit), "execute")
-        say.did(newcomer, "added an ed25519 app key", c[newcomer].add_key(app_key()), "addKey")
-        try:
-            c[newcomer].cast_vote(charter.proposal_id, Support.FOR)
-        except GovernanceError as exc:
-            say.refused(newcomer, f"tried to vote on #{charter.number}", exc)
-
-    def rules_change(self) -> None:
-        say, c = self.say, self.c
-        say.step("The members change their rules: proposals now stay open for two days")
-        new_rules = Rules(DEVNET_RULES.quorum_pct, 60, 2 * 24 * 3600)
-        proposal, result = c["bob"].propose_change_rules(new_rules, "more time to think, a clearer majority")
-        say.did("bob", f"proposed #{proposal.number}: {describe_rules(new_rules)}", result, "propose")
-        for name in ("alice", "bob", self.newcomer):
-            say.did(name, "voted for", c[name].cast_vote(proposal.proposal_id, Support.FOR), "castVote")
-        say.did("carol", "executed the rules change", c["carol"].execute(proposal), "execute")
-
-    def removal(self, post: bytes) -> None:
-        say, c, newcomer = self.say, self.c, self.newcomer
-        say.step(f"The community removes {newcomer}")
-        removal, result = c["alice"].propose_remove_member(
-            self.accounts[self.founders].address, "sold the shared radio"
-        )
-        say.did("alice", f"proposed #{removal.number}: remove-member {newcomer}", result, "propose")
-        for name in ("alice", "bob", "carol"):
-            say.did(name, "voted for", c[name].cast_vote(removal.proposal_id, Support.FOR), "castVote")
-        done = c["bob"].execute(removal)
-        say.did("bob", f"executed #{removal.number}: {newcomer} is no longer a member", done, "execute")
-        try:
-            c[newcomer].propose_hide_post(post, "revenge")
-        except GovernanceError as exc:
-            say.refused(newcomer, "tried to propose", exc)
-
-
-def print_summary(client: CommunityClient, say: Narrator) -> None:
-    click.secho("\nWhat the chain says now", bold=True)
-    members = client.members()
-    rows = [(m.address, format_time(m.joined_at), "moderator" if m.moderator else "member") for m in members]
-    click.echo(table(["member", "joined", "role"], rows))
-    click.echo(f"rules: {describe_rules(client.rules())}\n")
-    click.echo(proposals_table(client.proposals()))
-    click.secho("\nGas per operation", bold=True)
-    gas_rows = [(op, len(v), f"{min(v):,}", f"{max(v):,}") for op, v in say.gas.items()]
-    click.echo(table(["operation", "count", "min gas", "max gas"], gas_rows))
-
-
 def _wait_for_ctrl_c() -> None:
     stop = False
 
@@ -218,40 +301,68 @@ def _wait_for_ctrl_c() -> None:
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         while not stop:
-            signal.pause() if hasattr(signal, "pause") else None
+            signal.pause()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _keep_message(devnet: Devnet) -> str:
+    lines = ["\nEverything keeps running. In another shell, for example:"]
+    for name, node in devnet.nodes.items():
+        lines.append(f"  .venv/bin/kiez feed --home {node.config.home}      # {name}'s node")
+    first = next(iter(devnet.nodes.values()))
+    lines += [
+        f'  .venv/bin/kiez post "hello" --home {first.config.home}',
+        f"  .venv/bin/kiez status --home {first.config.home}",
+        f"  export KIEZ_RPC={devnet.anvil.rpc_url} KIEZ_COMMUNITY={devnet.client.address} KIEZ_DEV_ACCOUNT=0",
+        "  .venv/bin/kiez gov proposals      (dev account 0 is alice, 1 bob, …)",
+        "Press Ctrl-C to stop everything.",
+    ]
+    return "\n".join(lines)
+
+
+def _run(port: int, nodes: int, keep: bool, root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    with start_anvil(port=port, log_path=root / "anvil.log") as anvil:
+        click.echo(f"   local chain (Anvil) at {anvil.rpc_url}; node homes in {root}/")
+        devnet = Devnet(anvil, nodes, root)
+        try:
+            devnet.run()
+            devnet.summary()
+            click.secho("\nThe scenario ran to the end.", fg="green", bold=True)
+            if keep:
+                click.echo(_keep_message(devnet))
+                _wait_for_ctrl_c()
+                click.echo("\nstopping the nodes and the chain")
+        finally:
+            devnet.stop()
+
+
 @click.command()
 @click.option("--port", default=8545, show_default=True, help="Port of the local chain on 127.0.0.1 (0: any free).")
-@click.option("--founders", default=3, show_default=True, type=click.IntRange(3, 7), help="Founding members.")
-@click.option("--keep", is_flag=True, help="Keep the chain running afterwards and show how to use the CLI on it.")
-def devnet(port: int, founders: int, keep: bool) -> None:
-    """Run a local community: a real Anvil chain, a community and a guided governance scenario."""
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(3, 8), help="Founding members/nodes.")
+@click.option("--keep", is_flag=True, help="Keep everything running afterwards and show how to use the CLI.")
+@click.option(
+    "--dir",
+    "root",
+    default=Path(".kiez-devnet"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the node homes go (emptied at start).",
+)
+def devnet(port: int, nodes: int, keep: bool, root: Path) -> None:
+    """Run a local community: Anvil, the community contract, one node process per member, and a
+    guided scenario (posts, a hidden post, a newcomer voted in, a member removed)."""
     if not _port_free(port):
         raise click.ClickException(f"port {port} on 127.0.0.1 is in use (another devnet?): try --port 0")
     click.secho("kiez devnet", bold=True)
     try:
-        with start_anvil(port=port) as anvil:
-            click.echo(f"   local chain (Anvil) at {anvil.rpc_url}")
-            say = Narrator()
-            client = Scenario(anvil, founders, say).run()
-            print_summary(client, say)
-            click.secho("\nThe scenario ran to the end.", fg="green", bold=True)
-            if keep:
-                click.echo(
-                    "\nThe chain keeps running. In another shell:\n"
-                    f"  export KIEZ_RPC={anvil.rpc_url} KIEZ_COMMUNITY={client.address} KIEZ_DEV_ACCOUNT=0\n"
-                    "  .venv/bin/kiez gov proposals      (dev accounts 0-2 are members; 0 is alice)\n"
-                    "Press Ctrl-C to stop it."
-                )
-                _wait_for_ctrl_c()
-                click.echo("\nstopping the chain")
-    except GovernanceError as exc:
-        raise click.ClickException(str(exc)) from None
+        _run(port, nodes, keep, root.resolve())
+    except (GovernanceError, NodeError) as exc:
+        raise click.ClickException(f"{exc}\n(node logs: {root}/<name>/node.log)") from None
     except KeyboardInterrupt:
-        click.echo("\ninterrupted; the chain is stopped", err=True)
+        click.echo("\ninterrupted; the nodes and the chain are stopped", err=True)
         sys.exit(130)

@@ -19,7 +19,7 @@ from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
 from node.core.validation import Context, Via, validate
-from node.core.verdict import Outcome, Verdict
+from node.core.verdict import Outcome, Reason, Verdict
 from node.core.view import CommunityView, Effect, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect
 from node.errors import PublishError
 from node.store import Store
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 class Counters:
     accepted: int = 0
     published: int = 0
+    #: Copies of messages already stored: normal in gossip (every peer forwards), not a refusal.
+    duplicates: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     hidden_by_chain: int = 0
 
@@ -38,6 +40,7 @@ class Counters:
         return {
             "accepted": self.accepted,
             "published": self.published,
+            "duplicates": self.duplicates,
             "refused": dict(sorted(self.refused.items())),
             "hidden_by_chain": self.hidden_by_chain,
         }
@@ -67,6 +70,9 @@ class NodeService:
             assert author is not None  # validation found the key's owner
             if self.store.add(message, author, self.now_ms()):
                 self.counters.accepted += 1
+            return verdict
+        if verdict.reason is Reason.DUPLICATE:
+            self.counters.duplicates += 1
             return verdict
         reason = verdict.reason.value if verdict.reason else "unknown"
         self.counters.refused[reason] += 1

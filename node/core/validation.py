@@ -123,8 +123,8 @@ def _check_author(message: Message, view: CommunityView) -> str | Verdict:
         return reject(Reason.KEY_NOT_YET_VALID, "signed before the key was authorised", message)
     member = view.members.get(key.owner)
     if member is None or not member.member_at(at):
-        if view_behind and member is not None and not member.active:
-            return ignore(Reason.CHAIN_VIEW_BEHIND, f"{key.owner} is not a member in our view yet", message)
+        # A removed member's fresh posts are refused outright, even though a re-admission could in
+        # principle sit in a block we have not applied yet: re-admissions are rare, floods are not.
         return reject(Reason.NOT_A_MEMBER, f"{key.owner} was not a member at that time", message)
     return key.owner
 
