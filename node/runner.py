@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import partial
 import signal
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import trio
