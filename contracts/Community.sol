@@ -445,7 +445,9 @@ contract Community {
         uint64 nonce = _members[voter].nonce;
         bytes32 structHash = keccak256(abi.encode(BALLOT_TYPEHASH, proposalId, support, voter, uint256(nonce)));
         bytes32 digest = keccak256(abi.encodePacked(hex"1901", _domainSeparator(), structHash));
-        if (_recover(digest, signature) != voter) revert InvalidSignature(voter);
+        address signer = _recover(digest, signature);
+        // ecrecover answers address(0) for garbage: never let that stand for a voter 0x0.
+        if (signer == address(0) || signer != voter) revert InvalidSignature(voter);
         _members[voter].nonce = nonce + 1;
         return _castVote(proposalId, voter, support, "");
     }
