@@ -1,0 +1,170 @@
+"""Range-based set reconciliation: how two nodes find which messages one has and the other lacks,
+exchanging bytes in proportion to the difference, not to the history (the idea of Nostr's
+negentropy, NIP-77), as a pure state machine: no I/O, so it is tested by joining two instances.
+
+Items are message keys ``(timestamp_ms, id)`` in sorted order. A *range* is every item with
+``lower <= key < upper``; its *fingerprint* is SHA-256 over the sum of the items' first 16 id
+bytes (mod 2^128) and their count, truncated to 16 bytes. One side sends ranges, each as a
+fingerprint or as the list of its ids in that range. The other side, for each range:
+
+- fingerprint equal: the range is settled;
+- the sender has no items there: it *gives* all of its own in the range;
+- it has no items there, or few (<= ``LEAF``): it answers with its id list;
+- otherwise it splits its items in the range into ``BRANCHES`` sub-ranges and answers with their
+  fingerprints.
+
+An id list settles its range at once: the receiver gives what the list lacks and *wants* what it
+lacks itself. Both sides run the same ``Reconciler``; the conversation ends when a turn carries
+no ranges. Bounds are ``(timestamp, id prefix)``; an item belongs to the upper side of a bound
+whose prefix it starts with, on both sides alike, so both agree on every range's members.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+ID_PREFIX = 16  # bytes of a message id used in id lists and in WANT requests
+SUM_BYTES = 16  # bytes of each id summed into a fingerprint (128-bit sums)
+BOUND_PREFIX = 6  # bytes of a message id used in range bounds
+LEAF = 24  # at most this many items: answer with the ids instead of splitting
+BRANCHES = 16  # sub-ranges per split
+_MOD = 1 << (8 * SUM_BYTES)
+
+#: A bound: items with key >= bound are above it. (0, b"") is below everything.
+Bound = tuple[int, bytes]
+MIN_BOUND: Bound = (0, b"")
+#: Above every key (timestamps are milliseconds; no message is dated after the year 292 million).
+MAX_BOUND: Bound = (2**63, b"")
+
+SKIP = 0  # a settled range: nothing to do, it only carries the bound forward
+FINGERPRINT = 1
+ID_LIST = 2
+
+
+@dataclass(frozen=True)
+class Range:
+    upper: Bound
+    mode: int  # SKIP, FINGERPRINT or ID_LIST
+    fingerprint: bytes = b""
+    count: int = 0
+    ids: tuple[bytes, ...] = ()  # ID_PREFIX-byte prefixes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One side's answer to a turn: ranges to send back, ids to give and to ask for."""
+
+    ranges: list[Range]
+    give: list[bytes] = field(default_factory=list)  # full ids of items the other side lacks
+    want: list[bytes] = field(default_factory=list)  # id prefixes of items this side lacks
+
+
+class ItemSet:
+    """The sorted keys of one side, with prefix sums for O(1) fingerprints of any range."""
+
+    def __init__(self, items: Iterable[tuple[int, bytes]]) -> None:
+        ordered = sorted(items)
+        self.timestamps = [ts for ts, _ in ordered]
+        self.ids = [i for _, i in ordered]
+        self._keys = [(ts, i) for ts, i in ordered]
+        sums = [0]
+        for ident in self.ids:
+            sums.append((sums[-1] + int.from_bytes(ident[:SUM_BYTES], "big")) % _MOD)
+        self._sums = sums
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index(self, bound: Bound) -> int:
+        """Position of the first item at or above ``bound``."""
+        ts, prefix = bound
+        return bisect.bisect_left(self._keys, (ts, prefix))
+
+    def fingerprint(self, lo: int, hi: int) -> bytes:
+        total = (self._sums[hi] - self._sums[lo]) % _MOD
+        return fingerprint_of(total, hi - lo)
+
+    def bound_at(self, position: int) -> Bound:
+        """A bound just below item ``position`` (shortened id prefix)."""
+        return (self.timestamps[position], self.ids[position][:BOUND_PREFIX])
+
+
+def fingerprint_of(total: int, count: int) -> bytes:
+    return hashlib.sha256(total.to_bytes(SUM_BYTES, "big") + count.to_bytes(8, "big")).digest()[:16]
+
+
+class Reconciler:
+    """One side of a reconciliation over ``items``."""
+
+    def __init__(self, items: ItemSet) -> None:
+        self.items = items
+
+    def initiate(self) -> list[Range]:
+        """The first turn: one fingerprint over everything."""
+        return [self._describe(MIN_BOUND, MAX_BOUND, 0, len(self.items))]
+
+    def respond(self, incoming: Sequence[Range]) -> Outcome:
+        """Processes the other side's ranges (consecutive, starting at the lowest bound)."""
+        out: list[Range] = []
+        give: list[bytes] = []
+        want: list[bytes] = []
+        lower = MIN_BOUND
+        for theirs in incoming:
+            lo, hi = self.items.index(lower), self.items.index(theirs.upper)
+            if theirs.mode == SKIP:
+                out.append(_skip(theirs.upper))
+            elif theirs.mode == ID_LIST:
+                mine = {i[:ID_PREFIX]: i for i in self.items.ids[lo:hi]}
+                listed = set(theirs.ids)
+                give += [full for prefix, full in mine.items() if prefix not in listed]
+                want += [prefix for prefix in theirs.ids if prefix not in mine]
+                out.append(_skip(theirs.upper))
+            elif self.items.fingerprint(lo, hi) == theirs.fingerprint:
+                out.append(_skip(theirs.upper))
+            elif theirs.count == 0:
+                give += self.items.ids[lo:hi]
+                out.append(_skip(theirs.upper))
+            elif hi - lo <= LEAF:
+                out.append(Range(theirs.upper, ID_LIST, ids=tuple(i[:ID_PREFIX] for i in self.items.ids[lo:hi])))
+            else:
+                out += self._split(lower, theirs.upper, lo, hi)
+            lower = theirs.upper
+        return Outcome(_compact(out), give, want)
+
+    def _describe(self, lower: Bound, upper: Bound, lo: int, hi: int) -> Range:
+        return Range(upper, FINGERPRINT, self.items.fingerprint(lo, hi), hi - lo)
+
+    def _split(self, lower: Bound, upper: Bound, lo: int, hi: int) -> list[Range]:
+        size = hi - lo
+        ranges = []
+        start = lo
+        for branch in range(1, BRANCHES + 1):
+            end = hi if branch == BRANCHES else lo + size * branch // BRANCHES
+            sub_upper = upper if end == hi else self.items.bound_at(end)
+            end = self.items.index(sub_upper) if end != hi else hi
+            if end <= start and sub_upper != upper:
+                continue
+            ranges.append(self._describe(lower, sub_upper, start, end))
+            start = end
+        return ranges
+
+
+def _skip(upper: Bound) -> Range:
+    return Range(upper, SKIP)
+
+
+def _compact(ranges: list[Range]) -> list[Range]:
+    """Merges runs of settled ranges into one and drops the settled tail; an empty result means
+    the conversation is over."""
+    out: list[Range] = []
+    for r in ranges:
+        if r.mode == SKIP and out and out[-1].mode == SKIP:
+            out[-1] = r
+        else:
+            out.append(r)
+    while out and out[-1].mode == SKIP:
+        out.pop()
+    return out
