@@ -46,6 +46,7 @@ class NodeConfig:
     bootstrap: tuple[str, ...] = field(default_factory=tuple)
     confirmations: int = 0
     poll_interval: float = 1.0
+    sync_interval: float = 30.0
     name: str = ""
 
     # -- files in the home -------------------------------------------------------------------
@@ -99,6 +100,8 @@ class NodeConfig:
             out.append("confirmations must not be negative")
         if self.poll_interval <= 0:
             out.append("poll_interval must be positive")
+        if self.sync_interval <= 0:
+            out.append("sync_interval must be positive")
         for peer in self.bootstrap:
             if not peer.startswith("/") or "/p2p/" not in peer:
                 out.append(f"bootstrap peer {peer!r} must be a multiaddr ending in /p2p/<peer id>")

@@ -7,6 +7,7 @@ community at the address). Then the parts run side by side until the process is 
 - the chain watcher (contract events -> view, effects, cursor);
 - the libp2p host and gossipsub, whose validator validates and stores every message;
 - the peer keeper (dials bootstrap peers, reconnects when they come back);
+- sync (reconciles with each peer when it connects, and periodically);
 - the local HTTP API on 127.0.0.1.
 
 When it is ready it prints one JSON line (``{"ready": ...}``) on stdout, so scripts and the devnet
@@ -42,6 +43,7 @@ from node.p2p.host import open_host
 from node.p2p.peers import maintain_peers
 from node.service import NodeService
 from node.store import Store, StoreError
+from node.sync import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,10 @@ async def _run(
         trio.open_nursery() as nursery,
     ):
         await gossip.subscribe(config.topic)
+        sync = SyncService(host, service, interval=config.sync_interval)
+        sync.register()
         nursery.start_soon(watcher.run)
+        nursery.start_soon(sync.run)
         # Reconnect quickly: a community has a handful of peers and a restarted one should be
         # back in the mesh within seconds.
         nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
@@ -122,6 +127,10 @@ async def _run(
                 "addrs": host.addrs,
                 "peers": len(host.connected_peers()),
                 "mesh_peers": len(gossip.mesh_peers(config.topic)),
+                "sync": {
+                    "sessions": sync.sessions,
+                    "last": {peer: r.as_dict() for peer, r in sync.last.items()},
+                },
                 "chain": {
                     "rpc_url": config.rpc_url,
                     "healthy": chain.healthy,

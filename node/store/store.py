@@ -155,6 +155,10 @@ class Store:
         )
         if cursor.rowcount == 0:
             return 0
+        if not isinstance(body, DeleteBody) and self._deleted_by(conn, message.id) == author:
+            # A delete beats its post forever, whatever order a batch brings them in.
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+            return 0
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
         elif isinstance(body, ReactionBody):
@@ -182,6 +186,25 @@ class Store:
             " VALUES (?,?,?,?,?,?)",
             (body.target, author, body.reaction, int(body.active), message.timestamp_ms, message.id),
         )
+
+    @staticmethod
+    def _deleted_by(conn: sqlite3.Connection, message_id: bytes) -> str | None:
+        row = conn.execute("SELECT member FROM tombstones WHERE target = ?", (message_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def sync_keys(self) -> list[tuple[int, bytes]]:
+        """(timestamp, id) of every message this node offers to sync: all but hidden posts."""
+        return [
+            (int(ts), bytes(i))
+            for ts, i in self._conn.execute("SELECT timestamp_ms, id FROM messages WHERE hidden = 0")
+        ]
+
+    def envelopes(self, ids: Sequence[bytes]) -> list[bytes]:
+        """The envelopes of the stored messages among ``ids`` (at most 1000 ids per call)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [bytes(r[0]) for r in self._conn.execute(f"SELECT envelope FROM messages WHERE id IN ({marks})", ids)]  # noqa: S608 - placeholders only
 
     def envelope(self, message_id: bytes) -> bytes | None:
         row = self._conn.execute("SELECT envelope FROM messages WHERE id = ?", (message_id,)).fetchone()

@@ -1,0 +1,229 @@
+"""Sync: a node that was offline, or joins late, catches up with its peers over a libp2p stream.
+
+Gossip only reaches nodes that are online. ``SyncService`` reconciles this node's messages with
+each peer's: when a peer connects, and again every ``interval`` seconds with every connected
+peer. A session runs the pure ``Reconciler`` (node/core/reconcile.py) over
+``/kiez/sync/1.0.0`` frames (node/core/syncwire.py); what it receives goes through the same
+validation as gossip (``Via.SYNC``: any age, no rate limit) and is stored in batches.
+
+Hidden posts are left out of the set a node offers: they are not forwarded by gossip either, and
+a node that never had one will not take it. Sessions are bounded: at most ``MAX_ROUNDS`` turns,
+``SESSION_TIMEOUT`` seconds, two at a time in each direction, one frame in memory at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+from libp2p.abc import INetStream
+from libp2p.custom_types import TProtocol
+from libp2p.network.stream.exceptions import StreamClosed, StreamEOF, StreamError, StreamReset
+from libp2p.peer.id import ID
+
+from node.core import syncwire
+from node.core.reconcile import ID_PREFIX, ItemSet, Range, Reconciler
+from node.core.syncwire import MESSAGES, SyncProtocolError
+from node.core.validation import Via
+from node.p2p.host import P2PHost
+from node.service import NodeService
+
+log = logging.getLogger(__name__)
+
+PROTOCOL = TProtocol(syncwire.PROTOCOL)
+MAX_ROUNDS = 64
+SESSION_TIMEOUT = 120.0
+_STREAM_ERRORS = (StreamEOF, StreamReset, StreamClosed, StreamError)
+
+
+@dataclass
+class SyncResult:
+    peer: str
+    initiator: bool
+    rounds: int = 0
+    received: int = 0  # envelopes received
+    accepted: int = 0  # of which new and valid
+    sent: int = 0  # envelopes sent
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class FramedStream:
+    """Length-prefixed frames over a libp2p stream, counting bytes both ways."""
+
+    def __init__(self, stream: INetStream, result: SyncResult) -> None:
+        self._stream = stream
+        self._result = result
+        self._buffer = bytearray()
+
+    async def send(self, frame: bytes) -> None:
+        await self._stream.write(frame)
+        self._result.bytes_sent += len(frame)
+
+    async def _read_exactly(self, size: int) -> bytes | None:
+        while len(self._buffer) < size:
+            try:
+                chunk = await self._stream.read(max(size - len(self._buffer), 64 * 1024))
+            except StreamEOF:
+                return None
+            if not chunk:
+                return None
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        self._result.bytes_received += size
+        return data
+
+    async def receive(self) -> tuple[int, Any] | None:
+        """The next frame, or None when the peer closed the stream."""
+        header = await self._read_exactly(4)
+        if header is None:
+            return None
+        body = await self._read_exactly(syncwire.frame_length(header))
+        if body is None:
+            raise SyncProtocolError("the peer closed the stream in the middle of a frame")
+        return syncwire.decode(body)
+
+
+class Session:
+    """One reconciliation with one peer; both sides run the same code."""
+
+    def __init__(self, stream: INetStream, service: NodeService, peer: str, initiator: bool) -> None:
+        self.stream = stream
+        self.service = service
+        self.result = SyncResult(peer, initiator)
+        self.framed = FramedStream(stream, self.result)
+        self.items = ItemSet(service.store.sync_keys())
+        self.reconciler = Reconciler(self.items)
+        self._by_prefix: dict[bytes, bytes] | None = None
+
+    async def run(self) -> SyncResult:
+        started = time.monotonic()
+        try:
+            with trio.fail_after(SESSION_TIMEOUT):
+                await self._converse()
+        except trio.TooSlowError:
+            self.result.error = f"no agreement within {SESSION_TIMEOUT:.0f} s"
+        except SyncProtocolError as exc:
+            self.result.error = f"protocol violation: {exc}"
+        except _STREAM_ERRORS as exc:
+            self.result.error = f"stream failed: {type(exc).__name__}"
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(5), contextlib.suppress(*_STREAM_ERRORS):
+                await self.stream.close()
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    async def _converse(self) -> None:
+        if self.result.initiator:
+            await self.framed.send(syncwire.turn_frame(self.reconciler.initiate(), []))
+        while (frame := await self.framed.receive()) is not None:
+            kind, contents = frame
+            if kind == MESSAGES:
+                self.result.received += len(contents)
+                self.result.accepted += self.service.ingest_batch(contents, Via.SYNC, self.result.peer)
+            elif not await self._turn(*contents):
+                return  # nothing left to ask: closing tells the peer we are done
+
+    async def _turn(self, ranges: list[Range], want: list[bytes]) -> bool:
+        """Answers one turn; False when this side has nothing more to ask."""
+        self.result.rounds += 1
+        if self.result.rounds > MAX_ROUNDS:
+            raise SyncProtocolError(f"more than {MAX_ROUNDS} turns")
+        outcome = self.reconciler.respond(ranges)
+        await self._give(list(outcome.give) + self._wanted(want))
+        if not outcome.ranges and not outcome.want:
+            return False
+        await self.framed.send(syncwire.turn_frame(outcome.ranges, outcome.want))
+        return True
+
+    def _wanted(self, want: list[bytes]) -> list[bytes]:
+        if not want:
+            return []
+        if self._by_prefix is None:
+            self._by_prefix = {i[:ID_PREFIX]: i for i in self.items.ids}
+        return [self._by_prefix[w] for w in want if w in self._by_prefix]
+
+    async def _give(self, ids: list[bytes]) -> None:
+        for start in range(0, len(ids), 1000):
+            envelopes = self.service.store.envelopes(ids[start : start + 1000])
+            self.result.sent += len(envelopes)
+            for data in syncwire.messages_frames(envelopes):
+                await self.framed.send(data)
+
+
+async def run_session(stream: INetStream, service: NodeService, peer: str, initiator: bool) -> SyncResult:
+    """One reconciliation with ``peer`` over ``stream``."""
+    return await Session(stream, service, peer, initiator).run()
+
+
+@dataclass
+class SyncService:
+    host: P2PHost
+    service: NodeService
+    interval: float = 30.0
+    last: dict[str, SyncResult] = field(default_factory=dict)
+    sessions: int = 0
+    _outgoing: trio.Semaphore = field(default_factory=lambda: trio.Semaphore(2))
+    _incoming: trio.Semaphore = field(default_factory=lambda: trio.Semaphore(2))
+
+    def register(self) -> None:
+        self.host.libp2p_host.set_stream_handler(PROTOCOL, self._handle)
+
+    async def _handle(self, stream: INetStream) -> None:
+        peer = stream.muxed_conn.peer_id.to_base58()
+        if self._incoming.value == 0:
+            log.info("sync from %s refused: too many sessions", peer)
+            await stream.reset()
+            return
+        async with self._incoming:
+            self._record(await run_session(stream, self.service, peer, initiator=False))
+
+    async def sync_with(self, peer: str) -> SyncResult:
+        """Reconciles with ``peer`` now (it must be connected)."""
+        async with self._outgoing:
+            try:
+                stream = await self.host.libp2p_host.new_stream(ID.from_base58(peer), [PROTOCOL])
+            except Exception as exc:
+                result = SyncResult(peer, True, error=f"cannot open a sync stream: {type(exc).__name__}: {exc}")
+            else:
+                result = await run_session(stream, self.service, peer, initiator=True)
+        self._record(result)
+        return result
+
+    def _record(self, result: SyncResult) -> None:
+        self.sessions += 1
+        self.last[result.peer] = result
+        if result.error:
+            log.warning("sync with %s failed: %s", result.peer, result.error)
+        else:
+            log.info(
+                "sync with %s: %d new, %d sent, %d rounds, %d/%d bytes in/out, %.2f s",
+                result.peer,
+                result.accepted,
+                result.sent,
+                result.rounds,
+                result.bytes_received,
+                result.bytes_sent,
+                result.seconds,
+            )
+
+    async def run(self) -> None:
+        """Syncs with every newly connected peer at once, and with all peers every ``interval``."""
+        synced_at: dict[str, float] = {}
+        while True:
+            now = time.monotonic()
+            for peer in self.host.connected_peers():
+                if now - synced_at.get(peer, -self.interval) >= self.interval:
+                    synced_at[peer] = now
+                    await self.sync_with(peer)
+            await trio.sleep(1.0)
