@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from node.core.encoding import peek_id
 from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
@@ -88,16 +89,17 @@ class NodeService:
         """Validates each envelope (as ``ingest`` does) and stores the accepted ones in one
         transaction; returns how many were new. For sync, where messages come by the thousand."""
         context = Context(self.community, self.now_ms(), via)
+        known = self.store.known_among([i for i in map(peek_id, envelopes) if i is not None])
         accepted: list[tuple[Message, str]] = []
         for envelope in envelopes:
-            verdict = validate(envelope, context, self.view, self.store, self.limiter)
+            verdict = validate(envelope, context, self.view, known, self.limiter)
             if verdict.accepted and verdict.message is not None:
                 author = self.view.owner_of(verdict.message.author)
                 assert author is not None
                 accepted.append((verdict.message, author))
             else:
                 self._count_refusal(verdict, via, peer)
-        added = self.store.add_many(accepted, self.now_ms()) if accepted else 0
+        added = self.store.add_many(accepted, self.now_ms(), known) if accepted else 0
         self.counters.accepted += added
         return added
 

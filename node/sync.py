@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 PROTOCOL = TProtocol(syncwire.PROTOCOL)
 MAX_ROUNDS = 64
 SESSION_TIMEOUT = 120.0
+FOLLOWER_GRACE = 5.0
 _STREAM_ERRORS = (StreamEOF, StreamReset, StreamClosed, StreamError)
 
 
@@ -173,6 +174,7 @@ class SyncService:
     interval: float = 30.0
     last: dict[str, SyncResult] = field(default_factory=dict)
     sessions: int = 0
+    _synced_at: dict[str, float] = field(default_factory=dict)  # last session either way, by peer
     _outgoing: trio.Semaphore = field(default_factory=lambda: trio.Semaphore(2))
     _incoming: trio.Semaphore = field(default_factory=lambda: trio.Semaphore(2))
 
@@ -202,6 +204,7 @@ class SyncService:
 
     def _record(self, result: SyncResult) -> None:
         self.sessions += 1
+        self._synced_at[result.peer] = time.monotonic()
         self.last[result.peer] = result
         if result.error:
             log.warning("sync with %s failed: %s", result.peer, result.error)
@@ -218,12 +221,27 @@ class SyncService:
             )
 
     async def run(self) -> None:
-        """Syncs with every newly connected peer at once, and with all peers every ``interval``."""
-        synced_at: dict[str, float] = {}
+        """Syncs with each peer when it connects, and again every ``interval`` seconds.
+
+        When two nodes connect, both would start a session and send every missing message twice;
+        so the node with the lower peer id starts, and the other one only steps in if no session
+        happened within ``FOLLOWER_GRACE`` seconds (or one and a half intervals later on)."""
+        connected: set[str] = set()
+        new_at: dict[str, float] = {}
         while True:
             now = time.monotonic()
-            for peer in self.host.connected_peers():
-                if now - synced_at.get(peer, -self.interval) >= self.interval:
-                    synced_at[peer] = now
+            current = set(self.host.connected_peers())
+            for peer in current - connected:  # (re)connected: it may have missed anything
+                new_at[peer] = now
+                self._synced_at.pop(peer, None)
+            connected = current
+            for peer in sorted(current):
+                last = self._synced_at.get(peer)
+                leader = self.host.peer_id < peer
+                if last is None:
+                    due = leader or now - new_at[peer] >= FOLLOWER_GRACE
+                else:
+                    due = now - last >= (self.interval if leader else self.interval * 1.5)
+                if due:
                     await self.sync_with(peer)
-            await trio.sleep(1.0)
+            await trio.sleep(0.5)

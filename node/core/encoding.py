@@ -51,6 +51,18 @@ def message_id(signed: bytes) -> MessageId:
     return MessageId(hashlib.sha256(signed).digest())
 
 
+def peek_id(envelope: bytes) -> MessageId | None:
+    """The id of an envelope without validating it (None if it is not even an envelope); for
+    fetching what the store knows about a batch before validating each message in it."""
+    try:
+        outer = msgpack.unpackb(envelope, raw=False, **_UNPACK_LIMITS)
+    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+        return None
+    if type(outer) is not list or len(outer) != 3 or type(outer[1]) is not bytes:
+        return None
+    return message_id(outer[1])
+
+
 def pack(value: Any) -> bytes:
     packed: bytes = msgpack.packb(value, use_bin_type=True)
     return packed

@@ -134,3 +134,12 @@ def test_chain_effects_and_cursor_commit_together_and_replays_do_nothing(store: 
     unhide = PostUnhidden(LogRef(8, 0, b"\x08" * 32, b"\x02" * 32), post.id, ProposalId(3))
     store.apply_chain(view, _batch([(unhide, T0 + 1100)], 8, T0 + 1100))
     assert [p.id for p in store.feed()] == [post.id]
+
+
+def test_a_batch_with_a_delete_before_its_post_keeps_the_post_out(store: Store) -> None:
+    post = msg("alice", Kind.POST, PostBody("gone"))
+    delete = msg("alice", Kind.DELETE, DeleteBody(post.id), NOW_MS + 1)
+    known = store.known_among([delete.id, post.id])
+    assert store.add_many([(delete, ALICE), (post, ALICE)], NOW_MS, known) == 1
+    assert not store.has_message(post.id)
+    assert store.tombstone_of(post.id) == ALICE
