@@ -140,6 +140,7 @@ async def _run(
                     "seconds_since_ok": chain.seconds_since_ok(),
                     "last_error": chain.last_error,
                     "events_applied": chain.events_applied,
+                    "reorgs": chain.reorgs,
                     "view_complete_until_ms": view.chain_time_ms,
                 },
             }

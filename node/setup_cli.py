@@ -174,6 +174,12 @@ def run(log_level: str, home: Path | None) -> None:
     from node.runner import main as run_main  # noqa: PLC0415 - keeps libp2p out of other commands
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # importing libp2p detaches its logger from the root (propagate=False, its own stderr
+    # handler); reattach it so its warnings land in the node's log with everything else
+    libp2p_log = logging.getLogger("libp2p")
+    libp2p_log.propagate = True
+    libp2p_log.handlers.clear()
+    libp2p_log.setLevel(logging.WARNING)
     try:
         config = NodeConfig.load(home or default_home())
         run_main(config)

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import trio
+from web3.exceptions import BlockNotFound
 
-from governance.client import CommunityClient
+from governance.client import CommunityClient, rpc_errors
 from governance.errors import GovernanceError
 from node.core.view import CommunityView, Effect
 from node.store.store import ChainBatch, Cursor, Store
@@ -93,10 +94,14 @@ class ChainWatcher:
         head = await trio.to_thread.run_sync(self.client.head)
         self.status.head = head
         target = head - self.config.confirmations
-        start = cursor.block_number + 1 if cursor else await trio.to_thread.run_sync(self.client.deployment_block)
         if cursor is not None and await self._reorganised(cursor):
+            # The blocks we applied are no longer the chain's. The contract's log is short, so
+            # the view is rebuilt from the deployment block rather than unwound event by event.
             self.status.reorgs += 1
-            log.warning("the chain reorganised below block %d; re-reading from block %d", cursor.block_number, start)
+            log.warning("the chain no longer holds block %d as we saw it; rebuilding the view", cursor.block_number)
+            self.store.reset_chain(self.view)
+            cursor = None
+        start = cursor.block_number + 1 if cursor else await trio.to_thread.run_sync(self.client.deployment_block)
         if start > target:
             await self._mark_complete(cursor, head)
             return False
@@ -130,15 +135,17 @@ class ChainWatcher:
         self.caught_up.set()
 
     async def _reorganised(self, cursor: Cursor) -> bool:
+        """Whether the block the cursor points at is gone or has another hash now."""
         block = await trio.to_thread.run_sync(self._block, cursor.block_number)
-        return block is not None and block[0] != cursor.block_hash
+        return block is None or block[0] != cursor.block_hash
 
     def _block(self, number: int) -> tuple[bytes, int] | None:
-        try:
-            block = self.client.w3.eth.get_block(number)
-        except Exception as exc:
-            log.debug("block %d unavailable: %s", number, exc)
-            return None
+        """(hash, timestamp) of a block; None if the chain has no such block."""
+        with rpc_errors(self.client.rpc_url):
+            try:
+                block = self.client.w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
         return bytes(block["hash"]), int(block["timestamp"])
 
     def _fetch(self, start: int, end: int, head: int) -> ChainBatch:

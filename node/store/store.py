@@ -358,6 +358,18 @@ class Store:
         view.chain_time_ms = cursor.complete_until_ms if cursor else 0
         return view
 
+    def reset_chain(self, view: CommunityView) -> None:
+        """Forgets everything learned from the chain (after a reorganisation): the view, the
+        applied logs, the cursor and every hide; ``view`` is emptied in place. Messages stay."""
+        with self._transaction() as conn:
+            for table in ("members", "app_keys", "hidden_posts", "applied_logs", "chain_cursor"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            conn.execute("UPDATE messages SET hidden = 0 WHERE hidden = 1")
+        view.members.clear()
+        view.keys.clear()
+        view.hidden.clear()
+        view.chain_time_ms = 0
+
     def apply_chain(self, view: CommunityView, batch: ChainBatch) -> list[Effect]:
         """Applies chain events not applied before (keyed by block hash and log index), enforces
         their effects and moves the cursor, all in one transaction. ``view`` is updated in place

@@ -1,0 +1,115 @@
+"""Gossipsub parameters chosen for small communities (3-50 nodes), validated at start.
+
+py-libp2p 0.8.1's defaults are tuned for large public networks, and several of them lose
+messages for us (see ../shared/DESIGN.md, section 8). Every field below says which default it
+replaces and why; ``validate()`` refuses values that would silently break delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# py-libp2p's per-peer outbound RPC queue holds 32 RPCs and drops the rest without an error
+# (pubsub/rpc_queue.py, OutBoundQueueSize); it is not configurable.
+PY_LIBP2P_OUTBOUND_QUEUE_SLOTS = 32
+# py-libp2p refuses inbound pubsub frames above 1 MiB (rpc_queue.DefaultMaxMessageSize).
+PY_LIBP2P_MAX_RPC_BYTES = 1024 * 1024
+# Room for the protobuf envelope around our data: topic, from, seqno, signature, key, record.
+RPC_ENVELOPE_HEADROOM = 4096
+
+
+@dataclass(frozen=True)
+class GossipConfig:
+    """Gossipsub settings of one node; all nodes of a community should use the same values."""
+
+    # Mesh degree D: each node forwards every message to D peers and so receives about D copies.
+    # The library default 6 makes 5 of every 6 received copies duplicates that still cost framing,
+    # decryption and a signature check each; 4 keeps at least two disjoint paths between any two
+    # nodes of a 50-node community within ~4 hops.
+    mesh_degree: int = 4
+    # Below D_low a heartbeat grafts peers back up to D. 3 tolerates one lost mesh peer without churn.
+    mesh_degree_low: int = 3
+    # Above D_high a heartbeat prunes down to D. 6 (default 12) keeps duplicates bounded when many
+    # peers graft us at once, e.g. after everyone restarts.
+    mesh_degree_high: int = 6
+    # Heartbeat (mesh repair, IHAVE gossip, cache shift) every second, as in go/js. py-libp2p's
+    # constructor default is 120 s, under which a node that lost a mesh peer stays cut off for
+    # minutes. An int because py-libp2p's GossipSub annotates it as one.
+    heartbeat_interval_s: int = 1
+    # Adaptive gossip (py-libp2p default ON) "adapts" a 1 s heartbeat to 30-60 s when it thinks the
+    # network is unhealthy (gossipsub.py, _adapt_heartbeat_parameters). Must stay off.
+    adaptive_gossip: bool = False
+    # py-libp2p's spam protection (default ON) drops every message beyond 10/s per peer and topic,
+    # our own publishes included, with only a log line. Off: the node rate-limits per *member* in
+    # validation, where the author is known.
+    spam_protection: bool = False
+    # Eclipse protection grafts up to two extra peers every heartbeat while the mesh has fewer than
+    # three distinct IPs. Members behind one NAT, a LAN or loopback tests always look like that, so
+    # the mesh would churn between D and D_high for nothing. Small communities know their peers.
+    eclipse_protection: bool = False
+    # How long a message id stays "seen" (each sighting extends it). Must outlast the gossip history
+    # so a message advertised by IHAVE is never fetched and validated a second time.
+    seen_ttl_s: int = 120
+    # Largest message data we publish or accept. Posts are small; 64 KiB leaves room for a long text
+    # and bounds what one peer can make us verify and store per message.
+    max_message_size: int = 64 * 1024
+    # Heartbeats whose messages are advertised in IHAVE gossip to non-mesh peers (spec default 3).
+    gossip_window: int = 3
+    # Heartbeats a message stays in the cache to answer IWANT (spec default 5).
+    gossip_history: int = 5
+    # Seconds the validator (which stores the message, then waits for queue room) may take;
+    # py-libp2p then counts the message as invalid and does not forward it.
+    validation_timeout_s: float = 5.0
+    # Publishing and forwarding wait while any peer's outbound queue holds this many RPCs, because
+    # py-libp2p drops silently when its 32 slots are full. Half leaves room for control messages
+    # and for the up to 10 validations py runs at once.
+    publish_backpressure_at: int = 16
+    # ...but no longer than this, so one stuck peer cannot stall publishing for everyone.
+    backpressure_max_wait_s: float = 2.0
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first nonsensical value; return quietly otherwise."""
+        if self.mesh_degree < 1:
+            raise ValueError(f"mesh_degree must be at least 1, got {self.mesh_degree}")
+        if not 0 < self.mesh_degree_low <= self.mesh_degree:
+            raise ValueError(
+                f"mesh_degree_low must be between 1 and mesh_degree ({self.mesh_degree}), got {self.mesh_degree_low}"
+            )
+        if self.mesh_degree_high < self.mesh_degree:
+            raise ValueError(
+                f"mesh_degree_high must be at least mesh_degree ({self.mesh_degree}), got {self.mesh_degree_high}"
+            )
+        if self.heartbeat_interval_s < 1:
+            raise ValueError(f"heartbeat_interval_s must be at least 1, got {self.heartbeat_interval_s}")
+        if self.adaptive_gossip:
+            raise ValueError("adaptive_gossip must stay off: py-libp2p 0.8.1 then stretches the heartbeat to 30-60 s")
+        if self.spam_protection:
+            raise ValueError(
+                "spam_protection must stay off: py-libp2p 0.8.1 then drops every message beyond 10/s per topic, "
+                "including our own; rate-limit per member in validation instead"
+            )
+        if not 0 < self.gossip_window <= self.gossip_history:
+            raise ValueError(
+                f"gossip_window must be between 1 and gossip_history ({self.gossip_history}), got {self.gossip_window}"
+            )
+        history_s = self.gossip_history * self.heartbeat_interval_s
+        if self.seen_ttl_s <= history_s:
+            raise ValueError(
+                f"seen_ttl_s ({self.seen_ttl_s}) must exceed the gossip history "
+                f"({self.gossip_history} heartbeats = {history_s} s), or messages get validated twice"
+            )
+        max_data = PY_LIBP2P_MAX_RPC_BYTES - RPC_ENVELOPE_HEADROOM
+        if not 0 < self.max_message_size <= max_data:
+            raise ValueError(f"max_message_size must be between 1 and {max_data} bytes, got {self.max_message_size}")
+        if self.backpressure_max_wait_s <= 0:
+            raise ValueError(f"backpressure_max_wait_s must be positive, got {self.backpressure_max_wait_s}")
+        if self.validation_timeout_s <= self.backpressure_max_wait_s:
+            raise ValueError(
+                f"validation_timeout_s ({self.validation_timeout_s}) must exceed backpressure_max_wait_s "
+                f"({self.backpressure_max_wait_s}): the validator waits for queue room before forwarding"
+            )
+        if not 0 < self.publish_backpressure_at < PY_LIBP2P_OUTBOUND_QUEUE_SLOTS:
+            raise ValueError(
+                f"publish_backpressure_at must be between 1 and {PY_LIBP2P_OUTBOUND_QUEUE_SLOTS - 1} "
+                f"(py-libp2p's queue has {PY_LIBP2P_OUTBOUND_QUEUE_SLOTS} slots), got {self.publish_backpressure_at}"
+            )

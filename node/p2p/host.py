@@ -1,0 +1,170 @@
+"""A py-libp2p host that speaks Noise only, muxes with yamux and lives inside one trio scope.
+
+Why not ``libp2p.new_host()`` with its defaults (DESIGN section 8):
+
+- Security: the default ``sec_opt`` offers Noise, TLS, SECIO *and plaintext*, so a peer could
+  talk to us unencrypted and unauthenticated. We pass ``{"/noise": ...}`` and nothing else; a
+  peer that cannot do Noise fails the multistream negotiation.
+- Muxer: yamux only (js-libp2p interop; mplex is deprecated upstream).
+- Dialing policy: the swarm's auto-connector redials every peerstore entry every 10-30 s and on
+  each disconnect. We stop it, so dialing happens in exactly one place (``peers.maintain_peers``,
+  with per-peer backoff) and nobody fills the swarm's 60 s negative dial cache behind our back.
+- Structure: ``open_host`` owns the host's lifetime. ``BasicHost.run`` keeps the swarm service in
+  a nursery inside this context. py-libp2p runs the TCP listener (transport/tcp/tcp.py) and each
+  identify exchange (host/basic_host.py, ``_schedule_identify``) as trio *system* tasks outside
+  any nursery of ours; ``BasicHost.close()``, which we call on exit, cancels both. Nothing is
+  module-level, so several hosts can run in one process.
+
+Known cost kept: ``Swarm.dial_peer`` waits a fixed 250 ms happy-eyeballs head start before it
+returns even a finished dial (network/swarm.py, ``_HAPPY_EYEBALLS_DELAY``); that is latency once
+per connection, not lost messages, and avoiding it needs ``max_connections_per_peer=1``, whose
+trimming can close both ends of a simultaneous dial.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+
+import multiaddr
+import trio
+from libp2p import new_host
+from libp2p.abc import IHost
+from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
+from libp2p.custom_types import TProtocol
+from libp2p.network.exceptions import SwarmException
+from libp2p.network.swarm import Swarm
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
+from libp2p.security.noise.transport import Transport as NoiseTransport
+from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
+from libp2p.stream_muxer.yamux.yamux import Yamux
+
+from node.p2p.errors import BadMultiaddr, DialFailed
+from node.p2p.identity import key_pair_from_seed, peer_id_of
+
+logger = logging.getLogger(__name__)
+
+# One dial (TCP connect + Noise + yamux, including the swarm's own 3 quick retries) may take this
+# long before we give up and report DialFailed.
+DIAL_TIMEOUT_S = 15.0
+CLOSE_TIMEOUT_S = 5.0
+
+
+def parse_peer_multiaddr(addr: str) -> tuple[str, multiaddr.Multiaddr]:
+    """Split ``/ip4/.../tcp/.../p2p/<id>`` into (peer id, full multiaddr); ``BadMultiaddr`` if it cannot."""
+    try:
+        maddr = multiaddr.Multiaddr(addr)
+        info = info_from_p2p_addr(maddr)
+    except Exception as error:  # multiaddr raises several unrelated types for bad input
+        raise BadMultiaddr(f"{addr!r} is not a dialable multiaddr ending in /p2p/<peer id>: {error}") from error
+    return info.peer_id.to_base58(), maddr
+
+
+class P2PHost:
+    """The running host, as the rest of the node sees it. Created by ``open_host`` only."""
+
+    def __init__(self, host: IHost) -> None:
+        self._host = host
+
+    @property
+    def libp2p_host(self) -> IHost:
+        """The underlying py-libp2p host, for sibling modules (gossip) that must attach to it."""
+        return self._host
+
+    @property
+    def peer_id(self) -> str:
+        return self._host.get_id().to_base58()
+
+    @property
+    def addrs(self) -> list[str]:
+        """Our listen multiaddrs with the bound port and ``/p2p/<our id>``, ready to hand to peers
+        (unless we listen on a wildcard such as 0.0.0.0, which peers cannot dial)."""
+        suffix = f"/p2p/{self.peer_id}"
+        return [f"{addr}{suffix}" for addr in self._host.get_transport_addrs()]
+
+    def connected_peers(self) -> list[str]:
+        """Peer ids we hold at least one open connection to, sorted."""
+        return sorted(peer.to_base58() for peer in self._host.get_connected_peers())
+
+    def is_connected(self, peer_id: str) -> bool:
+        """Whether we hold an open connection to ``peer_id`` (base58)."""
+        return bool(self._host.get_network().get_connections(ID.from_base58(peer_id)))
+
+    async def connect(self, addr: str) -> None:
+        """Connect to the peer at ``addr`` (a no-op if already connected).
+
+        Raises ``BadMultiaddr`` for an address we cannot use and ``DialFailed`` when the peer is
+        unreachable, is not who the address says, or cannot negotiate Noise + yamux.
+        """
+        peer_id, maddr = parse_peer_multiaddr(addr)
+        if peer_id == self.peer_id:
+            raise BadMultiaddr(f"{addr} is this node itself")
+        info = info_from_p2p_addr(maddr)
+        swarm = cast(Swarm, self._host.get_network())
+        # The swarm refuses to dial a peer for 60 s after a failed dial (negative cache). Callers
+        # (maintain_peers) do their own backoff, and a restarted peer must be reachable at once.
+        swarm.unblock_peer(info.peer_id)
+        try:
+            with trio.fail_after(DIAL_TIMEOUT_S):
+                await self._host.connect(info)
+        except trio.TooSlowError as error:
+            raise DialFailed(peer_id, f"no connection within {DIAL_TIMEOUT_S:.0f} s") from error
+        except (SwarmException, OSError) as error:
+            raise DialFailed(peer_id, _describe(error)) from error
+        logger.debug("connected to peer %s at %s", peer_id, addr)
+
+
+def _describe(error: BaseException) -> str:
+    """The innermost useful reason of a py-libp2p dial error (they nest 2-4 deep)."""
+    reasons = [str(error)]
+    cause = error.__cause__
+    while cause is not None and len(reasons) < 4:
+        reasons.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__
+    return " <- ".join(reason for reason in reasons if reason)
+
+
+def _listen_multiaddr(host: str, port: int) -> multiaddr.Multiaddr:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError as error:
+        raise BadMultiaddr(f"listen host must be an IP address, got {host!r}") from error
+    if not 0 <= port <= 65535:
+        raise BadMultiaddr(f"listen port must be 0-65535, got {port}")
+    family = "ip4" if ip.version == 4 else "ip6"
+    return multiaddr.Multiaddr(f"/{family}/{ip}/tcp/{port}")
+
+
+@asynccontextmanager
+async def open_host(seed: bytes, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[P2PHost]:
+    """Run a Noise-only, yamux host on ``host:port`` (0 = any free port) for the duration of the block.
+
+    The identity comes from the 32-byte ``seed`` (see ``identity``), so restarts keep the peer id.
+    """
+    key_pair = key_pair_from_seed(seed)
+    listen_addr = _listen_multiaddr(host, port)
+    # Noise's static DH key is a fresh x25519 key per run, as in go/js: the libp2p identity key
+    # signs it during the handshake, so it needs no persistence.
+    noise = NoiseTransport(key_pair, noise_privkey=create_x25519_key_pair().private_key)
+    libp2p_host = new_host(
+        key_pair=key_pair,
+        sec_opt={NOISE_PROTOCOL_ID: noise},
+        muxer_opt={TProtocol(YAMUX_PROTOCOL_ID): Yamux},
+        listen_addrs=[listen_addr],
+    )
+    async with libp2p_host.run(listen_addrs=[listen_addr]):
+        try:
+            await cast(Swarm, libp2p_host.get_network()).auto_connector.stop()
+            wrapper = P2PHost(libp2p_host)
+            logger.info("p2p host %s listening on %s", peer_id_of(key_pair), ", ".join(wrapper.addrs))
+            yield wrapper
+        finally:
+            # Cancels the identify system tasks and closes connections and listeners; run()'s exit
+            # then stops the swarm service. Bounded, so a wedged connection cannot hang shutdown.
+            with trio.CancelScope(deadline=trio.current_time() + CLOSE_TIMEOUT_S, shield=True):
+                await libp2p_host.close()

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from node.p2p.config import GossipConfig
+
+
+def test_defaults_are_valid_and_tuned_for_small_communities() -> None:
+    config = GossipConfig()
+    config.validate()
+    assert config.mesh_degree_low <= config.mesh_degree < 6 <= config.mesh_degree_high
+    assert config.heartbeat_interval_s == 1
+    assert not config.adaptive_gossip
+    assert not config.spam_protection
+    assert config.max_message_size == 64 * 1024
+    assert config.seen_ttl_s > config.gossip_history * config.heartbeat_interval_s
+
+
+def test_config_is_frozen() -> None:
+    config = GossipConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.mesh_degree = 8  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"mesh_degree": 0}, "mesh_degree must be at least 1"),
+        ({"mesh_degree_low": 0}, "mesh_degree_low"),
+        ({"mesh_degree_low": 5}, "mesh_degree_low"),
+        ({"mesh_degree_high": 3}, "mesh_degree_high"),
+        ({"heartbeat_interval_s": 0}, "heartbeat_interval_s"),
+        ({"adaptive_gossip": True}, "30-60 s"),
+        ({"spam_protection": True}, "10/s"),
+        ({"gossip_window": 0}, "gossip_window"),
+        ({"gossip_window": 6}, "gossip_window"),
+        ({"seen_ttl_s": 5}, "seen_ttl_s"),
+        ({"max_message_size": 0}, "max_message_size"),
+        ({"max_message_size": 1024 * 1024}, "max_message_size"),
+        ({"backpressure_max_wait_s": 0}, "backpressure_max_wait_s"),
+        ({"validation_timeout_s": 2.0}, "validation_timeout_s"),
+        ({"publish_backpressure_at": 0}, "publish_backpressure_at"),
+        ({"publish_backpressure_at": 32}, "32 slots"),
+    ],
+)
+def test_validate_names_the_bad_value(changes: dict[str, object], complaint: str) -> None:
+    config = dataclasses.replace(GossipConfig(), **changes)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=complaint):
+        config.validate()
+
+
+def test_a_bigger_community_may_raise_the_degree() -> None:
+    GossipConfig(mesh_degree=6, mesh_degree_low=4, mesh_degree_high=12).validate()
