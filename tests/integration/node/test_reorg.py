@@ -36,6 +36,9 @@ def test_a_reorganisation_undoes_a_hide(tmp_path: Path) -> None:
             wait_until(lambda: node.api.get("/v1/status")["chain"]["reorgs"] >= 1, 30, "the node to see the reorg")
             wait_until(lambda: len(node.api.get("/v1/feed")["items"]) == 1, 30, "the post to come back")
             assert node.api.get("/v1/status")["store"]["hidden"] == 0
-            assert node.api.get("/v1/status")["app_key_active"]  # the rest of the view is rebuilt
+            # the rest of the view is rebuilt from the deployment block
+            wait_until(lambda: node.api.get("/v1/status")["app_key_active"], 30, "the view to be rebuilt")
+            again = node.api.post("/v1/posts", {"text": "after the reorganisation"})["id"]
+            assert len(again) == 64
         finally:
             node.stop()
