@@ -16,7 +16,7 @@ from typing import Any
 
 from node.api.http import HttpError, Request, Response
 from node.core import limits
-from node.core.types import Body, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.types import Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.errors import PublishError
 from node.service import NodeService
 from node.store.store import FeedItem
@@ -58,10 +58,14 @@ class Api:
                 raise HttpError(400, "active must be true or false")
             body = ReactionBody(_id(data, "target"), _text(data, "reaction"), active)
             return await self._publish(Kind.REACTION, body, _room(data))
+        if route == ("POST", "/v1/erase"):
+            return await self._publish(Kind.ERASE, EraseBody(self.service.now_ms()), "")
+        if route == ("GET", "/v1/export"):
+            return Response(200, self._export(request.query.get("member")))
         if route == ("POST", "/v1/deletes"):
             data = _object(request)
             return await self._publish(Kind.DELETE, DeleteBody(_id(data, "target")), _room(data))
-        known = {"/v1/status", "/v1/peers", "/v1/feed", "/v1/posts", "/v1/reactions", "/v1/deletes"}
+        known = {"/v1/status", "/v1/peers", "/v1/feed", "/v1/posts", "/v1/reactions", "/v1/deletes", "/v1/erase"}
         if request.path in known:
             raise HttpError(405, f"{request.method} is not allowed on {request.path}")
         raise HttpError(404, f"no such endpoint: {request.path} (see /openapi.json)")
@@ -79,6 +83,24 @@ class Api:
             raise HttpError(422, str(exc)) from None
         await self.broadcast(message.envelope)
         return Response(201, {"id": message.id.hex(), "kind": kind.label, "timestamp_ms": message.timestamp_ms})
+
+    def _export(self, member: str | None) -> dict[str, Any]:
+        view = self.service.view
+        who = member or view.owner_of(self.service.signer.public_key)
+        if who is None:
+            raise HttpError(409, "this node's app key is not registered; name the member: ?member=0x…")
+        record = view.members.get(who)
+        keys = [k for k in view.keys.values() if k.owner == who]
+        return {
+            "format": "kiez-export/1",
+            "member": who,
+            "community": self.service.community.address_hex,
+            "chain_id": self.service.community.chain_id,
+            "exported_at_ms": self.service.now_ms(),
+            "membership": [{"from_ms": s, "until_ms": e} for s, e in (record.intervals if record else [])],
+            "app_keys": [{"key": k.key.hex(), "added_ms": k.added_ms, "revoked_ms": k.revoked_ms} for k in keys],
+            **self.service.store.export(who),
+        }
 
     def _status(self) -> dict[str, Any]:
         service = self.service

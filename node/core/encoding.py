@@ -20,6 +20,7 @@ from node.core.types import (
     Body,
     Community,
     DeleteBody,
+    EraseBody,
     Kind,
     Message,
     MessageId,
@@ -88,6 +89,8 @@ def _payload(body: Body) -> list[Any]:
         return [body.text, body.parent]
     if isinstance(body, ReactionBody):
         return [body.target, body.reaction, body.active]
+    if isinstance(body, EraseBody):
+        return [body.until_ms]
     return [body.target]
 
 
@@ -196,6 +199,10 @@ def _decode_payload(kind: Kind, payload: Any) -> Body:
         if type(payload[2]) is not bool:
             raise DecodeError(Reason.MALFORMED, "reaction active flag must be a boolean")
         return ReactionBody(target, reaction, payload[2])
+    if kind is Kind.ERASE:
+        if len(payload) != 1 or not _is_int(payload[0]):
+            raise DecodeError(Reason.MALFORMED, "an erase payload is [until_ms]")
+        return EraseBody(payload[0])
     if len(payload) != 1:
         raise DecodeError(Reason.MALFORMED, "a delete payload is [target]")
     return DeleteBody(MessageId(_bytes(payload[0], 32, "delete target")))

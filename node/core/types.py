@@ -22,6 +22,7 @@ class Kind(enum.IntEnum):
     POST = 1
     REACTION = 2
     DELETE = 3
+    ERASE = 4  # the author erases everything they wrote up to a moment (the right to erasure)
 
     @property
     def label(self) -> str:
@@ -62,7 +63,15 @@ class DeleteBody:
     target: MessageId
 
 
-Body = PostBody | ReactionBody | DeleteBody
+@dataclass(frozen=True)
+class EraseBody:
+    """Everything the signing member wrote (with any of their keys) up to ``until_ms`` is erased
+    on every node and never taken in again."""
+
+    until_ms: int
+
+
+Body = PostBody | ReactionBody | DeleteBody | EraseBody
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Protocol
 from node.core import limits, signing
 from node.core.encoding import DecodeError, decode
 from node.core.ratelimit import RateLimiter
-from node.core.types import Community, DeleteBody, Kind, Message
+from node.core.types import Community, DeleteBody, EraseBody, Kind, Message
 from node.core.verdict import Reason, Verdict, accept, ignore, reject
 from node.core.view import CommunityView
 
@@ -49,6 +49,9 @@ class Known(Protocol):
 
     def tombstone_of(self, message_id: bytes) -> str | None:
         """The member whose delete of ``message_id`` is stored (None if there is none)."""
+
+    def erased_until(self, member: str) -> int | None:
+        """Up to when (ms) ``member`` erased everything they wrote (None if they never did)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,10 @@ def _check_author(message: Message, view: CommunityView) -> str | Verdict:
     if at < key.added_ms - limits.MAX_FUTURE_SKEW_MS:
         return reject(Reason.KEY_NOT_YET_VALID, "signed before the key was authorised", message)
     member = view.members.get(key.owner)
+    if message.kind in (Kind.DELETE, Kind.ERASE) and member is not None and member.intervals:
+        # The right to erase one's own words outlives membership: a former member's still
+        # authorised key may delete and erase (nothing else).
+        return key.owner
     if member is None or not member.member_at(at):
         # A removed member's fresh posts are refused outright, even though a re-admission could in
         # principle sit in a block we have not applied yet: re-admissions are rare, floods are not.
@@ -134,6 +141,11 @@ def _check_content(message: Message, author: str, view: CommunityView, known: Kn
         return ignore(Reason.HIDDEN, "hidden by the community", message)
     if known.tombstone_of(message.id) == author:
         return ignore(Reason.DELETED, "deleted by its author", message)
+    if isinstance(message.body, EraseBody) and message.body.until_ms > message.timestamp_ms:
+        return reject(Reason.BAD_CONTENT, "an erase cannot reach past its own time", message)
+    erased = known.erased_until(author)
+    if erased is not None and message.timestamp_ms <= erased and message.kind is not Kind.ERASE:
+        return ignore(Reason.DELETED, "erased by its author", message)
     if message.kind is Kind.DELETE:
         assert isinstance(message.body, DeleteBody)
         target_author = known.author_of(message.body.target)

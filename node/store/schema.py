@@ -71,6 +71,14 @@ MIGRATIONS: list[str] = [
         complete_until_ms INTEGER NOT NULL
     );
     """,
+    # 2: erasures (a member's "forget me"), one per member: everything up to until_ms is gone
+    """
+    CREATE TABLE erasures (
+        member TEXT PRIMARY KEY,
+        until_ms INTEGER NOT NULL,
+        erase_id BLOB NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from governance.events import Event
 from node.core.conflicts import reaction_supersedes
-from node.core.types import AppKey, DeleteBody, Kind, Message, MessageId, PostBody, ReactionBody
+from node.core.types import AppKey, DeleteBody, EraseBody, Kind, Message, MessageId, PostBody, ReactionBody
 from node.core.view import (
     CommunityView,
     Effect,
@@ -93,11 +93,15 @@ class BatchKnown:
             return self.tombstones.get(message_id)
         return self.store.tombstone_of(message_id)
 
+    def erased_until(self, member: str) -> int | None:
+        return self.store.erased_until(member)
+
 
 class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self._purged = False  # content was erased in the current transaction
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -105,6 +109,13 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # Erased content must not linger: deleted cells are overwritten with zeros, and the
+            # file can give pages back (incremental auto-vacuum, set before the first table).
+            conn.execute("PRAGMA secure_delete = ON")
+            (vacuum_mode,) = conn.execute("PRAGMA auto_vacuum").fetchone()
+            if vacuum_mode != 2:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")  # takes effect on a file that already has tables
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -125,12 +136,24 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         self._conn.execute("BEGIN IMMEDIATE")
+        self._purged = False
         try:
             yield self._conn
         except BaseException:
             self._conn.execute("ROLLBACK")
+            self._purged = False
             raise
         self._conn.execute("COMMIT")
+        if self._purged:
+            self._reclaim()
+
+    def _reclaim(self) -> None:
+        """After erasing content: return its pages to the file system and empty the WAL, where
+        old page images would otherwise keep the erased text until the next checkpoint.
+        (``secure_delete`` has already overwritten the freed pages with zeros.)"""
+        self._purged = False
+        self._conn.execute("PRAGMA incremental_vacuum")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # ------------------------------------------------------------------ what validation asks
 
@@ -144,6 +167,10 @@ class Store:
     def tombstone_of(self, message_id: bytes) -> str | None:
         row = self._conn.execute("SELECT member FROM tombstones WHERE target = ?", (message_id,)).fetchone()
         return None if row is None else str(row[0])
+
+    def erased_until(self, member: str) -> int | None:
+        row = self._conn.execute("SELECT until_ms FROM erasures WHERE member = ?", (member,)).fetchone()
+        return None if row is None else int(row[0])
 
     def known_among(self, ids: Sequence[bytes]) -> BatchKnown:
         """What validation needs to know about ``ids``, fetched in two queries (for batches)."""
@@ -215,8 +242,14 @@ class Store:
             # A delete beats its post forever, whatever order a batch brings them in.
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0
+        erased = self._erased_until(conn, author)
+        if erased is not None and message.timestamp_ms <= erased and not isinstance(body, EraseBody):
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+            return 0
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
+        elif isinstance(body, EraseBody):
+            self._erase(conn, author, body.until_ms, message)
         elif isinstance(body, ReactionBody):
             self._react(conn, body, author, message)
         return 1
@@ -227,8 +260,9 @@ class Store:
             (target, author, delete.id, delete.timestamp_ms),
         )
         # A delete beats its post forever: the content goes, the tombstone stays.
-        conn.execute("DELETE FROM messages WHERE id = ? AND author = ?", (target, author))
+        gone = conn.execute("DELETE FROM messages WHERE id = ? AND author = ?", (target, author)).rowcount
         conn.execute("DELETE FROM reactions WHERE message_id = ? AND member = ?", (target, author))
+        self._purged = self._purged or gone > 0
 
     def _react(self, conn: sqlite3.Connection, body: ReactionBody, author: str, message: Message) -> None:
         row = conn.execute(
@@ -242,6 +276,25 @@ class Store:
             " VALUES (?,?,?,?,?,?)",
             (body.target, author, body.reaction, int(body.active), message.timestamp_ms, message.id),
         )
+
+    def _erase(self, conn: sqlite3.Connection, author: str, until_ms: int, erase: Message) -> None:
+        conn.execute(
+            "INSERT INTO erasures (member, until_ms, erase_id) VALUES (?,?,?)"
+            " ON CONFLICT (member) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms),"
+            " erase_id = CASE WHEN excluded.until_ms > until_ms THEN excluded.erase_id ELSE erase_id END",
+            (author, until_ms, erase.id),
+        )
+        conn.execute(
+            "DELETE FROM messages WHERE author = ? AND timestamp_ms <= ? AND kind != ?",
+            (author, until_ms, int(Kind.ERASE)),
+        )
+        conn.execute("DELETE FROM reactions WHERE member = ? AND timestamp_ms <= ?", (author, until_ms))
+        self._purged = True
+
+    @staticmethod
+    def _erased_until(conn: sqlite3.Connection, member: str) -> int | None:
+        row = conn.execute("SELECT until_ms FROM erasures WHERE member = ?", (member,)).fetchone()
+        return None if row is None else int(row[0])
 
     @staticmethod
     def _deleted_by(conn: sqlite3.Connection, message_id: bytes) -> str | None:
@@ -331,6 +384,37 @@ class Store:
         out["hidden"] = int(self._conn.execute("SELECT COUNT(*) FROM messages WHERE hidden = 1").fetchone()[0])
         out["tombstones"] = int(self._conn.execute("SELECT COUNT(*) FROM tombstones").fetchone()[0])
         return out
+
+    def export(self, member: str) -> dict[str, object]:
+        """Everything this store holds that ``member`` wrote or did, as plain JSON values."""
+        columns = "id, kind, room, timestamp_ms, parent, target, text, reaction, active, hidden, received_ms, envelope"
+        messages = [
+            {
+                "id": bytes(row[0]).hex(),
+                "kind": Kind(row[1]).label,
+                "room": row[2],
+                "timestamp_ms": row[3],
+                "parent": bytes(row[4]).hex() if row[4] is not None else None,
+                "target": bytes(row[5]).hex() if row[5] is not None else None,
+                "text": row[6],
+                "reaction": row[7],
+                "active": None if row[8] is None else bool(row[8]),
+                "hidden_by_community": bool(row[9]),
+                "received_ms": row[10],
+                "envelope": bytes(row[11]).hex(),
+            }
+            for row in self._conn.execute(
+                f"SELECT {columns} FROM messages WHERE author = ? ORDER BY timestamp_ms, id",  # noqa: S608
+                (member,),
+            )
+        ]
+        tombstones = [
+            {"target": bytes(t).hex(), "delete_id": bytes(d).hex(), "timestamp_ms": ts}
+            for t, d, ts in self._conn.execute(
+                "SELECT target, delete_id, timestamp_ms FROM tombstones WHERE member = ?", (member,)
+            )
+        ]
+        return {"messages": messages, "tombstones": tombstones, "erased_until_ms": self.erased_until(member)}
 
     def is_hidden(self, message_id: bytes) -> bool:
         row = self._conn.execute("SELECT hidden FROM messages WHERE id = ?", (message_id,)).fetchone()

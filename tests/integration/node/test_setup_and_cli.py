@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from governance.anvil import Anvil
 from governance.devchain import DevCommunity
 from node.api.client import ApiClient
 from node.cli import main
-from node.cluster import NodeProcess, free_port
+from node.cluster import NodeProcess, free_port, wait_until
 from node.config import NodeConfig
 from node.errors import ApiError
 
@@ -113,8 +114,6 @@ def running(anvil: Anvil, community: DevCommunity, tmp_path: Path) -> Iterator[N
 
 def test_member_commands_on_a_running_node(running: NodeProcess) -> None:
     home = str(running.config.home)
-    from node.cluster import wait_until
-
     wait_until(lambda: running.api.get("/v1/status")["app_key_active"], 30, "the app key to be active")
     posted = kiez("post", "Hallo Kiez", "--home", home, "--json")
     post_id = json.loads(posted.output)["id"]
@@ -156,11 +155,41 @@ def test_the_api_wants_its_token(running: NodeProcess) -> None:
 
 
 def test_the_api_listens_on_loopback_only(running: NodeProcess) -> None:
-    import socket
-
     port = running.ready["api_port"]
     addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
     for address in addresses - {"127.0.0.1"}:
         with socket.socket() as probe:
             probe.settimeout(1)
             assert probe.connect_ex((address, port)) != 0, f"the API answered on {address}"
+
+
+def test_export_then_forget_me(running: NodeProcess, community: DevCommunity, tmp_path: Path) -> None:
+    home = str(running.config.home)
+    wait_until(lambda: running.api.get("/v1/status")["app_key_active"], 30, "the app key to be active")
+    first = json.loads(kiez("post", "my first post", "--home", home, "--json").output)["id"]
+    kiez("post", "my second post", "--home", home)
+    kiez("react", first, "❤️", "--home", home)
+    out = tmp_path / "me.json"
+    exported = kiez("export", "--home", home, "--out", str(out))
+    assert "3 messages" in exported.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    data = json.loads(out.read_text())
+    assert data["member"] == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    assert [m["kind"] for m in data["messages"]] == ["post", "post", "reaction"]
+    assert data["membership"][0]["until_ms"] is None
+    assert data["app_keys"][0]["revoked_ms"] is None
+
+    gone = kiez("forget-me", "--yes", "--home", home)
+    assert "every node purges what you wrote" in gone.output
+    assert "app key" in gone.output
+    assert "revoked" in gone.output
+    assert "you left the community" in gone.output
+    assert kiez("feed", "--home", home).output.strip() == ""
+    after = json.loads(kiez("export", "--home", home).output)
+    assert [m["kind"] for m in after["messages"]] == ["erase"]
+    assert after["erased_until_ms"] is not None
+    chain = community.client()
+    assert not chain.is_member("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+    wait_until(lambda: not running.api.get("/v1/status")["app_key_active"], 30, "the node to see the revocation")
+    refused = kiez("post", "still here?", "--home", home, ok=False)
+    assert "refused (revoked_key)" in refused.output

@@ -68,3 +68,19 @@ def test_a_removed_members_earlier_posts_survive_sync(net: Network, anvil: Anvil
     wait_until(lambda: (net.status(1)["chain"]["cursor"] or 0) >= block, 60, "node 1 to see the removal")
     net.nodes[0].start()
     wait_until(lambda: before in _feed_ids(net, 0), 60, "node 0 to sync the earlier post")
+
+
+def test_an_erase_reaches_a_node_that_was_away(net: Network) -> None:
+    posts = [net.post(1, f"thoughts I will take back #{i}") for i in range(5)]
+    for post in posts:
+        net.wait_post(post)
+    net.nodes[0].stop()  # node 0 keeps its copies of node 1's posts
+    net.nodes[1].api.post("/v1/erase", {})
+    for post in posts:
+        net.wait_post(post, present=False, nodes=[1, 2])
+    net.nodes[0].start()
+    for post in posts:
+        net.wait_post(post, present=False)  # the erase arrives by sync and purges node 0's copies
+    # and node 0's copies never come back to the others
+    wait_until(lambda: net.status(0)["sync"]["sessions"] >= 2, 60, "node 0 to sync with its peers")
+    assert all(not net.has_post(i, p) for i in range(3) for p in posts)

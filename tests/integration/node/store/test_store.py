@@ -11,15 +11,16 @@ import pytest
 from governance.events import Event, LogRef, MemberRemoved, PostHidden, PostUnhidden
 from governance.types import ProposalId
 from node.core.encoding import decode
-from node.core.types import DeleteBody, Kind, Message, MessageId, PostBody, ReactionBody
+from node.core.types import DeleteBody, EraseBody, Kind, Message, MessageId, PostBody, ReactionBody
 from node.store import Store, StoreError
+from node.store.schema import MIGRATIONS
 from node.store.store import ChainBatch, Cursor
 from tests.unit.node.core.helpers import NOW_MS, T0, address, envelope, view_with
 
 ALICE, BOB = address("alice"), address("bob")
 
 
-def msg(name: str, kind: Kind, body: PostBody | ReactionBody | DeleteBody, ts: int = NOW_MS) -> Message:
+def msg(name: str, kind: Kind, body: PostBody | ReactionBody | DeleteBody | EraseBody, ts: int = NOW_MS) -> Message:
     return decode(envelope(name, kind, body, ts))
 
 
@@ -48,7 +49,8 @@ def test_insert_is_idempotent_and_survives_reopen(tmp_path: Path) -> None:
 def test_wal_mode_and_schema_version(store: Store) -> None:
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
     conn.close()
 
 
@@ -143,3 +145,28 @@ def test_a_batch_with_a_delete_before_its_post_keeps_the_post_out(store: Store) 
     assert store.add_many([(delete, ALICE), (post, ALICE)], NOW_MS, known) == 1
     assert not store.has_message(post.id)
     assert store.tombstone_of(post.id) == ALICE
+
+
+def _raw_bytes(path: Path) -> bytes:
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_deleted_and_erased_text_leaves_the_file(store: Store) -> None:
+    secret = "my phone number is 0151 2345 6789"
+    post = msg("alice", Kind.POST, PostBody(secret))
+    store.add(post, ALICE, NOW_MS)
+    assert secret.encode() in _raw_bytes(store.path)
+    store.add(msg("alice", Kind.DELETE, DeleteBody(post.id), NOW_MS + 1), ALICE, NOW_MS)
+    assert secret.encode() not in _raw_bytes(store.path)  # secure_delete + WAL truncated
+
+    diary = [msg("bob", Kind.POST, PostBody(f"bob's diary, day {i}"), NOW_MS + i) for i in range(50)]
+    store.add_many([(d, BOB) for d in diary], NOW_MS)
+    size_before = len(_raw_bytes(store.path))
+    store.add(msg("bob", Kind.ERASE, EraseBody(NOW_MS + 100), NOW_MS + 100), BOB, NOW_MS)
+    assert b"bob's diary" not in _raw_bytes(store.path)
+    assert store.counts()["post"] == 0
+    assert store.erased_until(BOB) == NOW_MS + 100
+    assert len(_raw_bytes(store.path)) < size_before  # pages go back to the file system
+    late_copy = diary[3]
+    assert not store.add(late_copy, BOB, NOW_MS)  # a copy arriving later never comes back

@@ -53,6 +53,7 @@ class MemoryKnown:
 
     messages: dict[bytes, str] = field(default_factory=dict)  # id -> author member
     tombstones: dict[bytes, str] = field(default_factory=dict)  # target id -> deleting member
+    erasures: dict[str, int] = field(default_factory=dict)  # member -> erased until (ms)
 
     def has_message(self, message_id: bytes) -> bool:
         return message_id in self.messages
@@ -62,3 +63,6 @@ class MemoryKnown:
 
     def tombstone_of(self, message_id: bytes) -> str | None:
         return self.tombstones.get(message_id)
+
+    def erased_until(self, member: str) -> int | None:
+        return self.erasures.get(member)

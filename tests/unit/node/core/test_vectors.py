@@ -39,9 +39,10 @@ def _view() -> CommunityView:
 
 
 class Known:
-    def __init__(self, spec: dict[str, dict[str, str]]) -> None:
+    def __init__(self, spec: dict[str, Any]) -> None:
         self.messages = {_bytes(k): v for k, v in spec["messages"].items()}
         self.tombstones = {_bytes(k): v for k, v in spec["tombstones"].items()}
+        self.erasures: dict[str, int] = {k: int(v) for k, v in spec.get("erasures", {}).items()}
 
     def has_message(self, message_id: bytes) -> bool:
         return message_id in self.messages
@@ -51,6 +52,9 @@ class Known:
 
     def tombstone_of(self, message_id: bytes) -> str | None:
         return self.tombstones.get(message_id)
+
+    def erased_until(self, member: str) -> int | None:
+        return self.erasures.get(member)
 
 
 def test_the_committed_vectors_are_what_the_generator_makes() -> None:

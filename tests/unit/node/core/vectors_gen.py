@@ -16,7 +16,7 @@ from typing import Any
 from node.core import limits
 from node.core.encoding import encode_body, encode_envelope, pack
 from node.core.signing import DOMAIN, Signer
-from node.core.types import Body, Community, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.types import Body, Community, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.core.validation import Context, Via, validate
 from node.core.view import CommunityView, KeyRecord, MemberRecord
 
@@ -55,8 +55,10 @@ def view() -> CommunityView:
 
 
 class Known:
-    def __init__(self, messages: dict[bytes, str], tombstones: dict[bytes, str]) -> None:
-        self.messages, self.tombstones = messages, tombstones
+    def __init__(
+        self, messages: dict[bytes, str], tombstones: dict[bytes, str], erasures: dict[str, int] | None = None
+    ) -> None:
+        self.messages, self.tombstones, self.erasures = messages, tombstones, erasures or {}
 
     def has_message(self, message_id: bytes) -> bool:
         return message_id in self.messages
@@ -66,6 +68,9 @@ class Known:
 
     def tombstone_of(self, message_id: bytes) -> str | None:
         return self.tombstones.get(message_id)
+
+    def erased_until(self, member: str) -> int | None:
+        return self.erasures.get(member)
 
 
 def sign(name: str, kind: Kind, body: Body, ts: int = NOW_MS, community: Community = COMMUNITY) -> bytes:
@@ -192,6 +197,29 @@ def _cases() -> list[dict[str, Any]]:
             "known": {"tombstones": {"$self": PEOPLE["alice"]}},
         },
         {
+            "name": "erase",
+            "description": "alice erases everything she wrote up to now (kiez forget-me)",
+            "envelope": sign("alice", Kind.ERASE, EraseBody(NOW_MS)),
+        },
+        {
+            "name": "erase-by-former-member",
+            "description": "a removed member may still erase what they wrote while a member",
+            "envelope": sign("removed", Kind.ERASE, EraseBody(NOW_MS - 2_000_000), NOW_MS - 10),
+            "via": "sync",
+        },
+        {
+            "name": "erase-into-the-future",
+            "description": "an erase cannot reach past its own timestamp",
+            "envelope": sign("alice", Kind.ERASE, EraseBody(NOW_MS + 60_000)),
+        },
+        {
+            "name": "erased",
+            "description": "a post dated before its author's stored erase never comes back",
+            "envelope": sign("alice", Kind.POST, PostBody("from before the erase"), NOW_MS - 60_000),
+            "via": "sync",
+            "known": {"erasures": {PEOPLE["alice"]: NOW_MS - 1}},
+        },
+        {
             "name": "delete-by-other",
             "description": "bob tries to delete alice's post",
             "envelope": sign("bob", Kind.DELETE, DeleteBody(TARGET)),
@@ -217,6 +245,8 @@ def _body_json(body: Body) -> dict[str, Any]:
         return {"text": body.text, "parent": _hex(body.parent) if body.parent else None}
     if isinstance(body, ReactionBody):
         return {"target": _hex(body.target), "reaction": body.reaction, "active": body.active}
+    if isinstance(body, EraseBody):
+        return {"until_ms": body.until_ms}
     return {"target": _hex(body.target)}
 
 
@@ -231,7 +261,8 @@ def build() -> dict[str, Any]:
         known_spec = case.get("known", {})
         resolve = {k if k != "$self" else self_id: v for k, v in known_spec.get("messages", {}).items()}
         tombs = {k if k != "$self" else self_id: v for k, v in known_spec.get("tombstones", {}).items()}
-        verdict = validate(envelope, Context(COMMUNITY, NOW_MS, via), the_view, Known(resolve, tombs))
+        erasures: dict[str, int] = known_spec.get("erasures", {})
+        verdict = validate(envelope, Context(COMMUNITY, NOW_MS, via), the_view, Known(resolve, tombs, erasures))
         entry: dict[str, Any] = {
             "name": case["name"],
             "description": case["description"],
@@ -240,6 +271,7 @@ def build() -> dict[str, Any]:
             "known": {
                 "messages": {_hex(k): v for k, v in resolve.items()},
                 "tombstones": {_hex(k): v for k, v in tombs.items()},
+                "erasures": erasures,
             },
             "expect": {"outcome": verdict.outcome.value, "reason": verdict.reason.value if verdict.reason else None},
         }
