@@ -22,60 +22,25 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import trio
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from governance.anvil import start_anvil  # noqa: E402
-from governance.client import CommunityClient  # noqa: E402
-from governance.devchain import deploy_dev_community  # noqa: E402
-from node.chain import ChainWatcher  # noqa: E402
-from node.cluster import NodeProcess, app_key_of, peer_addr, prepare_home, wait_until  # noqa: E402
-from node.config import NodeConfig, read_secret  # noqa: E402
-from node.core.signing import Signer  # noqa: E402
-from node.core.types import Community, Kind, PostBody  # noqa: E402
-from node.core.validation import Via  # noqa: E402
-from node.service import NodeService  # noqa: E402
-from node.store import Store  # noqa: E402
-
-WORDS = "repair café ladder garden bread canal bike lamp radio meeting sunday neighbours tools share".split()
-
-
-def make_posts(signers: list[Signer], community: Community, count: int) -> list[bytes]:
-    """``count`` posts, oldest first, spread over the last eight minutes (inside every validity
-    window: the keys were authorised just before)."""
-    now = int(time.time() * 1000)
-    start = now - 8 * 60 * 1000
-    posts = []
-    for n in range(count):
-        text = f"#{n}: " + " ".join(WORDS[(n * 7 + k) % len(WORDS)] for k in range(12))
-        posts.append(signers[n % len(signers)].envelope(community, Kind.POST, PostBody(text), start + n * 4))
-    return posts
-
-
-def fill(config: NodeConfig, client: CommunityClient, envelopes: list[bytes]) -> None:
-    """Stores posts in a node's database (before it starts), through sync validation."""
-    store = Store.open(config.db_path)
-    view = store.load_view()
-    watcher = ChainWatcher(client, store, view)
-
-    async def catch_up() -> None:
-        while await watcher.poll_once():
-            pass
-
-    trio.run(catch_up)
-    community = Community(config.chain_id, bytes.fromhex(config.community[2:]))
-    service = NodeService(store, view, Signer(read_secret(config.app_key_path, 32)), community)
-    for start in range(0, len(envelopes), 5000):
-        service.ingest_batch(envelopes[start : start + 5000], Via.SYNC)
-    stored = store.counts()["post"]
-    store.close()
-    if stored != len(envelopes):
-        raise SystemExit(f"filling {config.name}: {stored} of {len(envelopes)} posts stored")
+from governance.anvil import start_anvil
+from governance.devchain import deploy_dev_community
+from node.cluster import (
+    NodeProcess,
+    app_key_of,
+    fill_store,
+    make_posts,
+    peer_addr,
+    prepare_home,
+    wait_until,
+)
+from node.config import read_secret
+from node.core.signing import Signer
+from node.core.types import Community
 
 
 def sync_record(node: NodeProcess, peer_id: str, expected: int) -> dict[str, Any]:
@@ -113,8 +78,8 @@ def main() -> None:
         size = sum(len(p) for p in posts)
         keep = args.posts * 99 // 100
         print(f"filling node a with {args.posts:,} posts and node c with {keep:,} …", file=sys.stderr)
-        fill(configs["a"], client, posts)
-        fill(configs["c"], client, posts[:keep])
+        fill_store(configs["a"], client, posts)
+        fill_store(configs["c"], client, posts[:keep])
         a = NodeProcess(configs["a"]).start()
         nodes = [a]
         try:
