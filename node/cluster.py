@@ -237,6 +237,13 @@ class Network:
             f"every node to apply block {block}",
         )
 
+    def wait_applied(self, block: int) -> None:
+        """Waits until every node applied ``block`` and the clock has left that block's second
+        (an ending counts at the end of its second, node/spec/wire-format.md section 4)."""
+        self.wait_block(block)
+        stamp = int(self.client(0).w3.eth.get_block(block)["timestamp"])
+        wait_until(lambda: time.time() >= stamp + 1, 5, f"the second of block {block} to pass")
+
     def refused(self, index: int) -> dict[str, int]:
         result: dict[str, int] = self.status(index)["messages"]["refused"]
         return result

@@ -232,6 +232,9 @@ class Devnet:
             return all((node.api.get("/v1/status")["chain"]["cursor"] or 0) >= block for node in self.nodes.values())
 
         wait_until(seen, WAIT, f"every node to apply block {block}")
+        # an ending counts at the end of its block's second (node/spec/wire-format.md, section 4)
+        stamp = int(self.client.w3.eth.get_block(block)["timestamp"])
+        wait_until(lambda: time.time() >= stamp + 1, 5, f"the second of block {block} to pass")
 
     def _wait_everywhere(self, post_id: str, present: bool) -> None:
         def check() -> bool:

@@ -79,6 +79,10 @@ class CommunityView:
     def apply(self, event: ev.Event, block_time_s: int) -> list[Effect]:
         """Applies one contract event (in chain order) and returns its effects on content."""
         at = block_time_s * 1000
+        # Block times have whole seconds, messages milliseconds: an ending (removal, leaving,
+        # revocation) is taken to happen at the end of its block's second, so a message signed
+        # within that second, before the transaction, is not refused by a rounding.
+        ends_at = at + 999
         self.chain_time_ms = max(self.chain_time_ms, at)
         if isinstance(event, ev.MemberAdded):
             joined = self.members.setdefault(event.member, MemberRecord(event.member))
@@ -89,7 +93,7 @@ class CommunityView:
             gone = self.members.get(event.member)
             if gone is not None and gone.active:
                 start, _ = gone.intervals[-1]
-                gone.intervals[-1] = (start, at)
+                gone.intervals[-1] = (start, ends_at)
             return [MemberGoneEffect(event.member)]
         if isinstance(event, ev.KeyAdded):
             self.keys.setdefault(event.key, KeyRecord(AppKey(event.key), event.owner, at))
@@ -97,7 +101,7 @@ class CommunityView:
         if isinstance(event, ev.KeyRevoked):
             key = self.keys.get(event.key)
             if key is not None and key.revoked_ms is None:
-                key.revoked_ms = at
+                key.revoked_ms = ends_at
             return [KeyRevokedEffect(AppKey(event.key))]
         if isinstance(event, ev.PostHidden):
             self.hidden.add(event.post_id)

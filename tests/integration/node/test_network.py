@@ -154,13 +154,28 @@ def _applied_logs(db: Path) -> int:
         conn.close()
 
 
+def test_a_revoked_keys_earlier_posts_stay_and_later_ones_are_refused(net: Network) -> None:
+    earlier = net.post(1, "signed before the revocation")
+    net.wait_post(earlier)
+    key = net.signer(1).public_key
+    net.wait_applied(net.client(1).revoke_key(key).block_number)
+    with pytest.raises(ApiError, match="revoked_key"):
+        net.post(1, "signed after")
+    before = net.refused(0).get("revoked_key", 0)
+    with raw_peer(net) as attacker:
+        attacker.publish(net.envelope(1, "forged with the revoked key"))
+        wait_until(lambda: net.refused(0).get("revoked_key", 0) > before, 30, "node 0 to refuse the revoked key")
+    for index in range(3):
+        assert net.has_post(index, earlier)  # history is not rewritten
+
+
 def test_a_removed_members_new_posts_are_refused(net: Network) -> None:
     gone = net.dev.founders[2].address
     a, b = net.client(0), net.client(1)
     created, _ = a.propose_remove_member(gone, "moved away")
     a.cast_vote(created.proposal_id, Support.FOR)
     b.cast_vote(created.proposal_id, Support.FOR)
-    net.wait_block(a.execute(created).block_number)
+    net.wait_applied(a.execute(created).block_number)
     with pytest.raises(ApiError, match="not_a_member"):
         net.post(2, "I'm still here")
     before = net.refused(0).get("not_a_member", 0)

@@ -132,7 +132,7 @@ def test_chain_effects_and_cursor_commit_together_and_replays_do_nothing(store: 
     reloaded = store.load_view()
     assert post.id in reloaded.hidden
     assert not reloaded.is_member(BOB)
-    assert reloaded.members[BOB].intervals == [(T0 * 1000, (T0 + 1000) * 1000)]
+    assert reloaded.members[BOB].intervals == [(T0 * 1000, (T0 + 1000) * 1000 + 999)]
     unhide = PostUnhidden(LogRef(8, 0, b"\x08" * 32, b"\x02" * 32), post.id, ProposalId(3))
     store.apply_chain(view, _batch([(unhide, T0 + 1100)], 8, T0 + 1100))
     assert [p.id for p in store.feed()] == [post.id]

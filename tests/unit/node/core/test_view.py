@@ -19,7 +19,8 @@ def test_membership_is_an_interval() -> None:
     remove(view, "alice", T0 + 100)
     assert not record.active
     assert record.member_at((T0 + 99) * 1000)
-    assert not record.member_at((T0 + 100) * 1000)
+    assert record.member_at((T0 + 100) * 1000 + 500)  # within the removal block's second
+    assert not record.member_at((T0 + 101) * 1000)
 
 
 def test_a_member_may_return() -> None:
@@ -27,7 +28,8 @@ def test_a_member_may_return() -> None:
     remove(view, "alice", T0 + 100)
     view.apply(MemberAdded(_LOG, address("alice"), ProposalId(2), 5), T0 + 2000)
     record = view.members[address("alice")]
-    assert record.intervals == [((T0) * 1000, (T0 + 100) * 1000), ((T0 + 2000) * 1000, None)]
+    # an ending counts at the end of its block's second (block times are whole seconds)
+    assert record.intervals == [((T0) * 1000, (T0 + 100) * 1000 + 999), ((T0 + 2000) * 1000, None)]
     assert record.member_at((T0 + 50) * 1000)
     assert not record.member_at((T0 + 150) * 1000)
     # a member's clock may run a little behind the block that admitted them
@@ -46,10 +48,10 @@ def test_revocation_keeps_the_time() -> None:
     view = view_with("alice")
     revoke(view, "alice", T0 + 50)
     key = view.keys[signer("alice").public_key]
-    assert key.revoked_ms == (T0 + 50) * 1000
+    assert key.revoked_ms == (T0 + 50) * 1000 + 999
     # a second revocation event (a replayed log) does not move the time
     assert view.apply(_revoked("alice"), T0 + 90) == [KeyRevokedEffect(signer("alice").public_key)]
-    assert key.revoked_ms == (T0 + 50) * 1000
+    assert key.revoked_ms == (T0 + 50) * 1000 + 999
 
 
 def _revoked(name: str) -> KeyRevoked:
