@@ -130,6 +130,7 @@ async def _run(
                 "sync": {
                     "sessions": sync.sessions,
                     "last": {peer: r.as_dict() for peer, r in sync.last.items()},
+                    "history": [r.as_dict() for r in sync.history],
                 },
                 "chain": {
                     "rpc_url": config.rpc_url,

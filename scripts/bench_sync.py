@@ -48,11 +48,14 @@ def sync_record(node: NodeProcess, peer_id: str, expected: int) -> dict[str, Any
     record: dict[str, Any] = {}
 
     def done() -> bool:
+        # polled every 2 s: each status call counts the store, which would slow the sync down
         status = node.api.get("/v1/status")
-        record.update(status["sync"]["last"].get(peer_id, {}))
-        return status["store"]["post"] >= expected and bool(record) and record.get("accepted", 0) > 0
+        sessions = [r for r in status["sync"]["history"] if r["peer"] == peer_id and not r["error"]]
+        if sessions:
+            record.update(max(sessions, key=lambda r: r["accepted"]))  # the one that moved the posts
+        return bool(status["store"]["post"] >= expected and record.get("accepted", 0) > 0)
 
-    wait_until(done, 300, f"{node.name} to sync {expected} posts", interval=0.5)
+    wait_until(done, 300, f"{node.name} to sync {expected} posts", interval=2.0)
     return record
 
 
@@ -94,6 +97,13 @@ def main() -> None:
             c_config.save()
             nodes.append(c := NodeProcess(c_config).start())
             resync = sync_record(c, a_id, args.posts)
+            for node in nodes:
+                sessions = [line for line in node.log_tail(200).splitlines() if "node.sync" in line]
+                print(f"{node.name}: " + "\n   ".join(sessions[-3:]), file=sys.stderr)
+        except Exception:
+            for node in nodes:
+                print(f"--- {node.name}'s log ---\n{node.log_tail(25)}", file=sys.stderr)
+            raise
         finally:
             for node in nodes:
                 node.stop()

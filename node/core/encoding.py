@@ -30,6 +30,7 @@ from node.core.types import (
 from node.core.verdict import Reason
 
 ENVELOPE_VERSION = 1
+_KINDS = frozenset(k.value for k in Kind)
 _UNPACK_LIMITS: dict[str, int] = {
     "max_bin_len": limits.MAX_MESSAGE_BYTES,
     "max_str_len": limits.MAX_MESSAGE_BYTES,
@@ -155,7 +156,7 @@ def _decode_signed(signed: bytes, signature: bytes, envelope: bytes) -> Message:
         raise DecodeError(Reason.UNSUPPORTED_VERSION, f"protocol version {version}")
     if not _is_int(chain_id) or not _is_int(timestamp):
         raise DecodeError(Reason.MALFORMED, "chain id and timestamp must be unsigned integers")
-    if not _is_int(kind) or kind not in {k.value for k in Kind}:
+    if not _is_int(kind) or kind not in _KINDS:
         raise DecodeError(Reason.MALFORMED, f"unknown message kind {kind!r}")
     community = Community(chain_id, _bytes(contract, 20, "community contract"))
     key = AppKey(_bytes(author, 32, "author key"))

@@ -72,14 +72,33 @@ def validate(
     limiter: RateLimiter | None = None,
 ) -> Verdict:
     """Decides about one envelope; see the module docstring for the order of checks."""
+    decoded = parse(envelope)
+    if isinstance(decoded, Verdict):
+        return decoded
+    return judge(decoded, ctx, view, known, limiter)
+
+
+def parse(envelope: bytes) -> Message | Verdict:
+    """Step 1 alone: the decoded message, or the verdict refusing the bytes."""
     try:
-        message = decode(envelope)
+        return decode(envelope)
     except DecodeError as exc:
         # A newer protocol version is not misbehaviour: ignore, do not penalise the peer.
         if exc.reason in _NOT_REJECTED_ON_DECODE:
             return ignore(exc.reason, exc.detail)
         return reject(exc.reason, exc.detail)
 
+
+def judge(
+    message: Message,
+    ctx: Context,
+    view: CommunityView,
+    known: Known,
+    limiter: RateLimiter | None = None,
+    signature_ok: bool | None = None,
+) -> Verdict:
+    """Steps 2 to 9 for a decoded message. ``signature_ok`` is the result of verifying its
+    signature elsewhere (a batch verifies in parallel); None verifies it here."""
     if message.community != ctx.community:
         return reject(Reason.WRONG_COMMUNITY, f"chain {message.community.chain_id} {message.community.address_hex}")
     if known.has_message(message.id):
@@ -90,7 +109,7 @@ def validate(
     author = _check_author(message, view)
     if isinstance(author, Verdict):
         return author
-    if not signing.verify(message):
+    if not (signing.verify(message) if signature_ok is None else signature_ok):
         return reject(Reason.BAD_SIGNATURE, message=message)
     content = _check_content(message, author, view, known)
     if content is not None:

@@ -77,6 +77,7 @@ class BatchKnown:
     ids: set[bytes]
     stored: dict[bytes, str]
     tombstones: dict[bytes, str]
+    erasures: dict[str, int | None] = field(default_factory=dict)
 
     def has_message(self, message_id: bytes) -> bool:
         if message_id in self.ids:
@@ -94,7 +95,9 @@ class BatchKnown:
         return self.store.tombstone_of(message_id)
 
     def erased_until(self, member: str) -> int | None:
-        return self.store.erased_until(member)
+        if member not in self.erasures:
+            self.erasures[member] = self.store.erased_until(member)
+        return self.erasures[member]
 
 
 class Store:
@@ -102,6 +105,7 @@ class Store:
         self._conn = conn
         self.path = path
         self._purged = False  # content was erased in the current transaction
+        self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -191,9 +195,17 @@ class Store:
         """Stores an accepted message with its effects; False if it was already there."""
         return self.add_many([(message, author)], received_ms) == 1
 
-    def add_many(self, items: Iterable[tuple[Message, str]], received_ms: int, known: BatchKnown | None = None) -> int:
+    def add_many(
+        self,
+        items: Iterable[tuple[Message, str]],
+        received_ms: int,
+        known: BatchKnown | None = None,
+        durable: bool = True,
+    ) -> int:
         """Stores accepted messages in one transaction; returns how many were new. ``known``, if
-        given, is what the store held about these ids before (saves a lookup per message)."""
+        given, is what the store held about these ids before (saves a lookup per message).
+        ``durable=False`` (for synced batches) skips the fsync of the commit: the batch survives a
+        crashed process but maybe not a power cut, after which sync simply fetches it again."""
         batch = list(items)
         unchecked: set[bytes] = set()
         if known is not None:
@@ -201,9 +213,26 @@ class Store:
             deleted_here = {m.body.target for m, _ in batch if isinstance(m.body, DeleteBody)}
             unchecked = known.ids - set(known.tombstones) - deleted_here
         added = 0
+        if not durable:
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            added = self._add_batch(batch, received_ms, unchecked)
+        finally:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = FULL")
+        return added
+
+    def _add_batch(self, batch: list[tuple[Message, str]], received_ms: int, unchecked: set[bytes]) -> int:
+        added = 0
         with self._transaction() as conn:
-            for message, author in batch:
-                added += self._insert(conn, message, author, received_ms, message.id in unchecked)
+            # one lookup per author and batch (a sync batch is thousands of one member's posts)
+            erasing = any(isinstance(m.body, EraseBody) for m, _ in batch)
+            self._erasures = {} if erasing else {a: self._erased_until(conn, a) for a in {a for _, a in batch}}
+            try:
+                for message, author in batch:
+                    added += self._insert(conn, message, author, received_ms, message.id in unchecked)
+            finally:
+                self._erasures = {}
         return added
 
     def _insert(
@@ -242,7 +271,7 @@ class Store:
             # A delete beats its post forever, whatever order a batch brings them in.
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0
-        erased = self._erased_until(conn, author)
+        erased = self._erasures[author] if author in self._erasures else self._erased_until(conn, author)
         if erased is not None and message.timestamp_ms <= erased and not isinstance(body, EraseBody):
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0

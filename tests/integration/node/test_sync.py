@@ -36,7 +36,7 @@ def test_a_node_that_was_offline_catches_up(net: Network) -> None:
     expected = (set(missed) - {doomed}) | {kept}
     wait_until(lambda: expected <= _feed_ids(net, 2), 60, "node 2 to sync what it missed")
     assert doomed not in _feed_ids(net, 2)
-    assert net.status(2)["sync"]["sessions"] >= 1
+    wait_until(lambda: net.status(2)["sync"]["sessions"] >= 1, 30, "node 2's sync session to be recorded")
 
 
 def test_a_delete_missed_while_offline_still_wins(net: Network) -> None:
