@@ -172,10 +172,20 @@ def status(home: Path | None, as_json: bool) -> None:
             f"stored    {store['post']} posts, {store['reaction']} reactions, {store['delete']} deletes, "
             f"{store['hidden']} hidden, {store['tombstones']} tombstones",
             f"messages  {messages['accepted']} accepted, {messages['published']} published by you; refused: {refused}",
+            _sync_line(data.get("sync", {})),
         ]
         click.echo("\n".join(lines))
 
     guarded(run)
+
+
+def _sync_line(sync: dict[str, Any]) -> str:
+    history = sync.get("history") or []
+    if not history:
+        return "sync      no session yet"
+    last = history[-1]
+    outcome = f"failed: {last['error']}" if last["error"] else f"{last['accepted']} new, {last['sent']} sent"
+    return f"sync      {sync['sessions']} sessions; last with {last['peer'][:16]}…: {outcome}"
 
 
 @click.command()
