@@ -260,10 +260,13 @@ class Network:
             node.stop()
 
 
-def start_network(anvil: Anvil, root: Path, size: int = 3) -> Network:
+def start_network(anvil: Anvil, root: Path, size: int = 3, nodes: int | None = None) -> Network:
+    """A community of ``size`` founders on ``anvil``; the first ``nodes`` of them (default: all)
+    run a node, all connected to each other. Returns once they form a mesh and see their keys."""
+    running = size if nodes is None else nodes
     dev = deploy_dev_community(anvil, founders=size)
     configs: list[NodeConfig] = []
-    for index, founder in enumerate(dev.founders):
+    for index, founder in enumerate(dev.founders[:running]):
         config = prepare_home(
             root / f"node{index}",
             rpc_url=anvil.rpc_url,
@@ -275,17 +278,18 @@ def start_network(anvil: Anvil, root: Path, size: int = 3) -> Network:
         dev.client(founder).add_key(app_key_of(config))
         configs.append(config)
     everyone = tuple(peer_addr(c) for c in configs)
-    nodes = []
+    processes = []
     for config in configs:
         connected = config.with_changes(bootstrap=everyone)
         connected.save()
-        nodes.append(NodeProcess(connected))
-    network = Network(dev, nodes, root)
+        processes.append(NodeProcess(connected))
+    network = Network(dev, processes, root)
     try:
-        for node in nodes:
+        for node in processes:
             node.start()
-        wait_until(lambda: all(network.status(i)["mesh_peers"] >= 1 for i in range(size)), 60, "a mesh")
-        wait_until(lambda: all(network.status(i)["app_key_active"] for i in range(size)), 60, "active app keys")
+        if running > 1:
+            wait_until(lambda: all(network.status(i)["mesh_peers"] >= 1 for i in range(running)), 60, "a mesh")
+        wait_until(lambda: all(network.status(i)["app_key_active"] for i in range(running)), 60, "active app keys")
     except BaseException:
         network.stop()
         raise

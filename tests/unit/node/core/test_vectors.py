@@ -18,6 +18,7 @@ from node.core.validation import Context, Via, validate
 from node.core.view import CommunityView, KeyRecord, MemberRecord
 
 from . import vectors_gen
+from .helpers import MemoryKnown
 
 DOC: dict[str, Any] = json.loads(vectors_gen.PATH.read_text(encoding="utf-8"))
 
@@ -38,23 +39,12 @@ def _view() -> CommunityView:
     return view
 
 
-class Known:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.messages = {_bytes(k): v for k, v in spec["messages"].items()}
-        self.tombstones = {_bytes(k): v for k, v in spec["tombstones"].items()}
-        self.erasures: dict[str, int] = {k: int(v) for k, v in spec.get("erasures", {}).items()}
-
-    def has_message(self, message_id: bytes) -> bool:
-        return message_id in self.messages
-
-    def author_of(self, message_id: bytes) -> str | None:
-        return self.messages.get(message_id)
-
-    def tombstone_of(self, message_id: bytes) -> str | None:
-        return self.tombstones.get(message_id)
-
-    def erased_until(self, member: str) -> int | None:
-        return self.erasures.get(member)
+def _known(spec: dict[str, Any]) -> MemoryKnown:
+    return MemoryKnown(
+        messages={_bytes(k): v for k, v in spec["messages"].items()},
+        tombstones={_bytes(k): v for k, v in spec["tombstones"].items()},
+        erasures={k: int(v) for k, v in spec.get("erasures", {}).items()},
+    )
 
 
 def test_the_committed_vectors_are_what_the_generator_makes() -> None:
@@ -73,7 +63,7 @@ def test_vectors_cover_every_outcome() -> None:
 def test_vector(vector: dict[str, Any]) -> None:
     community = Community(DOC["community"]["chain_id"], _bytes(DOC["community"]["contract"]))
     ctx = Context(community, DOC["now_ms"], Via(vector["via"]))
-    verdict = validate(_bytes(vector["envelope"]), ctx, _view(), Known(vector["known"]))
+    verdict = validate(_bytes(vector["envelope"]), ctx, _view(), _known(vector["known"]))
     expect = vector["expect"]
     assert verdict.outcome.value == expect["outcome"], str(verdict)
     assert (verdict.reason.value if verdict.reason else None) == expect["reason"]

@@ -19,6 +19,7 @@ from node.core.signing import DOMAIN, Signer
 from node.core.types import Body, Community, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.core.validation import Context, Via, validate
 from node.core.view import CommunityView, KeyRecord, MemberRecord
+from tests.unit.node.core.helpers import MemoryKnown
 
 PATH = Path(__file__).resolve().parents[4] / "node" / "spec" / "vectors.json"
 COMMUNITY = Community(31337, bytes.fromhex("700b6a60ce7eaaea56f065753d8dcb9653dbad35"))
@@ -52,25 +53,6 @@ def view() -> CommunityView:
         revoked = half_hour_ago if name == "revoked" else None
         v.keys[signer(name).public_key] = KeyRecord(signer(name).public_key, address, JOINED_MS, revoked)
     return v
-
-
-class Known:
-    def __init__(
-        self, messages: dict[bytes, str], tombstones: dict[bytes, str], erasures: dict[str, int] | None = None
-    ) -> None:
-        self.messages, self.tombstones, self.erasures = messages, tombstones, erasures or {}
-
-    def has_message(self, message_id: bytes) -> bool:
-        return message_id in self.messages
-
-    def author_of(self, message_id: bytes) -> str | None:
-        return self.messages.get(message_id)
-
-    def tombstone_of(self, message_id: bytes) -> str | None:
-        return self.tombstones.get(message_id)
-
-    def erased_until(self, member: str) -> int | None:
-        return self.erasures.get(member)
 
 
 def sign(name: str, kind: Kind, body: Body, ts: int = NOW_MS, community: Community = COMMUNITY) -> bytes:
@@ -262,7 +244,7 @@ def build() -> dict[str, Any]:
         resolve = {k if k != "$self" else self_id: v for k, v in known_spec.get("messages", {}).items()}
         tombs = {k if k != "$self" else self_id: v for k, v in known_spec.get("tombstones", {}).items()}
         erasures: dict[str, int] = known_spec.get("erasures", {})
-        verdict = validate(envelope, Context(COMMUNITY, NOW_MS, via), the_view, Known(resolve, tombs, erasures))
+        verdict = validate(envelope, Context(COMMUNITY, NOW_MS, via), the_view, MemoryKnown(resolve, tombs, erasures))
         entry: dict[str, Any] = {
             "name": case["name"],
             "description": case["description"],
