@@ -18,6 +18,7 @@ MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 #: How old a message may be to travel by gossip; older ones arrive through sync only.
 MAX_GOSSIP_AGE_MS = 15 * 60 * 1000
 #: Per-member rate limit: a burst of this many messages ...
-RATE_BURST = 30
-#: ... refilled at this many messages per second.
-RATE_PER_SECOND = 2.0
+RATE_BURST = 60
+#: ... refilled at this many messages per second. Far above what a person types, far below what
+#: would let one member drown the community (or a node's signature checks).
+RATE_PER_SECOND = 10.0
