@@ -159,7 +159,7 @@ class Session:
         if not want:
             return []
         if self._by_prefix is None:
-            self._by_prefix = {i[:ID_PREFIX]: i for i in self.items.ids}
+            self._by_prefix = {i[:ID_PREFIX]: i for i in self.items.ids_between(0, len(self.items))}
         return [self._by_prefix[w] for w in want if w in self._by_prefix]
 
     async def _give(self, ids: list[bytes]) -> None:

@@ -21,8 +21,8 @@ whose prefix it starts with, on both sides alike, so both agree on every range's
 
 from __future__ import annotations
 
-import bisect
 import hashlib
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -63,33 +63,53 @@ class Outcome:
 
 
 class ItemSet:
-    """The sorted keys of one side, with prefix sums for O(1) fingerprints of any range."""
+    """The sorted keys of one side, with prefix sums for O(1) fingerprints of any range.
+
+    Packed into three flat buffers (timestamps, 32-byte ids, 16-byte prefix sums), about 56 bytes
+    per item: a node serving a sync of 100,000 messages holds ~6 MB here instead of ~25 MB of
+    Python tuples and integers."""
 
     def __init__(self, items: Iterable[tuple[int, bytes]]) -> None:
         ordered = sorted(items)
-        self.timestamps = [ts for ts, _ in ordered]
-        self.ids = [i for _, i in ordered]
-        self._keys = [(ts, i) for ts, i in ordered]
-        sums = [0]
-        for ident in self.ids:
-            sums.append((sums[-1] + int.from_bytes(ident[:SUM_BYTES], "big")) % _MOD)
-        self._sums = sums
+        self._ts = array("q", (ts for ts, _ in ordered))
+        self._ids = b"".join(ident for _, ident in ordered)
+        sums = bytearray(SUM_BYTES)  # prefix sum before the first item: zero
+        total = 0
+        for _, ident in ordered:
+            total = (total + int.from_bytes(ident[:SUM_BYTES], "big")) % _MOD
+            sums += total.to_bytes(SUM_BYTES, "big")
+        self._sums = bytes(sums)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._ts)
+
+    def id_at(self, position: int) -> bytes:
+        return self._ids[position * 32 : position * 32 + 32]
+
+    def ids_between(self, lo: int, hi: int) -> list[bytes]:
+        return [self._ids[p * 32 : p * 32 + 32] for p in range(lo, hi)]
 
     def index(self, bound: Bound) -> int:
         """Position of the first item at or above ``bound``."""
-        ts, prefix = bound
-        return bisect.bisect_left(self._keys, (ts, prefix))
+        lo, hi = 0, len(self._ts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if (self._ts[mid], self.id_at(mid)) < bound:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def _sum(self, position: int) -> int:
+        return int.from_bytes(self._sums[position * SUM_BYTES : (position + 1) * SUM_BYTES], "big")
 
     def fingerprint(self, lo: int, hi: int) -> bytes:
-        total = (self._sums[hi] - self._sums[lo]) % _MOD
+        total = (self._sum(hi) - self._sum(lo)) % _MOD
         return fingerprint_of(total, hi - lo)
 
     def bound_at(self, position: int) -> Bound:
         """A bound just below item ``position`` (shortened id prefix)."""
-        return (self.timestamps[position], self.ids[position][:BOUND_PREFIX])
+        return (self._ts[position], self.id_at(position)[:BOUND_PREFIX])
 
 
 def fingerprint_of(total: int, count: int) -> bytes:
@@ -117,7 +137,7 @@ class Reconciler:
             if theirs.mode == SKIP:
                 out.append(_skip(theirs.upper))
             elif theirs.mode == ID_LIST:
-                mine = {i[:ID_PREFIX]: i for i in self.items.ids[lo:hi]}
+                mine = {i[:ID_PREFIX]: i for i in self.items.ids_between(lo, hi)}
                 listed = set(theirs.ids)
                 give += [full for prefix, full in mine.items() if prefix not in listed]
                 want += [prefix for prefix in theirs.ids if prefix not in mine]
@@ -125,10 +145,11 @@ class Reconciler:
             elif self.items.fingerprint(lo, hi) == theirs.fingerprint:
                 out.append(_skip(theirs.upper))
             elif theirs.count == 0:
-                give += self.items.ids[lo:hi]
+                give += self.items.ids_between(lo, hi)
                 out.append(_skip(theirs.upper))
             elif hi - lo <= LEAF:
-                out.append(Range(theirs.upper, ID_LIST, ids=tuple(i[:ID_PREFIX] for i in self.items.ids[lo:hi])))
+                prefixes = tuple(i[:ID_PREFIX] for i in self.items.ids_between(lo, hi))
+                out.append(Range(theirs.upper, ID_LIST, ids=prefixes))
             else:
                 out += self._split(lower, theirs.upper, lo, hi)
             lower = theirs.upper

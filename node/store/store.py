@@ -124,9 +124,10 @@ class Store:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
-            # Message ids are hashes, so inserts land on random B-tree pages: a 64 MiB page cache
-            # (the default is 2 MiB) keeps them in memory for a community's first million posts.
-            conn.execute("PRAGMA cache_size = -65536")
+            # Message ids are hashes, so inserts into the id index land on random pages: a 16 MiB
+            # page cache (the default is 2 MiB) holds that index for a few hundred thousand posts,
+            # without letting the cache dominate the node's memory (bench_memory.py).
+            conn.execute("PRAGMA cache_size = -16384")
             migrate(conn)
         except SchemaError as exc:
             raise StoreError(f"{path}: {exc}") from None

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""A node's memory with 100,000 posts stored.
+
+Fills a node's store with 100,000 posts (through the same validation as sync), starts the node
+process, and reads its resident set size (VmRSS in /proc) at three moments: idle after start-up,
+after reading its whole feed through the API page by page, and at the peak of serving a full
+sync of everything to a newly joined peer (the heaviest thing a node does with its history).
+
+The last line printed is one JSON object (``rss_idle_mb``, ``rss_after_feed_mb``,
+``rss_peak_mb``); the target is 150 MB.
+Usage: .venv/bin/python scripts/bench_memory.py [--posts 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from governance.anvil import start_anvil
+from governance.devchain import deploy_dev_community
+from node.cluster import (
+    NodeProcess,
+    app_key_of,
+    fill_store,
+    make_posts,
+    peer_addr,
+    prepare_home,
+    wait_until,
+)
+from node.config import read_secret
+from node.core.signing import Signer
+from node.core.types import Community
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no VmRSS for process {pid}")
+
+
+class PeakSampler:
+    """Samples a process's RSS every 50 ms in a thread, keeping the maximum."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kiez-bench-mem-") as tmp, start_anvil() as anvil:
+        root = Path(tmp)
+        dev = deploy_dev_community(anvil, founders=2)
+        homes = []
+        for index, name in enumerate(["full", "joiner"]):
+            config = prepare_home(
+                root / name, rpc_url=anvil.rpc_url, community=dev.address, chain_id=dev.chain_id, name=name
+            )
+            dev.client(dev.founders[index]).add_key(app_key_of(config))
+            homes.append(config)
+        community = Community(dev.chain_id, bytes.fromhex(dev.address[2:]))
+        posts = make_posts([Signer(read_secret(homes[0].app_key_path, 32))], community, args.posts)
+        print(f"filling a node with {args.posts:,} posts …", file=sys.stderr)
+        fill_store(homes[0], dev.client(), posts)
+        node = NodeProcess(homes[0]).start()
+        joiner: NodeProcess | None = None
+        try:
+            assert node.process is not None
+            pid = node.process.pid
+            wait_until(lambda: node.api.get("/v1/status")["chain"]["healthy"], 60, "the node to follow the chain")
+            idle = rss_mb(pid)
+            page = node.api.get("/v1/feed?limit=200")
+            while page["next"]:
+                page = node.api.get(f"/v1/feed?limit=200&before={page['next']}")
+            after_feed = rss_mb(pid)
+            print("a new peer joins and syncs everything from it …", file=sys.stderr)
+            with PeakSampler(pid) as sampler:
+                joined = homes[1].with_changes(bootstrap=(peer_addr(homes[0]),))
+                joined.save()
+                joiner = NodeProcess(joined).start()
+                wait_until(
+                    lambda: joiner is not None and joiner.api.get("/v1/status")["store"]["post"] >= args.posts,
+                    300,
+                    "the joiner to sync",
+                    interval=2.0,
+                )
+            peak = max(sampler.peak, after_feed)
+        finally:
+            node.stop()
+            if joiner is not None:
+                joiner.stop()
+    figures = {
+        "posts": args.posts,
+        "rss_idle_mb": round(idle, 1),
+        "rss_after_feed_mb": round(after_feed, 1),
+        "rss_peak_mb": round(peak, 1),
+        "target_mb": 150,
+    }
+    print(f"node RSS with {args.posts:,} posts: idle {idle:.0f} MB, after reading the feed {after_feed:.0f} MB, ")
+    print(f"peak while serving a full sync {peak:.0f} MB (target 150 MB)")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
