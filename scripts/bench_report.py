@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Runs every benchmark and writes one Markdown report with PNG plots.
+
+Each benchmark is a script under ``scripts/`` whose last printed line is one JSON object; this
+script runs them one after another (never side by side: they would measure each other), keeps
+their figures in ``<out>/figures.json``, draws the plots (gossip latency distribution, delivery
+and latency against the publishing rate) and writes ``<out>/report.md``, which the README links.
+
+Usage: .venv/bin/python scripts/bench_report.py [--out scripts/report] [--only gas,ingest,...] [--quick]
+``--quick`` shrinks every benchmark (for trying the report, not for figures to quote).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+#: name -> (script, normal arguments, quick arguments)
+BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
+    "gas": ("bench_gas.py", [], []),
+    "ingest": ("bench_ingest.py", [], ["--messages", "5000", "--single", "500"]),
+    "propagation": ("bench_propagation.py", [], ["--posts", "40"]),
+    "sync": ("bench_sync.py", [], ["--posts", "10000"]),
+    "memory": ("bench_memory.py", [], ["--posts", "10000"]),
+    "gossip": ("bench_gossip.py", [], ["--quick"]),
+}
+
+
+def run(name: str, quick: bool) -> dict[str, Any]:
+    script, normal, short = BENCHMARKS[name]
+    print(f"== {name}: scripts/{script} {' '.join(short if quick else normal)}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "scripts" / script), *(short if quick else normal)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode != 0 or not lines:
+        tail = "\n".join(result.stderr.splitlines()[-15:])
+        print(f"   failed (exit {result.returncode}):\n{tail}", file=sys.stderr)
+        return {"error": f"exit {result.returncode}", "stderr_tail": tail, "seconds": round(seconds)}
+    figures: dict[str, Any] = json.loads(lines[-1])
+    figures["summary"] = lines[:-1]
+    figures["seconds"] = round(seconds)
+    print(f"   done in {seconds:.0f} s", file=sys.stderr)
+    return figures
+
+
+def plot_latency(gossip: dict[str, Any], out: Path) -> str | None:
+    """Histogram of end-to-end latency at the headline rate, kiez beside js-libp2p."""
+    wanted = (("kiez (py-libp2p)", "histogram"), ("js-libp2p", "js_histogram"))
+    series: list[tuple[str, dict[str, Any]]] = [
+        (label, h) for label, key in wanted if isinstance(h := gossip.get(key), dict) and h.get("counts")
+    ]
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for label, hist in series:
+        width = hist.get("bucket_ms", 5)
+        counts = hist["counts"]
+        ax.step([i * width for i in range(len(counts))], counts, where="post", label=label)
+    ax.set_xlabel("end-to-end latency (ms)")
+    ax.set_ylabel("deliveries")
+    ax.set_title(f"Gossip latency at {gossip.get('headline_rate', 50)} posts/s on loopback")
+    ax.legend()
+    fig.tight_layout()
+    path = out / "gossip-latency.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path.name
+
+
+def plot_sweep(gossip: dict[str, Any], out: Path) -> str | None:
+    """Delivery ratio and p99 latency against the publishing rate."""
+    wanted = (("kiez", "sweep"), ("js-libp2p", "js_sweep"))
+    sweeps: list[tuple[str, list[dict[str, Any]]]] = [
+        (label, steps) for label, key in wanted if isinstance(steps := gossip.get(key), list) and steps
+    ]
+    if not sweeps:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for label, sweep in sweeps:
+        rates = [step["rate"] for step in sweep]
+        left.plot(rates, [step["delivery"] for step in sweep], marker="o", label=label)
+        right.plot(rates, [step["p99"] for step in sweep], marker="o", label=label)
+    left.set_xlabel("posts/s, network-wide")
+    left.set_ylabel("delivery ratio")
+    right.set_xlabel("posts/s, network-wide")
+    right.set_ylabel("p99 latency (ms)")
+    right.set_yscale("log")
+    left.legend()
+    fig.tight_layout()
+    path = out / "gossip-sweep.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path.name
+
+
+def section(title: str, figures: dict[str, Any], body: Callable[[dict[str, Any]], list[str]]) -> list[str]:
+    lines = [f"## {title}", ""]
+    if "error" in figures:
+        return [*lines, f"Did not complete ({figures['error']}):", "", "```", figures.get("stderr_tail", ""), "```", ""]
+    lines += body(figures)
+    lines += ["", "```", *figures.get("summary", []), "```", f"({figures['seconds']} s)", ""]
+    return lines
+
+
+def _check(value: Any, ok: bool) -> str:
+    return f"{value} {'✓' if ok else '✗'}"
+
+
+def report(results: dict[str, dict[str, Any]], plots: list[str], quick: bool) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# kiez benchmark report",
+        "",
+        f"Generated {when} by `scripts/bench_report.py`{' --quick (shrunk runs: not for quoting)' if quick else ''}.",
+        "Every figure comes from one run on this machine (2 cores, shared); benchmarks ran one at a time.",
+        "",
+    ]
+    if "gas" in results:
+        lines += section(
+            "Gas (bench_gas.py)",
+            results["gas"],
+            lambda f: [
+                f"- castVote ratio: {_check(f['castVote_ratio'], f['castVote_ratio'] <= 0.65)} (target ≤ 0.65)",
+                f"- castVoteBySig ratio: {_check(f['castVoteBySig_ratio'], f['castVoteBySig_ratio'] <= 0.70)} (≤ 0.70)",
+                f"- propose ratio: {_check(f['propose_ratio'], f['propose_ratio'] <= 1.0)} (≤ 1.0)",
+            ],
+        )
+    if "ingest" in results:
+        lines += section(
+            "Ingest (bench_ingest.py)",
+            results["ingest"],
+            lambda f: [
+                f"- ingest {f['ingest_per_s']:,}/s, raw verify {f['verify_per_s']:,}/s, ratio "
+                f"{_check(f['ingest_vs_verify_ratio'], f['ingest_vs_verify_ratio'] >= 0.6)} (target ≥ 0.6)",
+            ],
+        )
+    if "propagation" in results:
+        lines += section(
+            "Propagation in a 3-node devnet (bench_propagation.py)",
+            results["propagation"],
+            lambda f: [f"- median {f['median_ms']} ms, p90 {f['p90_ms']} ms, worst {f['worst_ms']} ms"],
+        )
+    if "sync" in results:
+        lines += section(
+            "Sync (bench_sync.py)",
+            results["sync"],
+            lambda f: [
+                f"- full sync of {f['posts']:,} posts: {_check(f['full_sync_s'], f['full_sync_s'] <= 30)} s (≤ 30 s)",
+                f"- bytes / posts: {_check(f['full_sync_bytes_ratio'], f['full_sync_bytes_ratio'] <= 1.2)} (≤ 1.2)",
+                f"- re-sync bytes / full: "
+                f"{_check(f['resync_bytes_vs_full_ratio'], f['resync_bytes_vs_full_ratio'] <= 0.05)} (≤ 0.05)",
+            ],
+        )
+    if "memory" in results:
+        lines += section(
+            "Memory (bench_memory.py)",
+            results["memory"],
+            lambda f: [
+                f"- RSS with {f['posts']:,} posts: idle {_check(f['rss_idle_mb'], f['rss_idle_mb'] <= 150)} MB, "
+                f"peak while serving a full sync {f['rss_peak_mb']} MB (target ≤ 150 MB)"
+            ],
+        )
+    if "gossip" in results:
+        lines += section("Gossip, 10 nodes, beside js-libp2p (bench_gossip.py)", results["gossip"], _gossip_lines)
+    for plot in plots:
+        lines += [f"![{plot}]({plot})", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _gossip_lines(f: dict[str, Any]) -> list[str]:
+    def get(key: str) -> Any:
+        return f.get(key, "n/a")
+
+    out = [
+        f"- loopback, 50 posts/s: delivery {get('delivery_ratio')}, p50 {get('p50_ms')} ms, p99 {get('p99_ms')} ms "
+        "(targets: delivery 1.0, p99 ≤ 250 ms)",
+        f"- js-libp2p, same topology and rate: delivery {get('js_delivery_ratio')}, p99 {get('js_p99_ms')} ms; "
+        f"p99 ratio {get('p99_vs_js_ratio')} (target ≤ 2)",
+        f"- highest lossless rate: {get('max_lossless_rate')} posts/s",
+    ]
+    if "netns_delivery_ratio" in f:
+        out.append(
+            f"- network namespaces with 25 ms ± 10 % latency and 1 % loss: delivery {get('netns_delivery_ratio')}, "
+            f"p50 {get('netns_p50_ms')} ms, p99 {get('netns_p99_ms')} ms"
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "scripts" / "report")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {name: run(name, args.quick) for name in names}
+    (args.out / "figures.json").write_text(json.dumps(results, indent=1) + "\n")
+    plots = []
+    gossip = results.get("gossip", {})
+    for draw in (plot_latency, plot_sweep):
+        name = draw(gossip, args.out)
+        if name:
+            plots.append(name)
+    (args.out / "report.md").write_text(report(results, plots, args.quick))
+    print(f"wrote {args.out / 'report.md'} ({len(plots)} plots)")
+    failed = [n for n, r in results.items() if "error" in r]
+    print(json.dumps({"report": str(args.out / "report.md"), "failed": failed}))
+
+
+if __name__ == "__main__":
+    main()
