@@ -14,18 +14,14 @@ from typing import Any
 
 import msgpack
 
-from node.core import limits
+from node.core import limits, payloads
 from node.core.types import (
     AppKey,
     Body,
     Community,
-    DeleteBody,
-    EraseBody,
     Kind,
     Message,
     MessageId,
-    PostBody,
-    ReactionBody,
 )
 from node.core.verdict import Reason
 
@@ -81,18 +77,8 @@ def encode_body(
 ) -> bytes:
     """The signed bytes of a message."""
     return pack(
-        [version, community.chain_id, community.contract, int(kind), author, timestamp_ms, room, _payload(body)]
+        [version, community.chain_id, community.contract, int(kind), author, timestamp_ms, room, payloads.encode(body)]
     )
-
-
-def _payload(body: Body) -> list[Any]:
-    if isinstance(body, PostBody):
-        return [body.text, body.parent]
-    if isinstance(body, ReactionBody):
-        return [body.target, body.reaction, body.active]
-    if isinstance(body, EraseBody):
-        return [body.until_ms]
-    return [body.target]
 
 
 def encode_envelope(signed: bytes, signature: bytes) -> bytes:
@@ -180,30 +166,7 @@ def _decode_signed(signed: bytes, signature: bytes, envelope: bytes) -> Message:
 
 
 def _decode_payload(kind: Kind, payload: Any) -> Body:
-    if type(payload) is not list:
-        raise DecodeError(Reason.MALFORMED, "payload must be an array")
-    if kind is Kind.POST:
-        if len(payload) != 2:
-            raise DecodeError(Reason.MALFORMED, "a post payload is [text, parent]")
-        text = _text(payload[0], limits.MAX_TEXT_BYTES, "post text")
-        if not text.strip():
-            raise DecodeError(Reason.BAD_CONTENT, "post text is empty")
-        parent = None if payload[1] is None else MessageId(_bytes(payload[1], 32, "parent id"))
-        return PostBody(text, parent)
-    if kind is Kind.REACTION:
-        if len(payload) != 3:
-            raise DecodeError(Reason.MALFORMED, "a reaction payload is [target, reaction, active]")
-        target = MessageId(_bytes(payload[0], 32, "reaction target"))
-        reaction = _text(payload[1], limits.MAX_REACTION_BYTES, "reaction")
-        if not reaction.strip():
-            raise DecodeError(Reason.BAD_CONTENT, "reaction is empty")
-        if type(payload[2]) is not bool:
-            raise DecodeError(Reason.MALFORMED, "reaction active flag must be a boolean")
-        return ReactionBody(target, reaction, payload[2])
-    if kind is Kind.ERASE:
-        if len(payload) != 1 or not _is_int(payload[0]):
-            raise DecodeError(Reason.MALFORMED, "an erase payload is [until_ms]")
-        return EraseBody(payload[0])
-    if len(payload) != 1:
-        raise DecodeError(Reason.MALFORMED, "a delete payload is [target]")
-    return DeleteBody(MessageId(_bytes(payload[0], 32, "delete target")))
+    try:
+        return payloads.decode(kind, payload)
+    except payloads.PayloadError as exc:
+        raise DecodeError(exc.reason, exc.detail) from None

@@ -17,6 +17,21 @@ MAX_ROOM_BYTES = 64
 MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 #: How old a message may be to travel by gossip; older ones arrive through sync only.
 MAX_GOSSIP_AGE_MS = 15 * 60 * 1000
+#: Rooms.
+MAX_ROOM_NAME_BYTES = 64
+MAX_TOPIC_BYTES = 280  # also a poll's question
+MAX_SLOW_MODE_S = 24 * 3600
+#: A private room's key message must fit in one message (16 KiB; ~115 bytes per participant).
+MAX_ROOM_PARTICIPANTS = 120
+#: Events and polls.
+MAX_TITLE_BYTES = 120
+MAX_PLACE_BYTES = 200
+MAX_POLL_OPTIONS = 10
+MAX_OPTION_BYTES = 80
+#: Attachments: referenced by hash, fetched from peers.
+MAX_ATTACHMENTS = 4
+MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+ATTACHMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
 #: Per-member rate limit: a burst of this many messages ...
 RATE_BURST = 60
 #: ... refilled at this many messages per second. Far above what a person types, far below what

@@ -23,6 +23,15 @@ class Kind(enum.IntEnum):
     REACTION = 2
     DELETE = 3
     ERASE = 4  # the author erases everything they wrote up to a moment (the right to erasure)
+    ROOM = 5  # creates a room (header room "") or updates one (header room = its id)
+    XKEY = 6  # a member's X25519 public key, to which private-room keys are sealed
+    ROOM_KEY = 7  # a private room's key for its current participants, sealed to each
+    LEAVE = 8  # the author leaves a private room (its participants rotate the key)
+    SEALED = 9  # encrypted content of a private room
+    EVENT = 10
+    RSVP = 11  # an answer to an event: last answer per member wins
+    POLL = 12
+    ANSWER = 13  # an answer to a poll: last answer per member before it closes wins
 
     @property
     def label(self) -> str:
@@ -46,9 +55,19 @@ class Community:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a post refers to by content hash; nodes fetch and verify it from peers."""
+
+    sha256: bytes
+    size: int
+    mime: str
+
+
+@dataclass(frozen=True)
 class PostBody:
     text: str
     parent: MessageId | None = None  # set for a reply
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,105 @@ class EraseBody:
     until_ms: int
 
 
-Body = PostBody | ReactionBody | DeleteBody | EraseBody
+class Visibility(enum.IntEnum):
+    OPEN = 0  # anyone running a node may read; members post
+    MEMBERS = 1  # end-to-end encrypted to every current member of the community
+    PRIVATE = 2  # end-to-end encrypted to an invited set of members
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def encrypted(self) -> bool:
+        return self is not Visibility.OPEN
+
+
+@dataclass(frozen=True)
+class RoomBody:
+    name: str
+    topic: str
+    visibility: Visibility
+    creator_only: bool = False  # only the room's creator posts (announcements)
+    slow_mode_s: int = 0  # least seconds between two posts of one member in this room
+
+
+@dataclass(frozen=True)
+class XKeyBody:
+    public: bytes  # 32-byte X25519 public key
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The room key sealed to one participant's X25519 key (node/core/seal.py)."""
+
+    public: bytes
+    ephemeral: bytes
+    box: bytes
+
+
+@dataclass(frozen=True)
+class RoomKeyBody:
+    recipients: tuple[Recipient, ...]
+
+
+@dataclass(frozen=True)
+class LeaveBody:
+    pass
+
+
+@dataclass(frozen=True)
+class SealedBody:
+    """An encrypted message: once opened with the room key ``key_id`` (the id of the ROOM_KEY
+    message that carried it) it is the msgpack array ``[kind, payload]`` of the inner message."""
+
+    key_id: MessageId
+    nonce: bytes
+    ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class EventBody:
+    title: str
+    starts_ms: int
+    ends_ms: int
+    place: str
+
+
+@dataclass(frozen=True)
+class RsvpBody:
+    event: MessageId
+    answer: int  # 0 no, 1 yes, 2 maybe
+
+
+@dataclass(frozen=True)
+class PollBody:
+    question: str
+    options: tuple[str, ...]
+    closes_ms: int
+
+
+@dataclass(frozen=True)
+class AnswerBody:
+    poll: MessageId
+    option: int
+
+
+Body = (
+    PostBody
+    | ReactionBody
+    | DeleteBody
+    | EraseBody
+    | RoomBody
+    | XKeyBody
+    | RoomKeyBody
+    | LeaveBody
+    | SealedBody
+    | EventBody
+    | RsvpBody
+    | PollBody
+    | AnswerBody
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,256 @@
+"""Each message kind's payload: its msgpack form, and the strict decoder with the kind's limits.
+
+One encoder and one decoder per kind, side by side, so the wire form of a kind is read in one
+place (node/spec/wire-format.md, section 1, lists the same table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from node.core import limits
+from node.core.types import (
+    AnswerBody,
+    Attachment,
+    Body,
+    DeleteBody,
+    EraseBody,
+    EventBody,
+    Kind,
+    LeaveBody,
+    MessageId,
+    PollBody,
+    PostBody,
+    ReactionBody,
+    Recipient,
+    RoomBody,
+    RoomKeyBody,
+    RsvpBody,
+    SealedBody,
+    Visibility,
+    XKeyBody,
+)
+from node.core.verdict import Reason
+
+
+class PayloadError(Exception):
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _malformed(detail: str) -> NoReturn:
+    raise PayloadError(Reason.MALFORMED, detail)
+
+
+def _bad(detail: str) -> NoReturn:
+    raise PayloadError(Reason.BAD_CONTENT, detail)
+
+
+def _uint(value: Any, field: str) -> int:
+    if type(value) is not int or value < 0:
+        _malformed(f"{field} must be an unsigned integer")
+    return value
+
+
+def _bin(value: Any, size: int, field: str) -> bytes:
+    if type(value) is not bytes or len(value) != size:
+        _malformed(f"{field} must be {size} bytes")
+    return value
+
+
+def _id(value: Any, field: str) -> MessageId:
+    return MessageId(_bin(value, 32, field))
+
+
+def _text(value: Any, limit: int, field: str, blank_ok: bool = False) -> str:
+    if type(value) is not str:
+        _malformed(f"{field} must be a string")
+    if len(value.encode("utf-8")) > limit:
+        _bad(f"{field} is longer than {limit} bytes")
+    if not blank_ok and not value.strip():
+        _bad(f"{field} is empty")
+    return value
+
+
+def _array(value: Any, length: int | tuple[int, ...], form: str) -> list[Any]:
+    lengths = (length,) if isinstance(length, int) else length
+    if type(value) is not list or len(value) not in lengths:
+        _malformed(f"the payload is {form}")
+    return value
+
+
+# -------------------------------------------------------------------------- encode
+
+
+def _encode_post(body: PostBody) -> list[Any]:
+    head: list[Any] = [body.text, body.parent]
+    if body.attachments:
+        head.append([[a.sha256, a.size, a.mime] for a in body.attachments])
+    return head
+
+
+ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
+    PostBody: _encode_post,
+    ReactionBody: lambda b: [b.target, b.reaction, b.active],
+    DeleteBody: lambda b: [b.target],
+    EraseBody: lambda b: [b.until_ms],
+    RoomBody: lambda b: [b.name, b.topic, int(b.visibility), b.creator_only, b.slow_mode_s],
+    XKeyBody: lambda b: [b.public],
+    RoomKeyBody: lambda b: [[[r.public, r.ephemeral, r.box] for r in b.recipients]],
+    LeaveBody: lambda b: [],
+    SealedBody: lambda b: [b.key_id, b.nonce, b.ciphertext],
+    EventBody: lambda b: [b.title, b.starts_ms, b.ends_ms, b.place],
+    RsvpBody: lambda b: [b.event, b.answer],
+    PollBody: lambda b: [b.question, list(b.options), b.closes_ms],
+    AnswerBody: lambda b: [b.poll, b.option],
+}
+
+
+def encode(body: Body) -> list[Any]:
+    """The payload array of ``body``."""
+    return ENCODERS[type(body)](body)
+
+
+# -------------------------------------------------------------------------- decode
+
+
+def _post(p: Any) -> PostBody:
+    p = _array(p, (2, 3), "[text, parent] or [text, parent, attachments]")
+    text = _text(p[0], limits.MAX_TEXT_BYTES, "post text")
+    parent = None if p[1] is None else _id(p[1], "parent id")
+    attachments: tuple[Attachment, ...] = ()
+    if len(p) == 3:
+        if type(p[2]) is not list or not p[2]:
+            _malformed("attachments must be a non-empty list (leave the field out when there are none)")
+        if len(p[2]) > limits.MAX_ATTACHMENTS:
+            _bad(f"at most {limits.MAX_ATTACHMENTS} attachments")
+        attachments = tuple(_attachment(a) for a in p[2])
+    return PostBody(text, parent, attachments)
+
+
+def _attachment(a: Any) -> Attachment:
+    a = _array(a, 3, "an attachment [sha256, size, mime]")
+    size = _uint(a[1], "attachment size")
+    if not 0 < size <= limits.MAX_ATTACHMENT_BYTES:
+        _bad(f"an attachment is 1 byte to {limits.MAX_ATTACHMENT_BYTES} bytes")
+    mime = _text(a[2], 64, "attachment type")
+    if mime not in limits.ATTACHMENT_TYPES:
+        _bad(f"attachment type {mime!r} is not one of {', '.join(sorted(limits.ATTACHMENT_TYPES))}")
+    return Attachment(_bin(a[0], 32, "attachment hash"), size, mime)
+
+
+def _reaction(p: Any) -> ReactionBody:
+    p = _array(p, 3, "[target, reaction, active]")
+    if type(p[2]) is not bool:
+        _malformed("reaction active flag must be a boolean")
+    return ReactionBody(_id(p[0], "reaction target"), _text(p[1], limits.MAX_REACTION_BYTES, "reaction"), p[2])
+
+
+def _delete(p: Any) -> DeleteBody:
+    return DeleteBody(_id(_array(p, 1, "[target]")[0], "delete target"))
+
+
+def _erase(p: Any) -> EraseBody:
+    return EraseBody(_uint(_array(p, 1, "[until_ms]")[0], "erase until"))
+
+
+def _room(p: Any) -> RoomBody:
+    p = _array(p, 5, "[name, topic, visibility, creator_only, slow_mode_s]")
+    visibility = _uint(p[2], "room visibility")
+    if visibility not in {v.value for v in Visibility}:
+        _malformed(f"unknown room visibility {visibility}")
+    if type(p[3]) is not bool:
+        _malformed("creator_only must be a boolean")
+    slow = _uint(p[4], "slow mode")
+    if slow > limits.MAX_SLOW_MODE_S:
+        _bad(f"slow mode is at most {limits.MAX_SLOW_MODE_S} s")
+    name = _text(p[0], limits.MAX_ROOM_NAME_BYTES, "room name")
+    return RoomBody(
+        name, _text(p[1], limits.MAX_TOPIC_BYTES, "room topic", blank_ok=True), Visibility(visibility), p[3], slow
+    )
+
+
+def _xkey(p: Any) -> XKeyBody:
+    return XKeyBody(_bin(_array(p, 1, "[x25519 public key]")[0], 32, "X25519 key"))
+
+
+def _room_key(p: Any) -> RoomKeyBody:
+    recipients = _array(p, 1, "[recipients]")[0]
+    if type(recipients) is not list or not 0 < len(recipients) <= limits.MAX_ROOM_PARTICIPANTS:
+        _bad(f"a room key goes to 1..{limits.MAX_ROOM_PARTICIPANTS} participants")
+    out = []
+    for item in recipients:
+        r = _array(item, 3, "a recipient [x25519 key, ephemeral key, box]")
+        out.append(Recipient(_bin(r[0], 32, "recipient key"), _bin(r[1], 32, "ephemeral key"), _bin(r[2], 48, "box")))
+    if len({r.public for r in out}) != len(out):
+        _bad("a room key lists each participant once")
+    return RoomKeyBody(tuple(out))
+
+
+def _leave(p: Any) -> LeaveBody:
+    _array(p, 0, "[]")
+    return LeaveBody()
+
+
+def _sealed(p: Any) -> SealedBody:
+    p = _array(p, 3, "[key id, nonce, ciphertext]")
+    if type(p[2]) is not bytes or not 16 <= len(p[2]) <= limits.MAX_MESSAGE_BYTES:
+        _malformed("ciphertext must be bytes with at least the 16-byte tag")
+    return SealedBody(_id(p[0], "room key id"), _bin(p[1], 12, "nonce"), p[2])
+
+
+def _event(p: Any) -> EventBody:
+    p = _array(p, 4, "[title, starts_ms, ends_ms, place]")
+    starts, ends = _uint(p[1], "event start"), _uint(p[2], "event end")
+    if ends < starts:
+        _bad("an event ends after it starts")
+    title = _text(p[0], limits.MAX_TITLE_BYTES, "event title")
+    return EventBody(title, starts, ends, _text(p[3], limits.MAX_PLACE_BYTES, "event place", blank_ok=True))
+
+
+def _rsvp(p: Any) -> RsvpBody:
+    p = _array(p, 2, "[event, answer]")
+    answer = _uint(p[1], "RSVP answer")
+    if answer > 2:
+        _malformed("an RSVP answer is 0 (no), 1 (yes) or 2 (maybe)")
+    return RsvpBody(_id(p[0], "event id"), answer)
+
+
+def _poll(p: Any) -> PollBody:
+    p = _array(p, 3, "[question, options, closes_ms]")
+    if type(p[1]) is not list or not 2 <= len(p[1]) <= limits.MAX_POLL_OPTIONS:
+        _bad(f"a poll has 2..{limits.MAX_POLL_OPTIONS} options")
+    options = tuple(_text(o, limits.MAX_OPTION_BYTES, "poll option") for o in p[1])
+    if len(set(options)) != len(options):
+        _bad("poll options must differ")
+    return PollBody(_text(p[0], limits.MAX_TOPIC_BYTES, "poll question"), options, _uint(p[2], "poll closing time"))
+
+
+def _answer(p: Any) -> AnswerBody:
+    p = _array(p, 2, "[poll, option]")
+    return AnswerBody(_id(p[0], "poll id"), _uint(p[1], "poll option"))
+
+
+DECODERS: dict[Kind, Callable[[Any], Body]] = {
+    Kind.POST: _post,
+    Kind.REACTION: _reaction,
+    Kind.DELETE: _delete,
+    Kind.ERASE: _erase,
+    Kind.ROOM: _room,
+    Kind.XKEY: _xkey,
+    Kind.ROOM_KEY: _room_key,
+    Kind.LEAVE: _leave,
+    Kind.SEALED: _sealed,
+    Kind.EVENT: _event,
+    Kind.RSVP: _rsvp,
+    Kind.POLL: _poll,
+    Kind.ANSWER: _answer,
+}
+
+
+def decode(kind: Kind, payload: Any) -> Body:
+    """The body of a ``kind`` message, or ``PayloadError`` naming the broken rule."""
+    return DECODERS[kind](payload)
