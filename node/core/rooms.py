@@ -46,18 +46,18 @@ def room_after(room: Room | None, author: str, body: RoomBody, version: tuple[in
 
 
 @dataclass(frozen=True)
-class KeyRecord:
+class RoomKey:
     key_id: MessageId
     version: tuple[int, bytes]
     recipients: frozenset[bytes]  # X25519 public keys
 
 
-def current_key(keys: Iterable[KeyRecord]) -> KeyRecord | None:
+def current_key(keys: Iterable[RoomKey]) -> RoomKey | None:
     """The key a writer uses now: the greatest (timestamp, id)."""
     return max(keys, key=lambda k: k.version, default=None)
 
 
-def participants(key: KeyRecord | None, xkeys: dict[str, bytes]) -> set[str]:
+def participants(key: RoomKey | None, xkeys: dict[str, bytes]) -> set[str]:
     """Members whose current X25519 key the room key is sealed to."""
     if key is None:
         return set()

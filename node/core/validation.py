@@ -26,7 +26,8 @@ from typing import Protocol
 from node.core import limits, signing
 from node.core.encoding import DecodeError, decode
 from node.core.ratelimit import RateLimiter
-from node.core.types import Community, DeleteBody, EraseBody, Kind, Message
+from node.core.rooms import Room
+from node.core.types import AnswerBody, Community, DeleteBody, EraseBody, Kind, Message, PollBody
 from node.core.verdict import Reason, Verdict, accept, ignore, reject
 from node.core.view import CommunityView
 
@@ -52,6 +53,15 @@ class Known(Protocol):
 
     def erased_until(self, member: str) -> int | None:
         """Up to when (ms) ``member`` erased everything they wrote (None if they never did)."""
+
+    def room(self, room_id: str) -> Room | None:
+        """A room's current settings (None while its creation has not arrived)."""
+
+    def last_post_at(self, member: str, room_id: str) -> int | None:
+        """When (ms) ``member`` last posted in the room (for slow mode)."""
+
+    def poll(self, poll_id: bytes) -> PollBody | None:
+        """A stored poll (None if unknown)."""
 
 
 @dataclass(frozen=True)
@@ -170,4 +180,53 @@ def _check_content(message: Message, author: str, view: CommunityView, known: Kn
         target_author = known.author_of(message.body.target)
         if target_author is not None and target_author != author:
             return reject(Reason.NOT_AUTHOR, "only its author deletes a post", message)
+    return _check_room(message, author, known) or _check_poll(message, known)
+
+
+#: What a private (or members) room may carry: everything else there is plaintext that must not be.
+_ENCRYPTED_ROOM_KINDS = {Kind.SEALED, Kind.ROOM_KEY, Kind.LEAVE, Kind.ROOM, Kind.DELETE, Kind.ERASE, Kind.XKEY}
+_PRIVATE_ONLY_KINDS = {Kind.SEALED, Kind.ROOM_KEY, Kind.LEAVE}
+_CONTENT_KINDS = {Kind.POST, Kind.SEALED, Kind.EVENT, Kind.POLL}
+
+
+def _check_room(message: Message, author: str, known: Known) -> Verdict | None:
+    """A room's rules: who changes it, what it may carry, who posts, how often."""
+    if not message.room:
+        if message.kind in _PRIVATE_ONLY_KINDS:
+            return reject(Reason.BAD_CONTENT, f"a {message.kind.label} message belongs in a private room", message)
+        return None
+    room = known.room(message.room)
+    if room is None:
+        return None  # the room's creation has not arrived yet: nothing to judge by
+    if message.kind is Kind.ROOM:
+        if author != room.creator:
+            return reject(Reason.NOT_AUTHOR, "only its creator changes a room", message)
+        return None
+    if room.encrypted and message.kind not in _ENCRYPTED_ROOM_KINDS:
+        return reject(Reason.BAD_CONTENT, f"room {room.body.name!r} is private: it carries sealed messages", message)
+    if not room.encrypted and message.kind in _PRIVATE_ONLY_KINDS:
+        return reject(Reason.BAD_CONTENT, f"room {room.body.name!r} is open: it carries no sealed messages", message)
+    if message.kind not in _CONTENT_KINDS:
+        return None
+    if room.body.creator_only and author != room.creator:
+        return reject(Reason.ROOM_RULES, f"only its creator posts in room {room.body.name!r}", message)
+    last = known.last_post_at(author, message.room)
+    gap = room.body.slow_mode_s * 1000
+    if gap and last is not None and 0 <= message.timestamp_ms - last < gap:
+        return ignore(Reason.RATE_LIMITED, f"slow mode: one post per {room.body.slow_mode_s} s in this room", message)
+    return None
+
+
+def _check_poll(message: Message, known: Known) -> Verdict | None:
+    body = message.body
+    if isinstance(body, PollBody) and body.closes_ms <= message.timestamp_ms:
+        return reject(Reason.BAD_CONTENT, "a poll must close after it is asked", message)
+    if isinstance(body, AnswerBody):
+        poll = known.poll(body.poll)
+        if poll is None:
+            return None
+        if body.option >= len(poll.options):
+            return reject(Reason.BAD_CONTENT, f"the poll has {len(poll.options)} options", message)
+        if message.timestamp_ms > poll.closes_ms:
+            return ignore(Reason.TOO_OLD, "the poll has closed", message)
     return None

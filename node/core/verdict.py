@@ -43,6 +43,7 @@ class Reason(enum.Enum):
     TOO_OLD = "too_old"
     RATE_LIMITED = "rate_limited"
     BAD_CONTENT = "bad_content"
+    ROOM_RULES = "room_rules"
 
 
 @dataclass(frozen=True)

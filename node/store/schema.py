@@ -109,6 +109,70 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_parent ON messages (parent) WHERE parent IS NOT NULL;
     CREATE INDEX messages_author ON messages (author);
     """,
+    # 4: rooms, private-room keys, X25519 keys, events and RSVPs, polls and answers, attachments
+    # and their blobs: the state each of those message kinds builds, last write wins where it says
+    """
+    CREATE TABLE rooms (
+        id TEXT PRIMARY KEY,
+        creator TEXT NOT NULL,
+        name TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        visibility INTEGER NOT NULL,
+        creator_only INTEGER NOT NULL,
+        slow_mode_s INTEGER NOT NULL,
+        version_ms INTEGER NOT NULL,
+        version_id BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE room_keys (
+        key_id BLOB PRIMARY KEY,
+        room TEXT NOT NULL,
+        author TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        recipients BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX room_keys_room ON room_keys (room, timestamp_ms DESC, key_id DESC);
+    CREATE TABLE xkeys (
+        member TEXT PRIMARY KEY,
+        public BLOB NOT NULL,
+        version_ms INTEGER NOT NULL,
+        version_id BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE room_posts (
+        member TEXT NOT NULL,
+        room TEXT NOT NULL,
+        last_ms INTEGER NOT NULL,
+        PRIMARY KEY (member, room)
+    ) WITHOUT ROWID;
+    CREATE TABLE answers (
+        poll BLOB NOT NULL,
+        member TEXT NOT NULL,
+        option INTEGER NOT NULL,
+        version_ms INTEGER NOT NULL,
+        version_id BLOB NOT NULL,
+        PRIMARY KEY (poll, member)
+    ) WITHOUT ROWID;
+    CREATE TABLE rsvps (
+        event BLOB NOT NULL,
+        member TEXT NOT NULL,
+        answer INTEGER NOT NULL,
+        version_ms INTEGER NOT NULL,
+        version_id BLOB NOT NULL,
+        PRIMARY KEY (event, member)
+    ) WITHOUT ROWID;
+    CREATE TABLE attachments (
+        message_id BLOB NOT NULL,
+        sha256 BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        mime TEXT NOT NULL,
+        PRIMARY KEY (message_id, sha256)
+    ) WITHOUT ROWID;
+    CREATE INDEX attachments_blob ON attachments (sha256);
+    CREATE TABLE blobs (
+        sha256 BLOB PRIMARY KEY,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from governance.events import Event
 from node.core.conflicts import reaction_supersedes
-from node.core.types import AppKey, DeleteBody, EraseBody, Kind, Message, MessageId, PostBody, ReactionBody
+from node.core.rooms import Room, RoomKey
+from node.core.types import AppKey, DeleteBody, EraseBody, Kind, Message, MessageId, PollBody, PostBody, ReactionBody
 from node.core.view import (
     CommunityView,
     Effect,
@@ -31,6 +32,7 @@ from node.core.view import (
     PostHiddenEffect,
     PostUnhiddenEffect,
 )
+from node.store import spaces
 from node.store.schema import SchemaError, migrate
 
 
@@ -98,6 +100,15 @@ class BatchKnown:
         if member not in self.erasures:
             self.erasures[member] = self.store.erased_until(member)
         return self.erasures[member]
+
+    def room(self, room_id: str) -> Room | None:
+        return self.store.room(room_id)
+
+    def last_post_at(self, member: str, room_id: str) -> int | None:
+        return self.store.last_post_at(member, room_id)
+
+    def poll(self, poll_id: bytes) -> PollBody | None:
+        return self.store.poll(poll_id)
 
 
 class Store:
@@ -176,6 +187,54 @@ class Store:
     def erased_until(self, member: str) -> int | None:
         row = self._conn.execute("SELECT until_ms FROM erasures WHERE member = ?", (member,)).fetchone()
         return None if row is None else int(row[0])
+
+    def room(self, room_id: str) -> Room | None:
+        return spaces.room(self._conn, room_id)
+
+    def last_post_at(self, member: str, room_id: str) -> int | None:
+        return spaces.last_post_at(self._conn, member, room_id)
+
+    def poll(self, poll_id: bytes) -> PollBody | None:
+        return spaces.poll(self._conn, poll_id)
+
+    # ------------------------------------------------------------------ rooms, events, polls, blobs
+
+    def rooms(self) -> list[Room]:
+        return spaces.rooms(self._conn)
+
+    def room_keys(self, room_id: str) -> list[RoomKey]:
+        return spaces.room_keys(self._conn, room_id)
+
+    def xkeys(self) -> dict[str, bytes]:
+        return spaces.xkeys(self._conn)
+
+    def events(self, room_id: str = "") -> list[spaces.EventView]:
+        return spaces.events(self._conn, room_id)
+
+    def poll_view(self, poll_id: bytes) -> spaces.PollView | None:
+        return spaces.poll_view(self._conn, poll_id)
+
+    def polls(self, room_id: str = "") -> list[spaces.PollView]:
+        ids = [
+            bytes(r[0])
+            for r in self._conn.execute(
+                "SELECT id FROM messages WHERE kind = ? AND room = ? AND hidden = 0 ORDER BY timestamp_ms DESC",
+                (int(Kind.POLL), room_id),
+            )
+        ]
+        return [p for p in (self.poll_view(i) for i in ids) if p is not None]
+
+    def missing_blobs(self) -> list[tuple[bytes, int, str]]:
+        return spaces.missing_blobs(self._conn)
+
+    def blob(self, sha256: bytes) -> tuple[str, bytes] | None:
+        row = self._conn.execute("SELECT mime, data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+        return None if row is None else (str(row[0]), bytes(row[1]))
+
+    def put_blob(self, sha256: bytes, mime: str, data: bytes) -> None:
+        """Stores an attachment's bytes (the caller has checked they hash to ``sha256``)."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO blobs (sha256, mime, data) VALUES (?,?,?)", (sha256, mime, data))
 
     def known_among(self, ids: Sequence[bytes]) -> BatchKnown:
         """What validation needs to know about ``ids``, fetched in two queries (for batches)."""
@@ -276,6 +335,7 @@ class Store:
         if erased is not None and message.timestamp_ms <= erased and not isinstance(body, EraseBody):
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0
+        spaces.apply(conn, message, author)
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
         elif isinstance(body, EraseBody):

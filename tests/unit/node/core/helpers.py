@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from governance.events import KeyAdded, KeyRevoked, LogRef, MemberAdded, MemberRemoved
 from governance.types import Address, ProposalId
+from node.core.rooms import Room
 from node.core.signing import Signer
-from node.core.types import Body, Community, Kind
+from node.core.types import Body, Community, Kind, PollBody
 from node.core.view import CommunityView
 
 COMMUNITY = Community(31337, bytes.fromhex("700b6a60ce7eaaea56f065753d8dcb9653dbad35"))
@@ -54,6 +55,9 @@ class MemoryKnown:
     messages: dict[bytes, str] = field(default_factory=dict)  # id -> author member
     tombstones: dict[bytes, str] = field(default_factory=dict)  # target id -> deleting member
     erasures: dict[str, int] = field(default_factory=dict)  # member -> erased until (ms)
+    rooms: dict[str, Room] = field(default_factory=dict)
+    last_posts: dict[tuple[str, str], int] = field(default_factory=dict)
+    polls: dict[bytes, PollBody] = field(default_factory=dict)
 
     def has_message(self, message_id: bytes) -> bool:
         return message_id in self.messages
@@ -66,3 +70,12 @@ class MemoryKnown:
 
     def erased_until(self, member: str) -> int | None:
         return self.erasures.get(member)
+
+    def room(self, room_id: str) -> Room | None:
+        return self.rooms.get(room_id)
+
+    def last_post_at(self, member: str, room_id: str) -> int | None:
+        return self.last_posts.get((member, room_id))
+
+    def poll(self, poll_id: bytes) -> PollBody | None:
+        return self.polls.get(poll_id)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from node.core.rooms import Answer, KeyRecord, current_key, participants, room_after, tally
+from node.core.rooms import Answer, RoomKey, current_key, participants, room_after, tally
 from node.core.types import MessageId, RoomBody, Visibility
 
 BODY = RoomBody("garden", "weeding on Sundays", Visibility.OPEN)
@@ -16,8 +16,8 @@ def test_only_the_creator_updates_a_room_and_newer_wins() -> None:
 
 
 def test_the_newest_key_names_the_participants() -> None:
-    old = KeyRecord(MessageId(b"\x01" * 32), (100, b"\x01"), frozenset({b"A", b"B", b"C"}))
-    new = KeyRecord(MessageId(b"\x02" * 32), (200, b"\x00"), frozenset({b"A", b"B"}))
+    old = RoomKey(MessageId(b"\x01" * 32), (100, b"\x01"), frozenset({b"A", b"B", b"C"}))
+    new = RoomKey(MessageId(b"\x02" * 32), (200, b"\x00"), frozenset({b"A", b"B"}))
     assert current_key([old, new]) == new
     assert current_key([]) is None
     xkeys = {"alice": b"A", "bob": b"B", "carol": b"C"}

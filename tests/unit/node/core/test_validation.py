@@ -8,12 +8,26 @@ import pytest
 
 from node.core import limits
 from node.core.ratelimit import RateLimiter
-from node.core.types import Community, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.rooms import Room
+from node.core.types import (
+    AnswerBody,
+    Body,
+    Community,
+    DeleteBody,
+    Kind,
+    MessageId,
+    PollBody,
+    PostBody,
+    ReactionBody,
+    RoomBody,
+    SealedBody,
+    Visibility,
+)
 from node.core.validation import Context, Via, validate
 from node.core.verdict import Outcome, Reason, Verdict
 from node.core.view import CommunityView
 
-from .helpers import COMMUNITY, NOW_MS, T0, MemoryKnown, address, envelope, remove, revoke, view_with
+from .helpers import COMMUNITY, NOW_MS, T0, MemoryKnown, address, envelope, remove, revoke, signer, view_with
 
 GOSSIP = Context(COMMUNITY, NOW_MS, Via.GOSSIP)
 SYNC = Context(COMMUNITY, NOW_MS, Via.SYNC)
@@ -183,3 +197,69 @@ def test_every_reason_is_covered_by_a_test_here(reason: Reason) -> None:
     here = Path(__file__)
     source = here.read_text(encoding="utf-8") + here.with_name("test_encoding.py").read_text(encoding="utf-8")
     assert f"Reason.{reason.name}" in source, f"no test refuses a message for {reason.value}"
+
+
+ROOM_ID = "cd" * 32
+
+
+def _room(visibility: Visibility = Visibility.OPEN, creator_only: bool = False, slow: int = 0) -> Room:
+    body = RoomBody("garden", "", visibility, creator_only, slow)
+    return Room(ROOM_ID, address("alice"), body, (NOW_MS - 60_000, b"\x01"))
+
+
+def in_room(name: str, kind: Kind, body: Body, ts: int = NOW_MS) -> bytes:
+    return signer(name).envelope(COMMUNITY, kind, body, ts, room=ROOM_ID)
+
+
+SEALED = SealedBody(MessageId(b"\x09" * 32), b"\x00" * 12, b"\x00" * 40)
+
+
+def test_room_rules() -> None:
+    open_room = MemoryKnown(rooms={ROOM_ID: _room()})
+    assert check(in_room("bob", Kind.POST, PostBody("hi garden")), known=open_room).accepted
+    rename = RoomBody("not yours", "", Visibility.OPEN)
+    assert_refused(check(in_room("bob", Kind.ROOM, rename), known=open_room), Outcome.REJECT, Reason.NOT_AUTHOR)
+    assert check(in_room("alice", Kind.ROOM, rename), known=open_room).accepted
+    assert_refused(check(in_room("bob", Kind.SEALED, SEALED), known=open_room), Outcome.REJECT, Reason.BAD_CONTENT)
+
+    announcements = MemoryKnown(rooms={ROOM_ID: _room(creator_only=True)})
+    refused = check(in_room("bob", Kind.POST, PostBody("me too")), known=announcements)
+    assert_refused(refused, Outcome.REJECT, Reason.ROOM_RULES)
+    assert check(
+        in_room("bob", Kind.REACTION, ReactionBody(MessageId(b"\x01" * 32), "👍")), known=announcements
+    ).accepted
+
+
+def test_private_rooms_carry_only_sealed_messages() -> None:
+    private = MemoryKnown(rooms={ROOM_ID: _room(Visibility.PRIVATE)})
+    assert_refused(
+        check(in_room("bob", Kind.POST, PostBody("oops, plain")), known=private), Outcome.REJECT, Reason.BAD_CONTENT
+    )
+    assert check(in_room("bob", Kind.SEALED, SEALED), known=private).accepted
+    # and the general room carries no sealed messages at all
+    general = envelope("bob", Kind.SEALED, SEALED)
+    assert_refused(check(general), Outcome.REJECT, Reason.BAD_CONTENT)
+    # a room whose creation has not arrived yet cannot be judged by its rules
+    assert check(in_room("bob", Kind.POST, PostBody("early")), known=MemoryKnown()).accepted
+
+
+def test_slow_mode() -> None:
+    known = MemoryKnown(rooms={ROOM_ID: _room(slow=60)}, last_posts={(address("bob"), ROOM_ID): NOW_MS - 30_000})
+    assert_refused(
+        check(in_room("bob", Kind.POST, PostBody("again")), known=known), Outcome.IGNORE, Reason.RATE_LIMITED
+    )
+    known.last_posts[(address("bob"), ROOM_ID)] = NOW_MS - 61_000
+    assert check(in_room("bob", Kind.POST, PostBody("a minute later")), known=known).accepted
+
+
+def test_polls() -> None:
+    poll_id = MessageId(b"\x07" * 32)
+    known = MemoryKnown(polls={poll_id: PollBody("lunch?", ("yes", "no"), NOW_MS + 1000)})
+    assert check(envelope("bob", Kind.ANSWER, AnswerBody(poll_id, 1)), known=known).accepted
+    assert_refused(
+        check(envelope("bob", Kind.ANSWER, AnswerBody(poll_id, 2)), known=known), Outcome.REJECT, Reason.BAD_CONTENT
+    )
+    late = envelope("bob", Kind.ANSWER, AnswerBody(poll_id, 0), NOW_MS + 2000)
+    assert_refused(check(late, known=known), Outcome.IGNORE, Reason.TOO_OLD)
+    past = envelope("bob", Kind.POLL, PollBody("yesterday?", ("a", "b"), NOW_MS - 1))
+    assert_refused(check(past), Outcome.REJECT, Reason.BAD_CONTENT)

@@ -7,6 +7,8 @@ both that the implementation agrees with every vector and that the file is what 
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import json
 import sys
@@ -222,14 +224,22 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+def _json(value: Any) -> Any:
+    """A decoded body as plain JSON: bytes as 0x-hex, enums by value, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes):
+        return _hex(value)
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
 def _body_json(body: Body) -> dict[str, Any]:
-    if isinstance(body, PostBody):
-        return {"text": body.text, "parent": _hex(body.parent) if body.parent else None}
-    if isinstance(body, ReactionBody):
-        return {"target": _hex(body.target), "reaction": body.reaction, "active": body.active}
-    if isinstance(body, EraseBody):
-        return {"until_ms": body.until_ms}
-    return {"target": _hex(body.target)}
+    result: dict[str, Any] = _json(body)
+    return result
 
 
 def build() -> dict[str, Any]:
