@@ -224,6 +224,14 @@ class Store:
         ]
         return [p for p in (self.poll_view(i) for i in ids) if p is not None]
 
+    def left_members(self, room_id: str, since_ms: int) -> set[str]:
+        """Members who left a private room after ``since_ms`` (a LEAVE message there)."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT author FROM messages WHERE kind = ? AND room = ? AND timestamp_ms > ?",
+            (int(Kind.LEAVE), room_id, since_ms),
+        )
+        return {str(r[0]) for r in rows}
+
     def missing_blobs(self) -> list[tuple[bytes, int, str]]:
         return spaces.missing_blobs(self._conn)
 
