@@ -38,7 +38,7 @@ from node.core.validation import Via
 from node.core.verdict import Outcome
 from node.errors import ConfigError
 from node.p2p.config import GossipConfig
-from node.p2p.gossip import P2PVerdict, open_gossip
+from node.p2p.gossip import Gossip, Judgement, P2PVerdict, open_gossip
 from node.p2p.host import open_host
 from node.p2p.peers import maintain_peers
 from node.service import NodeService
@@ -47,6 +47,7 @@ from node.sync import SyncService
 
 log = logging.getLogger(__name__)
 
+_BLAME_INTERVAL_S = 0.1
 _VERDICTS = {Outcome.ACCEPT: P2PVerdict.ACCEPT, Outcome.IGNORE: P2PVerdict.IGNORE, Outcome.REJECT: P2PVerdict.REJECT}
 
 
@@ -100,8 +101,9 @@ async def _run(
         on_effects=service.on_effects,
     )
 
-    async def validator(topic: str, data: bytes, peer: str) -> P2PVerdict:
-        return _VERDICTS[service.ingest(data, Via.GOSSIP, peer).outcome]
+    async def validator(topic: str, data: bytes, peer: str) -> Judgement:
+        verdict = service.ingest(data, Via.GOSSIP, peer)
+        return Judgement(_VERDICTS[verdict.outcome], verdict.reason.value if verdict.reason else "")
 
     async with (
         open_host(p2p_seed, config.p2p_host, config.p2p_port) as host,
@@ -113,6 +115,7 @@ async def _run(
         sync.register()
         nursery.start_soon(watcher.run)
         nursery.start_soon(sync.run)
+        nursery.start_soon(_blame_late, service, gossip)
         # Reconnect quickly: a community has a handful of peers and a restarted one should be
         # back in the mesh within seconds.
         nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
@@ -127,6 +130,11 @@ async def _run(
                 "addrs": host.addrs,
                 "peers": len(host.connected_peers()),
                 "mesh_peers": len(gossip.mesh_peers(config.topic)),
+                "guard": {
+                    **gossip.defence_status(),
+                    "unknown_keys_pending": len(service.unknown_keys),
+                    "unknown_keys_dropped": service.unknown_keys.dropped,
+                },
                 "sync": {
                     "sessions": sync.sessions,
                     "last": {peer: r.as_dict() for peer, r in sync.last.items()},
@@ -154,6 +162,16 @@ async def _run(
             on_ready(info)
         await _until_signalled()
         nursery.cancel_scope.cancel()
+
+
+async def _blame_late(service: NodeService, gossip: Gossip) -> None:
+    """Turns posts from unknown keys that the caught-up chain view refuses into REJECTs of the
+    peers that sent them (``NodeService.settle_unknown_keys``). The watcher advances the view every
+    poll; checking a few times per poll interval keeps the penalty close behind the flood."""
+    while True:
+        for peer in service.settle_unknown_keys():
+            gossip.blame(peer, "unknown_key")
+        await trio.sleep(_BLAME_INTERVAL_S)
 
 
 async def _until_signalled() -> None:

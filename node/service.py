@@ -9,6 +9,7 @@ what a node refused and why.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections import Counter
@@ -37,6 +38,9 @@ class Counters:
     duplicates: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     hidden_by_chain: int = 0
+    #: Messages first IGNOREd because our chain view was behind, found invalid once it caught up
+    #: (by reason); their forwarders were blamed then (see ``UnknownKeyWatch``).
+    late_rejects: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -44,8 +48,57 @@ class Counters:
             "published": self.published,
             "duplicates": self.duplicates,
             "refused": dict(sorted(self.refused.items())),
+            "late_rejects": dict(sorted(self.late_rejects.items())),
             "hidden_by_chain": self.hidden_by_chain,
         }
+
+
+@dataclass
+class UnknownKeyWatch:
+    """Fresh gossip from unknown app keys, remembered until the chain view can judge it.
+
+    A post from a key this node does not know is IGNOREd (``chain_view_behind``) while it is newer
+    than everything our view of the chain has applied: the key may sit in a block we have not seen
+    yet, and a REJECT would punish an honest peer for our lag. Left at that, a flood from made-up
+    keys would cost its sender nothing. So for each such message we keep (timestamp, forwarder,
+    key), and once the view has applied everything up to the message's time
+    (``view.chain_time_ms``) we decide as validation would for the same message arriving then: a key
+    still unknown is ``unknown_key``, a REJECT, and the forwarder is blamed for it. A key that
+    appeared in the meantime blames nobody. An honest peer only relays what it accepted, so it
+    knew the key; it is blamed only if its view held a block ours never will (a reorg).
+
+    Bounded: at most ``per_peer`` entries per forwarder and ``capacity`` in all; beyond that new
+    ones are dropped and counted, which loses blame, never a message.
+    """
+
+    capacity: int = 4096
+    per_peer: int = 64
+    dropped: int = 0
+    _heap: list[tuple[int, str, bytes]] = field(default_factory=list)  # (timestamp_ms, peer, key)
+    _pending: Counter[str] = field(default_factory=Counter)
+
+    def note(self, peer: str, key: bytes, timestamp_ms: int) -> None:
+        if len(self._heap) >= self.capacity or self._pending[peer] >= self.per_peer:
+            self.dropped += 1
+            return
+        heapq.heappush(self._heap, (timestamp_ms, peer, key))
+        self._pending[peer] += 1
+
+    def settle(self, view: CommunityView) -> list[str]:
+        """The forwarders to blame, once per message whose time the view now covers while its key is
+        still unknown; those messages are forgotten, like the ones whose key did appear."""
+        blamed = []
+        while self._heap and self._heap[0][0] <= view.chain_time_ms:
+            _, peer, key = heapq.heappop(self._heap)
+            self._pending[peer] -= 1
+            if self._pending[peer] <= 0:
+                del self._pending[peer]
+            if key not in view.keys:
+                blamed.append(peer)
+        return blamed
+
+    def __len__(self) -> int:
+        return len(self._heap)
 
 
 @dataclass
@@ -58,6 +111,7 @@ class NodeService:
     clock: Callable[[], float] = time.time
     limiter: RateLimiter = field(default_factory=RateLimiter)
     counters: Counters = field(default_factory=Counters)
+    unknown_keys: UnknownKeyWatch = field(default_factory=UnknownKeyWatch)
     _verifier: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "verify"))
 
     def now_ms(self) -> int:
@@ -75,7 +129,25 @@ class NodeService:
                 self.counters.accepted += 1
             return verdict
         self._count_refusal(verdict, via, peer)
+        if verdict.reason is Reason.CHAIN_VIEW_BEHIND and via is Via.GOSSIP and peer and verdict.message is not None:
+            self.unknown_keys.note(peer, verdict.message.author, verdict.message.timestamp_ms)
         return verdict
+
+    def settle_unknown_keys(self) -> list[str]:
+        """Peers to blame for posts from unknown keys that were IGNOREd while our chain view was
+        behind and that the view, having caught up, now refuses (one entry per post); the gossip
+        layer books each as a REJECT of that peer. Call it whenever the view may have advanced."""
+        blamed = self.unknown_keys.settle(self.view)
+        if blamed:
+            self.counters.late_rejects[Reason.UNKNOWN_KEY.value] += len(blamed)
+            log.info(
+                "%s: %d gossiped message(s) from unknown app keys, ignored while the chain view was behind, "
+                "are unknown_key now; blaming %s",
+                self.name,
+                len(blamed),
+                ", ".join(sorted(set(blamed))),
+            )
+        return blamed
 
     def _count_refusal(self, verdict: Verdict, via: Via, peer: str) -> None:
         if verdict.reason is Reason.DUPLICATE:

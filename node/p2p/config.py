@@ -66,6 +66,52 @@ class GossipConfig:
     publish_backpressure_at: int = 16
     # ...but no longer than this, so one stuck peer cannot stall publishing for everyone.
     backpressure_max_wait_s: float = 2.0
+    # A peer found stuck is not waited for again for this long after it was last seen stuck (unless
+    # it drains): py-libp2p replaces a stuck peer's stream and queue every few seconds (gossip.py).
+    stall_memory_s: float = 60.0
+
+    # --- Peer scoring (gossipsub P5, the behaviour penalty) -----------------------------------------
+    # py-libp2p 0.8.1's default ScoreParams weigh everything 0 with thresholds at -inf, so a REJECT
+    # (which adds 1 to the forwarder's behaviour penalty) changed nothing. Only P5 is used: P1-P3
+    # would let a peer earn credit by relaying before it misbehaves, and P4 (invalid messages) must
+    # stay 0 because py counts every validator ``False``, our IGNOREs included, as invalid.
+    #
+    # Score = -(penalty - grace) * weight once the penalty exceeds the grace (py applies P5 linearly
+    # with a *positive* weight, score.py ``score``; go squares it with a negative weight). Each REJECT
+    # adds 1. The grace forgives the couple of rejects an honest peer can earn when its view of the
+    # chain lags ours (it relays a removed member's post a moment before it applies the removal).
+    behaviour_penalty_weight: float = 1.0
+    behaviour_penalty_grace: float = 2.0
+    # Penalties halve every 60 s (go's DecayInterval; py would decay on every 1 s heartbeat). A
+    # burst is remembered long enough to act on; a stray reject is forgotten within minutes.
+    score_decay_interval_s: float = 60.0
+    score_decay: float = 0.5
+    # Below this score we stop forwarding messages to the peer (6 un-decayed rejects; py-libp2p
+    # 0.8.1 does not gate its IHAVE gossip by score).
+    gossip_threshold: float = -4.0
+    # Below this score the peer is graylisted (12 un-decayed rejects): every RPC it sends, messages,
+    # control and subscriptions, is dropped before any work is done on it. py-libp2p 0.8.1 only gates
+    # its messages (with ``publish_threshold``) and GRAFTs; we gate the rest (gossip.py).
+    graylist_threshold: float = -10.0
+
+    # --- Misbehaviour ledger (guard.py): the deterministic backstop --------------------------------
+    # Every REJECT, every message or RPC a graylisted peer still sends, every subscription change
+    # beyond the budget below is a strike against the peer that sent it (never an IGNORE). This many
+    # strikes within the window close the connection and refuse the peer (reconnects, our own dials,
+    # its streams) for ``ban_s``. More than the 12 rejects that graylist a peer, so the score acts
+    # first and a graylisted peer that keeps talking is then cut off: a burst of ~20 bad messages.
+    max_strikes: int = 20
+    strike_window_s: float = 60.0
+    # Ten minutes: long enough that a flooding peer costs us a handshake per redial at most, short
+    # enough that an honest node banned by accident (a reorg, a lagging view) is back soon; sync
+    # repairs what it missed.
+    ban_s: float = 600.0
+    # Subscription changes (subscribe or unsubscribe, any topic) a peer may send in a burst, and how
+    # fast that allowance refills. A kiez node announces one topic per connection; py-libp2p spawns
+    # three tasks per new subscription and replays its message cache to the peer, so a subscribe/
+    # unsubscribe loop is real work for us.
+    subscription_burst: int = 100
+    subscription_refill_per_s: float = 5.0
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first nonsensical value; return quietly otherwise."""
@@ -101,8 +147,17 @@ class GossipConfig:
         max_data = PY_LIBP2P_MAX_RPC_BYTES - RPC_ENVELOPE_HEADROOM
         if not 0 < self.max_message_size <= max_data:
             raise ValueError(f"max_message_size must be between 1 and {max_data} bytes, got {self.max_message_size}")
+        self._validate_backpressure()
+        self._validate_scoring()
+
+    def _validate_backpressure(self) -> None:
         if self.backpressure_max_wait_s <= 0:
             raise ValueError(f"backpressure_max_wait_s must be positive, got {self.backpressure_max_wait_s}")
+        if self.stall_memory_s < self.backpressure_max_wait_s:
+            raise ValueError(
+                f"stall_memory_s ({self.stall_memory_s}) must be at least backpressure_max_wait_s "
+                f"({self.backpressure_max_wait_s})"
+            )
         if self.validation_timeout_s <= self.backpressure_max_wait_s:
             raise ValueError(
                 f"validation_timeout_s ({self.validation_timeout_s}) must exceed backpressure_max_wait_s "
@@ -112,4 +167,39 @@ class GossipConfig:
             raise ValueError(
                 f"publish_backpressure_at must be between 1 and {PY_LIBP2P_OUTBOUND_QUEUE_SLOTS - 1} "
                 f"(py-libp2p's queue has {PY_LIBP2P_OUTBOUND_QUEUE_SLOTS} slots), got {self.publish_backpressure_at}"
+            )
+
+    def rejects_to_graylist(self) -> float:
+        """How many un-decayed REJECTs push a peer below ``graylist_threshold``."""
+        return self.behaviour_penalty_grace - self.graylist_threshold / self.behaviour_penalty_weight
+
+    def _validate_scoring(self) -> None:
+        if self.behaviour_penalty_weight <= 0:
+            raise ValueError(
+                "behaviour_penalty_weight must be positive: py-libp2p 0.8.1 subtracts it "
+                f"(score.py), got {self.behaviour_penalty_weight}"
+            )
+        if self.behaviour_penalty_grace < 0:
+            raise ValueError(f"behaviour_penalty_grace must not be negative, got {self.behaviour_penalty_grace}")
+        if not self.graylist_threshold < self.gossip_threshold < 0:
+            raise ValueError(
+                f"thresholds must satisfy graylist_threshold ({self.graylist_threshold}) < gossip_threshold "
+                f"({self.gossip_threshold}) < 0"
+            )
+        if not 0 < self.score_decay < 1 or self.score_decay_interval_s <= 0:
+            raise ValueError(
+                f"score_decay must be between 0 and 1 and score_decay_interval_s positive, got "
+                f"{self.score_decay} every {self.score_decay_interval_s} s"
+            )
+        if self.max_strikes <= self.rejects_to_graylist():
+            raise ValueError(
+                f"max_strikes ({self.max_strikes}) must exceed the {self.rejects_to_graylist():.0f} rejects that "
+                "graylist a peer: the score acts first, the ban is the backstop"
+            )
+        if self.strike_window_s <= 0 or self.ban_s <= 0:
+            raise ValueError(f"strike_window_s and ban_s must be positive, got {self.strike_window_s}, {self.ban_s}")
+        if self.subscription_burst < 1 or self.subscription_refill_per_s <= 0:
+            raise ValueError(
+                f"subscription_burst must be at least 1 and subscription_refill_per_s positive, got "
+                f"{self.subscription_burst}, {self.subscription_refill_per_s}"
             )

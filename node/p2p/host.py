@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import cast
 
@@ -70,6 +70,7 @@ class P2PHost:
 
     def __init__(self, host: IHost) -> None:
         self._host = host
+        self._refused: Callable[[str], bool] | None = None
 
     @property
     def libp2p_host(self) -> IHost:
@@ -88,22 +89,42 @@ class P2PHost:
         return [f"{addr}{suffix}" for addr in self._host.get_transport_addrs()]
 
     def connected_peers(self) -> list[str]:
-        """Peer ids we hold at least one open connection to, sorted."""
-        return sorted(peer.to_base58() for peer in self._host.get_connected_peers())
+        """Peer ids we hold at least one open connection to, sorted; refused peers (see
+        ``refuse_peers``) are left out: a banned peer that redials is connected only until we close
+        it again, and nothing (sync, the peer list) should start work with it meanwhile."""
+        peers = (peer.to_base58() for peer in self._host.get_connected_peers())
+        return sorted(peer for peer in peers if self._refused is None or not self._refused(peer))
 
     def is_connected(self, peer_id: str) -> bool:
-        """Whether we hold an open connection to ``peer_id`` (base58)."""
+        """Whether we hold an open connection to ``peer_id`` (base58) and do not refuse it."""
+        if self._refused is not None and self._refused(peer_id):
+            return False
         return bool(self._host.get_network().get_connections(ID.from_base58(peer_id)))
+
+    def refuse_peers(self, refused: Callable[[str], bool] | None) -> None:
+        """From now on ``connect`` fails for every peer id ``refused`` holds true (None: nobody).
+        Gossip installs its ban list here, so that we do not dial a peer we just cut off."""
+        self._refused = refused
+
+    async def disconnect(self, peer_id: str) -> None:
+        """Close every connection to ``peer_id`` (bounded in time; a no-op if there is none)."""
+        swarm = cast(Swarm, self._host.get_network())
+        with trio.move_on_after(CLOSE_TIMEOUT_S):
+            await swarm.close_peer(ID.from_base58(peer_id))
+        logger.debug("disconnected from peer %s", peer_id)
 
     async def connect(self, addr: str) -> None:
         """Connect to the peer at ``addr`` (a no-op if already connected).
 
         Raises ``BadMultiaddr`` for an address we cannot use and ``DialFailed`` when the peer is
-        unreachable, is not who the address says, or cannot negotiate Noise + yamux.
+        unreachable, is not who the address says, cannot negotiate Noise + yamux, or is refused
+        (banned for misbehaving, see ``refuse_peers``).
         """
         peer_id, maddr = parse_peer_multiaddr(addr)
         if peer_id == self.peer_id:
             raise BadMultiaddr(f"{addr} is this node itself")
+        if self._refused is not None and self._refused(peer_id):
+            raise DialFailed(peer_id, "refused: the peer is banned for misbehaving")
         info = info_from_p2p_addr(maddr)
         swarm = cast(Swarm, self._host.get_network())
         # The swarm refuses to dial a peer for 60 s after a failed dial (negative cache). Callers

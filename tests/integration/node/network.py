@@ -1,15 +1,19 @@
-"""The attacker of node tests: a raw libp2p peer that publishes any bytes on a community's topic.
+"""The attacker of node tests: a raw libp2p peer process (raw_peer.py) driven from the test.
 
 The network itself (node processes on a real Anvil) comes from ``node.cluster``, as in the devnet.
+The raw peer reports what it sees as JSON lines; a thread reads them into a queue, so every wait
+here is bounded even when the peer has nothing to say.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,55 +23,127 @@ from node.cluster import Network, peer_addr
 
 ROOT = Path(__file__).resolve().parents[3]
 
+Event = dict[str, Any]
+
 
 @dataclass
 class RawPeer:
-    """The attacker: a libp2p peer that publishes any bytes on the community's topic."""
+    """The attacker: a libp2p peer that publishes any bytes on the community's topic, or floods
+    subscriptions, or never reads (see raw_peer.py)."""
 
     process: subprocess.Popen[bytes]
-    events: list[dict[str, Any]] = field(default_factory=list)
+    target: str  # the peer id of the node it attacks
+    events: list[Event] = field(default_factory=list)  # everything read so far, in order
+    _queue: queue.Queue[Event | None] = field(default_factory=queue.Queue)
+    _reader: threading.Thread | None = None
 
-    def _read(self) -> dict[str, Any]:
+    def start_reading(self) -> None:
+        self._reader = threading.Thread(target=self._read_all, daemon=True)
+        self._reader.start()
+
+    def stop_reading(self) -> None:
+        """After the process ended: the reader has read to the end of its output."""
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+
+    def _read_all(self) -> None:
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the raw peer exited")
-        event: dict[str, Any] = json.loads(line)
-        self.events.append(event)
-        return event
+        for line in self.process.stdout:
+            self._queue.put(json.loads(line))
+        self._queue.put(None)  # the process ended
 
-    def wait_for(self, predicate: Any, timeout: float = 30) -> dict[str, Any]:
+    def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 30) -> Event:
+        """The next event (not yet seen) that satisfies ``predicate``."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            event = self._read()
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if event is None:
+                raise RuntimeError("the raw peer exited")
+            self.events.append(event)
             if predicate(event):
                 return event
-        raise TimeoutError("the raw peer did not report the expected event")
+        raise TimeoutError(f"the raw peer did not report the expected event within {timeout:.0f} s")
+
+    def seen(self, predicate: Callable[[Event], bool]) -> bool:
+        """Whether an event read so far satisfies ``predicate`` (reads what is waiting first)."""
+        while True:
+            try:
+                event = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if event is not None:
+                self.events.append(event)
+        return any(predicate(event) for event in self.events)
+
+    @property
+    def peer_id(self) -> str:
+        return str(next(e for e in self.events if e["event"] == "ready")["peer_id"])
+
+    def send_lines(self, payloads: list[bytes]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"".join(data.hex().encode() + b"\n" for data in payloads))
+        self.process.stdin.flush()
 
     def publish(self, data: bytes) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(data.hex().encode() + b"\n")
-        self.process.stdin.flush()
-        self.wait_for(lambda e: e["event"] == "published")
+        self.publish_many([data])
+
+    def publish_many(self, payloads: list[bytes], timeout: float = 60) -> None:
+        """Publishes each payload; returns once the peer has published them all (delivered or not:
+        a peer that was cut off publishes into the void)."""
+        self.send_lines(payloads)
+        deadline = time.monotonic() + timeout
+        for _ in payloads:
+            self.wait_for(lambda e: e["event"] == "published", timeout=max(deadline - time.monotonic(), 0.1))
+
+    def was_disconnected(self) -> bool:
+        """Whether the peer saw its connection to the target close after it had one."""
+        self.seen(lambda _: False)  # take in what is waiting
+        connected = False
+        for event in self.events:
+            if event["event"] != "peers":
+                continue
+            if self.target in event["peers"]:
+                connected = True
+            elif connected:
+                return True
+        return False
 
 
 @contextmanager
-def raw_peer(network: Network, connect_to: int = 0) -> Iterator[RawPeer]:
-    topic = network.nodes[connect_to].config.topic
+def raw_peer(network: Network, connect_to: int = 0, mode: str = "publish") -> Iterator[RawPeer]:
+    """A raw peer connected to node ``connect_to``; in the gossip modes, once it is in its mesh."""
+    config = network.nodes[connect_to].config
     log: IO[bytes] = (network.root / "raw_peer.log").open("ab")
-    target = peer_addr(network.nodes[connect_to].config)
+    target = peer_addr(config)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.node.raw_peer", "--topic", topic, "--bootstrap", target],
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.node.raw_peer",
+            "--topic",
+            config.topic,
+            "--bootstrap",
+            target,
+            "--mode",
+            mode,
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=log,
     )
     log.close()
-    peer = RawPeer(process)
+    peer = RawPeer(process, target.rsplit("/", 1)[-1])
+    peer.start_reading()
     try:
         peer.wait_for(lambda e: e["event"] == "ready")
-        peer.wait_for(lambda e: e["event"] == "mesh" and e["peers"])
+        if mode == "slow":
+            peer.wait_for(lambda e: e["event"] == "subscribed")
+        else:
+            peer.wait_for(lambda e: e["event"] == "mesh" and bool(e["peers"]))
         yield peer
     finally:
         if process.stdin is not None:
@@ -77,5 +153,6 @@ def raw_peer(network: Network, connect_to: int = 0) -> Iterator[RawPeer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        peer.stop_reading()
         if process.stdout is not None:
             process.stdout.close()

@@ -16,6 +16,9 @@ def test_defaults_are_valid_and_tuned_for_small_communities() -> None:
     assert not config.spam_protection
     assert config.max_message_size == 64 * 1024
     assert config.seen_ttl_s > config.gossip_history * config.heartbeat_interval_s
+    # scoring bites: a burst of rejects graylists a peer before the ledger bans it
+    assert config.graylist_threshold < config.gossip_threshold < 0
+    assert config.rejects_to_graylist() < config.max_strikes
 
 
 def test_config_is_frozen() -> None:
@@ -43,6 +46,17 @@ def test_config_is_frozen() -> None:
         ({"validation_timeout_s": 2.0}, "validation_timeout_s"),
         ({"publish_backpressure_at": 0}, "publish_backpressure_at"),
         ({"publish_backpressure_at": 32}, "32 slots"),
+        ({"stall_memory_s": 1.0}, "stall_memory_s"),
+        ({"behaviour_penalty_weight": 0.0}, "behaviour_penalty_weight must be positive"),
+        ({"behaviour_penalty_grace": -1.0}, "behaviour_penalty_grace"),
+        ({"graylist_threshold": -1.0}, "graylist_threshold"),
+        ({"gossip_threshold": 0.0}, "gossip_threshold"),
+        ({"score_decay": 1.0}, "score_decay"),
+        ({"score_decay_interval_s": 0.0}, "score_decay_interval_s"),
+        ({"max_strikes": 12}, "max_strikes .12. must exceed the 12 rejects"),
+        ({"ban_s": 0.0}, "ban_s"),
+        ({"strike_window_s": 0.0}, "strike_window_s"),
+        ({"subscription_burst": 0}, "subscription_burst"),
     ],
 )
 def test_validate_names_the_bad_value(changes: dict[str, object], complaint: str) -> None:
