@@ -5,6 +5,7 @@ directory:
 
     config.toml      what the node connects to and listens on (human-editable)
     app_key          32-byte ed25519 seed: signs this member's posts (authorised on-chain)
+    x25519_key       32-byte X25519 key: opens the keys of the private rooms this member is in
     p2p_key          32-byte ed25519 seed: the node's libp2p identity (separate from the app key)
     api_token        bearer token of the local HTTP API
     keystore.json    the member's Ethereum account, encrypted (for `kiez keys register`, votes)
@@ -57,6 +58,10 @@ class NodeConfig:
     @property
     def p2p_key_path(self) -> Path:
         return self.home / "p2p_key"
+
+    @property
+    def x25519_key_path(self) -> Path:
+        return self.home / "x25519_key"
 
     @property
     def token_path(self) -> Path:
@@ -185,7 +190,7 @@ def read_secret(path: Path, size: int | None = None) -> bytes:
 
 def create_secrets(config: NodeConfig) -> None:
     """Creates the app key, the p2p key and the API token (never overwriting existing ones)."""
-    for path in (config.app_key_path, config.p2p_key_path):
+    for path in (config.app_key_path, config.p2p_key_path, config.x25519_key_path):
         if not path.exists():
             write_private(path, secrets.token_bytes(32))
     if not config.token_path.exists():

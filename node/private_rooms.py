@@ -26,7 +26,6 @@ from node.core.types import (
     Kind,
     LeaveBody,
     Message,
-    MessageId,
     Recipient,
     RoomKeyBody,
     SealedBody,
@@ -71,13 +70,13 @@ class PrivateRooms:
 
     # ------------------------------------------------------------------ publishing
 
-    def ensure_xkey(self) -> bool:
-        """Publishes this node's X25519 key if the community does not know it yet."""
+    def ensure_xkey(self) -> Message | None:
+        """Publishes this node's X25519 key if the community does not know it yet (the caller
+        gossips the message returned)."""
         member = self.member
         if member is None or self.service.store.xkeys().get(member) == self.public:
-            return False
-        self.service.publish(Kind.XKEY, XKeyBody(self.public))
-        return True
+            return None
+        return self.service.publish(Kind.XKEY, XKeyBody(self.public))
 
     def issue_key(self, room: Room, members: set[str]) -> Message:
         """Seals a fresh key to ``members`` (those whose X25519 key is known) and publishes it."""
@@ -114,6 +113,11 @@ class PrivateRooms:
         return self.service.publish(Kind.LEAVE, LeaveBody(), room.id)
 
     # ------------------------------------------------------------------ reading
+
+    def can_read(self, room: Room) -> bool:
+        """Whether this node holds the room's current key."""
+        key = current_key(self.service.store.room_keys(room.id))
+        return key is not None and self.room_key(key.key_id) is not None
 
     def room_key(self, key_id: bytes) -> bytes | None:
         """The room key a ROOM_KEY message carries for this node, if it carries one."""
@@ -180,9 +184,9 @@ class PrivateRooms:
         holders = participants(key, self.service.store.xkeys())
         return self.issue_key(room, holders | {member})
 
-    def maintain(self) -> list[MessageId]:
+    def maintain(self) -> list[Message]:
         """Rotates the key of every encrypted room this node takes part in whose readers changed;
-        returns the new key messages' ids."""
+        returns the new key messages (for the caller to gossip)."""
         member = self.member
         if member is None or not self.service.view.is_member(member):
             return []
@@ -199,7 +203,7 @@ class PrivateRooms:
             if wanted is None or member not in wanted or wanted == holders:
                 continue
             try:
-                rotated.append(self.issue_key(room, wanted).id)
+                rotated.append(self.issue_key(room, wanted))
                 log.info("rotated the key of room %s: %d readers", room.body.name, len(wanted))
             except PublishError as exc:
                 log.info("could not rotate the key of room %s: %s", room.body.name, exc)

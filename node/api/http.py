@@ -3,7 +3,7 @@
 Why not a framework: the API has a handful of routes, runs inside the node's trio nursery, and
 must stay on loopback with a token; h11 does the protocol (parsing, framing, keep-alive) without
 I/O of its own, so the whole server is this file and nothing runs outside structured concurrency.
-Bounded on purpose: request bodies up to 64 KiB, 10 s to receive a request.
+Bounded on purpose: request bodies up to 2 MiB and a bit (an attachment), 10 s to receive one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 2 * 1024 * 1024 + 64 * 1024  # an attachment upload (2 MiB) and some
 REQUEST_TIMEOUT = 10.0
 
 
@@ -48,6 +48,7 @@ class Response:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bool = False  # body is bytes sent as they are (with its content-type in headers)
 
 
 class HttpError(Exception):
@@ -125,12 +126,18 @@ async def _read_request(stream: trio.SocketStream, conn: h11.Connection) -> Requ
 
 
 async def _send(stream: trio.SocketStream, conn: h11.Connection, response: Response) -> None:
-    payload = (json.dumps(response.body, ensure_ascii=False) + "\n").encode()
+    if response.raw:
+        payload = bytes(response.body)
+        kind = response.headers.get("content-type", "application/octet-stream")
+    else:
+        payload = (json.dumps(response.body, ensure_ascii=False) + "\n").encode()
+        kind = "application/json; charset=utf-8"
     headers = [
-        ("content-type", "application/json; charset=utf-8"),
+        ("content-type", kind),
         ("content-length", str(len(payload))),
         ("cache-control", "no-store"),
-        *response.headers.items(),
+        ("x-content-type-options", "nosniff"),
+        *((k, v) for k, v in response.headers.items() if k != "content-type"),
     ]
     await stream.send_all(conn.send(h11.Response(status_code=response.status, headers=headers)))
     await stream.send_all(conn.send(h11.Data(data=payload)))

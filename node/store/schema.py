@@ -173,6 +173,10 @@ MIGRATIONS: list[str] = [
         data BLOB NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: the rooms this node's member follows (their gossip topics are subscribed at start)
+    """
+    CREATE TABLE follows (room TEXT PRIMARY KEY) WITHOUT ROWID;
+    """,
 ]
 
 

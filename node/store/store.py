@@ -20,6 +20,7 @@ from pathlib import Path
 
 from governance.events import Event
 from node.core.conflicts import reaction_supersedes
+from node.core.encoding import decode
 from node.core.rooms import Room, RoomKey
 from node.core.types import AppKey, DeleteBody, EraseBody, Kind, Message, MessageId, PollBody, PostBody, ReactionBody
 from node.core.view import (
@@ -223,6 +224,29 @@ class Store:
             )
         ]
         return [p for p in (self.poll_view(i) for i in ids) if p is not None]
+
+    def follows(self) -> set[str]:
+        return {str(r[0]) for r in self._conn.execute("SELECT room FROM follows")}
+
+    def set_follow(self, room_id: str, on: bool) -> None:
+        with self._transaction() as conn:
+            if on:
+                conn.execute("INSERT OR IGNORE INTO follows (room) VALUES (?)", (room_id,))
+            else:
+                conn.execute("DELETE FROM follows WHERE room = ?", (room_id,))
+
+    def room_of(self, message_id: bytes) -> str | None:
+        row = self._conn.execute("SELECT room FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def messages_in_room(self, room_id: str, kind: Kind, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of ``kind`` in a room, decoded, newest first."""
+        rows = self._conn.execute(
+            "SELECT envelope FROM messages WHERE room = ? AND kind = ? AND hidden = 0"
+            " ORDER BY timestamp_ms DESC, id DESC LIMIT ?",
+            (room_id, int(kind), limit),
+        )
+        return [decode(bytes(r[0])) for r in rows]
 
     def left_members(self, room_id: str, since_ms: int) -> set[str]:
         """Members who left a private room after ``since_ms`` (a LEAVE message there)."""
