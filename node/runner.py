@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -30,8 +32,10 @@ from governance.client import CommunityClient, checksum, connect_web3
 from governance.errors import GovernanceError
 from node.api.http import serve
 from node.api.routes import Api
+from node.api.spaces_routes import SpacesApi
+from node.blobs import BlobService
 from node.chain import ChainWatcher, WatcherConfig
-from node.config import NodeConfig, read_secret
+from node.config import NodeConfig, read_secret, write_private
 from node.core.signing import Signer
 from node.core.types import Community
 from node.core.validation import Via
@@ -41,7 +45,9 @@ from node.p2p.config import GossipConfig
 from node.p2p.gossip import Gossip, Judgement, P2PVerdict, open_gossip
 from node.p2p.host import open_host
 from node.p2p.peers import maintain_peers
+from node.private_rooms import PrivateRooms
 from node.service import NodeService
+from node.spaces_runtime import Spaces
 from node.store import Store, StoreError
 from node.sync import SyncService
 
@@ -69,6 +75,9 @@ def check_chain(config: NodeConfig) -> CommunityClient:
 async def run_node(config: NodeConfig, on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
     app_seed = read_secret(config.app_key_path, 32)
     p2p_seed = read_secret(config.p2p_key_path, 32)
+    if not config.x25519_key_path.exists():  # a home made before private rooms existed
+        write_private(config.x25519_key_path, secrets.token_bytes(32))
+    x25519_key = read_secret(config.x25519_key_path, 32)
     token = read_secret(config.token_path).strip()
     client = await trio.to_thread.run_sync(check_chain, config)
     try:
@@ -76,7 +85,7 @@ async def run_node(config: NodeConfig, on_ready: Callable[[dict[str, Any]], None
     except StoreError as exc:
         raise ConfigError(str(exc)) from None
     try:
-        await _run(config, client, store, Signer(app_seed), p2p_seed, token, on_ready)
+        await _run(config, client, store, Secrets(Signer(app_seed), p2p_seed, x25519_key, token), on_ready)
     finally:
         store.close()
 
@@ -85,11 +94,10 @@ async def _run(
     config: NodeConfig,
     client: CommunityClient,
     store: Store,
-    signer: Signer,
-    p2p_seed: bytes,
-    token: bytes,
+    secrets_: Secrets,
     on_ready: Callable[[dict[str, Any]], None] | None,
 ) -> None:
+    signer, p2p_seed, token = secrets_.signer, secrets_.p2p_seed, secrets_.token
     view = store.load_view()
     community = Community(config.chain_id, bytes.fromhex(config.community.removeprefix("0x")))
     service = NodeService(store, view, signer, community, name=config.name or config.home.name)
@@ -113,15 +121,19 @@ async def _run(
         await gossip.subscribe(config.topic)
         sync = SyncService(host, service, interval=config.sync_interval)
         sync.register()
+        blobs = BlobService(host, store)
+        blobs.register()
+        rooms = PrivateRooms(service, secrets_.x25519_key)
+        spaces = Spaces(config, service, gossip, rooms, blobs)
+        await spaces.start()
+        nursery.start_soon(spaces.upkeep)
+        nursery.start_soon(blobs.run)
         nursery.start_soon(watcher.run)
         nursery.start_soon(sync.run)
         nursery.start_soon(_blame_late, service, gossip)
         # Reconnect quickly: a community has a handful of peers and a restarted one should be
         # back in the mesh within seconds.
         nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
-
-        async def broadcast(envelope: bytes) -> None:
-            await gossip.publish(config.topic, envelope)
 
         def status_extra() -> dict[str, Any]:
             chain = watcher.status
@@ -134,6 +146,13 @@ async def _run(
                     **gossip.defence_status(),
                     "unknown_keys_pending": len(service.unknown_keys),
                     "unknown_keys_dropped": service.unknown_keys.dropped,
+                },
+                "spaces": {
+                    "rooms": len(store.rooms()),
+                    "following": sorted(spaces.following()),
+                    "x25519_key": rooms.public.hex(),
+                    "blobs_fetched": blobs.fetched,
+                    "blobs_served": blobs.served,
                 },
                 "sync": {
                     "sessions": sync.sessions,
@@ -154,7 +173,8 @@ async def _run(
                 },
             }
 
-        api = Api(service, token, broadcast, status_extra, host.connected_peers)
+        api = Api(service, token, spaces.broadcast, status_extra, host.connected_peers)
+        api.spaces = SpacesApi(service, rooms, api.publish_answer, spaces.broadcast, spaces.follow, spaces.following)
         api_port = await nursery.start(serve, api.handle, config.api_port)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
         log.info("node %s ready: peer %s, API on 127.0.0.1:%d", service.name, host.peer_id, api_port)
@@ -162,6 +182,16 @@ async def _run(
             on_ready(info)
         await _until_signalled()
         nursery.cancel_scope.cancel()
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What the node's key files hold."""
+
+    signer: Signer
+    p2p_seed: bytes
+    x25519_key: bytes
+    token: bytes
 
 
 async def _blame_late(service: NodeService, gossip: Gossip) -> None:

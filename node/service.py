@@ -222,7 +222,10 @@ def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
         "unknown_key": f"this node's app key 0x{key} is not authorised in the community: run `kiez keys register`",
         "revoked_key": f"this node's app key 0x{key} was revoked; create a new node home with `kiez init`",
         "not_a_member": "your account is not a member of the community (any more)",
-        "rate_limited": "you are posting faster than the community's rate limit; wait a moment",
+        "rate_limited": f"{verdict.detail}; wait a moment"
+        if verdict.detail.startswith("slow mode")
+        else "you are posting faster than the community's rate limit; wait a moment",
+        "room_rules": verdict.detail,
         "not_author": "only its author can delete a post",
         "bad_content": verdict.detail,
         "oversized": verdict.detail,

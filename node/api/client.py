@@ -23,15 +23,26 @@ class ApiClient:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
+        return json.loads(self._send(method, path, data, "application/json")[1] or b"null")
+
+    def upload(self, data: bytes, mime: str) -> Any:
+        """Uploads an attachment's bytes (POST /v1/blobs); returns its hash, size and type."""
+        return json.loads(self._send("POST", "/v1/blobs", data, mime)[1])
+
+    def download(self, sha256: str) -> tuple[str, bytes]:
+        """An attachment's type and bytes, as this node holds them."""
+        return self._send("GET", f"/v1/blobs/{sha256}", None, "application/json")
+
+    def _send(self, method: str, path: str, data: bytes | None, content_type: str) -> tuple[str, bytes]:
         request = urllib.request.Request(  # noqa: S310 - the URL is the node's own loopback API
             self.base_url + path,
             data=data,
             method=method,
-            headers={"Authorization": f"Bearer {self.token.decode()}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {self.token.decode()}", "Content-Type": content_type},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return json.loads(response.read() or b"null")
+                return str(response.headers.get("content-type", "")), bytes(response.read())
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read()).get("error", exc.reason)

@@ -15,13 +15,15 @@ from importlib import resources
 from typing import Any
 
 from node.api.http import HttpError, Request, Response
+from node.api.spaces_routes import SpacesApi
 from node.core import limits
-from node.core.types import Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.types import Attachment, Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.errors import PublishError
 from node.service import NodeService
 from node.store.store import FeedItem
 
 MAX_PAGE = 200
+_SPACES_PATHS = ("/v1/rooms", "/v1/events", "/v1/polls", "/v1/blobs")
 
 
 @dataclass
@@ -33,11 +35,16 @@ class Api:
     #: Status of the parts the service does not know about (chain watcher, p2p).
     status_extra: Callable[[], dict[str, Any]]
     peers: Callable[[], list[str]]
+    #: Rooms, events, polls and attachments (set by the runner once its parts exist).
+    spaces: SpacesApi | None = None
 
     async def handle(self, request: Request) -> Response:
         if request.path == "/openapi.json" and request.method == "GET":
             return Response(200, json.loads(resources.files("node.api").joinpath("openapi.json").read_text("utf-8")))
         self._authorise(request)
+        answer = await self._spaces(request)
+        if answer is not None:
+            return answer
         route = (request.method, request.path)
         if route == ("GET", "/v1/status"):
             return Response(200, self._status())
@@ -49,15 +56,10 @@ class Api:
             return Response(200, self._post(request.path.removeprefix("/v1/posts/")))
         if route == ("POST", "/v1/posts"):
             data = _object(request)
-            body: Body = PostBody(_text(data, "text"), _optional_id(data, "parent"))
+            body: Body = PostBody(_text(data, "text"), _optional_id(data, "parent"), self._attachments(data))
             return await self._publish(Kind.POST, body, _room(data))
         if route == ("POST", "/v1/reactions"):
-            data = _object(request)
-            active = data.get("active", True)
-            if not isinstance(active, bool):
-                raise HttpError(400, "active must be true or false")
-            body = ReactionBody(_id(data, "target"), _text(data, "reaction"), active)
-            return await self._publish(Kind.REACTION, body, _room(data))
+            return await self._react(_object(request))
         if route == ("POST", "/v1/erase"):
             return await self._publish(Kind.ERASE, EraseBody(self.service.now_ms()), "")
         if route == ("GET", "/v1/export"):
@@ -70,6 +72,19 @@ class Api:
             raise HttpError(405, f"{request.method} is not allowed on {request.path}")
         raise HttpError(404, f"no such endpoint: {request.path} (see /openapi.json)")
 
+    async def _react(self, data: dict[str, Any]) -> Response:
+        active = data.get("active", True)
+        if not isinstance(active, bool):
+            raise HttpError(400, "active must be true or false")
+        body = ReactionBody(_id(data, "target"), _text(data, "reaction"), active)
+        return await self._publish(Kind.REACTION, body, _room(data))
+
+    async def _spaces(self, request: Request) -> Response | None:
+        if self.spaces is None or not request.path.startswith(_SPACES_PATHS):
+            return None
+        raw = request.path == "/v1/blobs" or not request.body
+        return await self.spaces.handle(request, None if raw else _object(request))
+
     def _authorise(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
         scheme, _, given = header.partition(" ")
@@ -77,12 +92,35 @@ class Api:
             raise HttpError(401, "missing or wrong API token (Authorization: Bearer <$KIEZ_HOME/api_token>)")
 
     async def _publish(self, kind: Kind, body: Body, room: str) -> Response:
+        return Response(201, await self.publish_answer(kind, body, room))
+
+    async def publish_answer(self, kind: Kind, body: Body, room: str) -> dict[str, Any]:
+        """Signs, checks, stores and gossips a message; a post or reaction in an encrypted room
+        is sealed first. Returns what the API answers about it."""
+        if self.spaces is not None:
+            kind, body = self.spaces.prepare(kind, body, room)
         try:
             message = self.service.publish(kind, body, room)
         except PublishError as exc:
             raise HttpError(422, str(exc)) from None
         await self.broadcast(message.envelope)
-        return Response(201, {"id": message.id.hex(), "kind": kind.label, "timestamp_ms": message.timestamp_ms})
+        return {"id": message.id.hex(), "kind": kind.label, "timestamp_ms": message.timestamp_ms}
+
+    def _attachments(self, data: dict[str, Any]) -> tuple[Attachment, ...]:
+        """The attachments a post names: hashes of blobs uploaded before (POST /v1/blobs)."""
+        names = data.get("attachments", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise HttpError(400, "attachments must be a list of SHA-256 hex strings from POST /v1/blobs")
+        if len(names) > limits.MAX_ATTACHMENTS:
+            raise HttpError(400, f"a post carries at most {limits.MAX_ATTACHMENTS} attachments")
+        attachments = []
+        for name in names:
+            sha256 = _parse_id(name, "attachment hash")
+            held = self.service.store.blob(sha256)
+            if held is None:
+                raise HttpError(400, f"attachment {name} is not on this node: upload it first (POST /v1/blobs)")
+            attachments.append(Attachment(sha256, len(held[1]), held[0]))
+        return tuple(attachments)
 
     def _export(self, member: str | None) -> dict[str, Any]:
         view = self.service.view
@@ -132,6 +170,10 @@ class Api:
                 before = (int(stamp), bytes.fromhex(ident))
             except ValueError:
                 raise HttpError(400, "before must be <timestamp_ms>:<id hex> from a previous page's next") from None
+        sealed_room = self.service.store.room(room) if room and self.spaces is not None else None
+        if self.spaces is not None and sealed_room is not None and sealed_room.encrypted:
+            # sealed posts are opened here; a private room's feed is one page of its newest posts
+            return {"items": self.spaces.sealed_feed(sealed_room, limit), "next": None, "sealed": True}
         items = self.service.store.feed(room, limit, before)
         following = f"{items[-1].timestamp_ms}:{items[-1].id.hex()}" if len(items) == limit else None
         return {"items": [item_json(i) for i in items], "next": following}
@@ -139,6 +181,10 @@ class Api:
     def _post(self, ident: str) -> dict[str, Any]:
         message_id = _parse_id(ident, "post id")
         item = self.service.store.post(message_id)
+        if item is None and self.spaces is not None:
+            sealed = self.spaces.sealed_thread(message_id)
+            if sealed is not None:
+                return sealed
         if item is None:
             raise HttpError(404, f"no visible post {ident} on this node (unknown, hidden or deleted)")
         return {"post": item_json(item), "replies": [item_json(r) for r in self.service.store.replies(message_id)]}
@@ -155,6 +201,9 @@ def item_json(item: FeedItem) -> dict[str, Any]:
         "parent": item.parent.hex() if item.parent else None,
         "replies": item.replies,
         "reactions": item.reactions,
+        "attachments": [
+            {"sha256": h.hex(), "size": size, "mime": mime, "held": held} for h, size, mime, held in item.attachments
+        ],
     }
 
 

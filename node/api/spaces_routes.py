@@ -20,6 +20,7 @@ from node.core.types import (
     Body,
     EventBody,
     Kind,
+    LeaveBody,
     MessageId,
     PollBody,
     PostBody,
@@ -29,9 +30,12 @@ from node.core.types import (
     Visibility,
 )
 from node.errors import PublishError
-from node.private_rooms import PrivateRooms
+from node.private_rooms import SEALABLE, PrivateRooms
 from node.service import NodeService
 from node.store import spaces
+
+#: How long an upload waits for a post to name it before it may be dropped.
+UPLOAD_KEPT_MS = 3_600_000
 
 Publisher = Callable[[Kind, Body, str], Awaitable[dict[str, Any]]]
 
@@ -42,6 +46,8 @@ class SpacesApi:
     rooms: PrivateRooms
     #: Publishes a message (signed, validated, stored, gossiped); returns the API's answer.
     publish: Publisher
+    #: Gossips a message the keyring signed and stored itself (room keys).
+    broadcast: Callable[[bytes], Awaitable[None]]
     #: Starts or stops following a room's gossip topic.
     follow: Callable[[str, bool], Awaitable[None]]
     following: Callable[[], set[str]]
@@ -147,12 +153,25 @@ class SpacesApi:
                 key = self.rooms.issue_key(room, {m for m in readers or set() if m})
             except PublishError as exc:
                 raise HttpError(422, str(exc)) from None
-            await self.publish_existing(key.envelope)
+            await self.broadcast(key.envelope)
         return Response(201, {**answer, "room": room_id})
 
-    async def publish_existing(self, envelope: bytes) -> None:
-        """Gossips a message the keyring published directly (set by the runner)."""
-        raise NotImplementedError  # replaced by the runner with the gossip publish
+    def prepare(self, kind: Kind, body: Body, room_id: str) -> tuple[Kind, Body]:
+        """What actually goes out for a post or reaction in ``room_id``: in an encrypted room, the
+        message sealed to the room's readers (the API takes plain text either way)."""
+        room = self.service.store.room(room_id) if room_id else None
+        if room is None or not room.encrypted or kind not in SEALABLE:
+            return kind, body
+        if isinstance(body, PostBody) and body.attachments:
+            raise HttpError(
+                422,
+                f"room {room.body.name!r} is encrypted and attachments are not: they would be readable by "
+                "every node that fetches them; share them in an open room",
+            )
+        try:
+            return Kind.SEALED, self.rooms.seal(room, kind, body)
+        except PublishError as exc:
+            raise HttpError(422, str(exc)) from None
 
     async def _room_action(self, room: Room, action: str, data: dict[str, Any]) -> Response:
         if action == "join":
@@ -160,7 +179,7 @@ class SpacesApi:
             return Response(200, {"room": room.id, "following": True})
         if action == "leave":
             if room.encrypted and self.rooms.can_read(room):
-                await self.publish(Kind.LEAVE, spaces_leave(), room.id)
+                await self.publish(Kind.LEAVE, LeaveBody(), room.id)
             await self.follow(room.id, False)
             return Response(200, {"room": room.id, "following": False})
         if action == "invite":
@@ -170,7 +189,7 @@ class SpacesApi:
                 key = self.rooms.invite(room, _text(data, "member"))
             except PublishError as exc:
                 raise HttpError(422, str(exc)) from None
-            await self.publish_existing(key.envelope)
+            await self.broadcast(key.envelope)
             return Response(201, {"room": room.id, "key": key.id.hex()})
         raise HttpError(404, f"rooms have no action {action!r} (join, leave, invite)")
 
@@ -214,25 +233,46 @@ class SpacesApi:
         if not 0 < len(request.body) <= limits.MAX_ATTACHMENT_BYTES:
             raise HttpError(413, f"an attachment is 1 byte to {limits.MAX_ATTACHMENT_BYTES} bytes")
         sha256 = hashlib.sha256(request.body).digest()
-        self.service.store.put_blob(sha256, mime, request.body)
+        self.service.store.put_blob(sha256, mime, request.body, self.service.now_ms() + UPLOAD_KEPT_MS)
         return Response(201, {"sha256": sha256.hex(), "size": len(request.body), "mime": mime})
 
     # ------------------------------------------------------------------ reading sealed rooms
 
     def sealed_feed(self, room: Room, limit: int) -> list[dict[str, Any]]:
-        """A private room's posts as this node can read them (newest first)."""
-        messages = self.service.store.messages_in_room(room.id, Kind.SEALED, limit * 4)
+        """A private room's posts (not replies) as this node can read them, newest first."""
+        return [p for p in self._opened_posts(room, limit * 4) if p["parent"] is None][:limit]
+
+    def sealed_thread(self, post_id: MessageId) -> dict[str, Any] | None:
+        """A sealed post with its replies, if this node can read it."""
+        room_id = self.service.store.room_of(post_id)
+        room = self.service.store.room(room_id) if room_id else None
+        if room is None or not room.encrypted:
+            return None
+        posts = self._opened_posts(room, 1000)
+        post = next((p for p in posts if p["id"] == post_id.hex()), None)
+        if post is None:
+            return None
+        replies = sorted((p for p in posts if p["parent"] == post["id"]), key=lambda p: (p["timestamp_ms"], p["id"]))
+        return {"post": post, "replies": replies}
+
+    def _opened_posts(self, room: Room, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` sealed messages of a room, opened: posts with their reply counts
+        and reactions (a member's latest reaction of each kind wins, as in open rooms)."""
+        messages = self.service.store.messages_in_room(room.id, Kind.SEALED, limit)
         posts: list[dict[str, Any]] = []
-        reactions: dict[bytes, dict[str, int]] = {}
+        latest: dict[tuple[bytes, str, str], tuple[int, bytes, bool]] = {}
         for message in messages:
             opened = self.rooms.open(message)
             if opened is None:
                 continue
             author = self.service.view.owner_of(message.author) or ""
-            if isinstance(opened.body, ReactionBody) and opened.body.active:
-                counts = reactions.setdefault(opened.body.target, {})
-                counts[opened.body.reaction] = counts.get(opened.body.reaction, 0) + 1
-            elif isinstance(opened.body, PostBody):
+            body = opened.body
+            if isinstance(body, ReactionBody):
+                slot = (body.target, author, body.reaction)
+                stamp = (message.timestamp_ms, message.id, body.active)
+                if slot not in latest or stamp[:2] > latest[slot][:2]:
+                    latest[slot] = stamp
+            elif isinstance(body, PostBody):
                 posts.append(
                     {
                         "id": message.id.hex(),
@@ -240,22 +280,23 @@ class SpacesApi:
                         "author_key": message.author.hex(),
                         "timestamp_ms": message.timestamp_ms,
                         "room": room.id,
-                        "text": opened.body.text,
-                        "parent": opened.body.parent.hex() if opened.body.parent else None,
+                        "text": body.text,
+                        "parent": body.parent.hex() if body.parent else None,
                         "replies": 0,
                         "reactions": {},
+                        "attachments": [],
                         "sealed": True,
                     }
                 )
+        by_id = {p["id"]: p for p in posts}
         for post in posts:
-            post["reactions"] = reactions.get(bytes.fromhex(post["id"]), {})
-        return posts[:limit]
-
-
-def spaces_leave() -> Body:
-    from node.core.types import LeaveBody  # noqa: PLC0415 - only for this one message
-
-    return LeaveBody()
+            if post["parent"] in by_id:
+                by_id[post["parent"]]["replies"] += 1
+        for (target, _, reaction), (_, _, active) in latest.items():
+            reacted = by_id.get(target.hex())
+            if reacted is not None and active:
+                reacted["reactions"][reaction] = reacted["reactions"].get(reaction, 0) + 1
+        return posts
 
 
 def _need(data: dict[str, Any] | None) -> dict[str, Any]:

@@ -177,6 +177,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE follows (room TEXT PRIMARY KEY) WITHOUT ROWID;
     """,
+    # 6: an uploaded attachment is kept a while before any post names it (the member uploads,
+    # then posts); blobs fetched for a post have 0 and go as soon as nothing visible names them
+    """
+    ALTER TABLE blobs ADD COLUMN keep_until_ms INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -52,6 +52,8 @@ def apply(conn: sqlite3.Connection, message: Message, author: str) -> None:
             "INSERT OR IGNORE INTO attachments (message_id, sha256, size, mime) VALUES (?,?,?,?)",
             [(message.id, a.sha256, a.size, a.mime) for a in body.attachments],
         )
+        # named by a post now: from here on the blob lives as long as a visible post names it
+        conn.executemany("UPDATE blobs SET keep_until_ms = 0 WHERE sha256 = ?", [(a.sha256,) for a in body.attachments])
     if message.room and isinstance(body, PostBody | SealedBody | EventBody | PollBody):
         conn.execute(
             "INSERT INTO room_posts (member, room, last_ms) VALUES (?,?,?) ON CONFLICT (member, room)"
@@ -224,10 +226,13 @@ def missing_blobs(conn: sqlite3.Connection) -> list[tuple[bytes, int, str]]:
     ]
 
 
-def forget_unreferenced_blobs(conn: sqlite3.Connection) -> int:
-    """Drops attachments of messages that are gone or hidden, and blobs nothing visible needs."""
+def forget_unreferenced_blobs(conn: sqlite3.Connection, now_ms: int) -> int:
+    """Drops attachments of messages that are gone, and the bytes of every blob no visible
+    message names (a hidden post's attachments stay listed, so unhiding fetches them again),
+    except uploads still waiting for their post."""
     conn.execute("DELETE FROM attachments WHERE message_id NOT IN (SELECT id FROM messages)")
     return conn.execute(
-        "DELETE FROM blobs WHERE sha256 NOT IN (SELECT a.sha256 FROM attachments a"
-        " JOIN messages m ON m.id = a.message_id WHERE m.hidden = 0)"
+        "DELETE FROM blobs WHERE keep_until_ms < ? AND sha256 NOT IN (SELECT a.sha256 FROM attachments a"
+        " JOIN messages m ON m.id = a.message_id WHERE m.hidden = 0)",
+        (now_ms,),
     ).rowcount

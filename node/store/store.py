@@ -13,6 +13,7 @@ SQLite serialises writers itself.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class FeedItem:
     parent: MessageId | None
     replies: int = 0
     reactions: dict[str, int] = field(default_factory=dict)
+    #: (sha256, size, mime) of each attachment, and whether this node holds its bytes yet
+    attachments: list[tuple[bytes, int, str, bool]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ class Store:
             self._conn.execute("ROLLBACK")
             self._purged = False
             raise
+        if self._purged:
+            spaces.forget_unreferenced_blobs(self._conn, int(time.time() * 1000))
         self._conn.execute("COMMIT")
         if self._purged:
             self._reclaim()
@@ -263,10 +268,15 @@ class Store:
         row = self._conn.execute("SELECT mime, data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
         return None if row is None else (str(row[0]), bytes(row[1]))
 
-    def put_blob(self, sha256: bytes, mime: str, data: bytes) -> None:
-        """Stores an attachment's bytes (the caller has checked they hash to ``sha256``)."""
+    def put_blob(self, sha256: bytes, mime: str, data: bytes, keep_until_ms: int = 0) -> None:
+        """Stores an attachment's bytes (the caller has checked they hash to ``sha256``).
+        ``keep_until_ms`` keeps an upload until then even if no post names it yet."""
         with self._transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO blobs (sha256, mime, data) VALUES (?,?,?)", (sha256, mime, data))
+            conn.execute(
+                "INSERT INTO blobs (sha256, mime, data, keep_until_ms) VALUES (?,?,?,?)"
+                " ON CONFLICT (sha256) DO UPDATE SET keep_until_ms = max(keep_until_ms, excluded.keep_until_ms)",
+                (sha256, mime, data, keep_until_ms),
+            )
 
     def known_among(self, ids: Sequence[bytes]) -> BatchKnown:
         """What validation needs to know about ``ids``, fetched in two queries (for batches)."""
@@ -486,6 +496,14 @@ class Store:
             parent=MessageId(bytes(row[6])) if row[6] is not None else None,
             replies=int(replies),
             reactions=reactions,
+            attachments=[
+                (bytes(h), int(size), str(mime), bool(held))
+                for h, size, mime, held in self._conn.execute(
+                    "SELECT a.sha256, a.size, a.mime, EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = a.sha256)"
+                    " FROM attachments a WHERE a.message_id = ?",
+                    (message_id,),
+                )
+            ],
         )
 
     def replies(self, message_id: bytes) -> list[FeedItem]:
@@ -622,6 +640,7 @@ class Store:
         if isinstance(effect, PostHiddenEffect):
             conn.execute("INSERT OR IGNORE INTO hidden_posts (post_id) VALUES (?)", (effect.post_id,))
             conn.execute("UPDATE messages SET hidden = 1 WHERE id = ?", (effect.post_id,))
+            self._purged = True  # its attachments may go with it
         elif isinstance(effect, PostUnhiddenEffect):
             conn.execute("DELETE FROM hidden_posts WHERE post_id = ?", (effect.post_id,))
             conn.execute("UPDATE messages SET hidden = 0 WHERE id = ?", (effect.post_id,))
@@ -630,10 +649,14 @@ class Store:
             record = view.members.get(effect.member)
             end = record.intervals[-1][1] if record and record.intervals else None
             if end is not None:
-                conn.execute("DELETE FROM messages WHERE author = ? AND timestamp_ms >= ?", (effect.member, end))
+                gone = conn.execute(
+                    "DELETE FROM messages WHERE author = ? AND timestamp_ms >= ?", (effect.member, end)
+                ).rowcount
+                self._purged = self._purged or gone > 0
         elif isinstance(effect, KeyRevokedEffect):
             key = view.keys.get(effect.key)
             if key is not None and key.revoked_ms is not None:
-                conn.execute(
+                gone = conn.execute(
                     "DELETE FROM messages WHERE author_key = ? AND timestamp_ms >= ?", (effect.key, key.revoked_ms)
-                )
+                ).rowcount
+                self._purged = self._purged or gone > 0
