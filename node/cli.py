@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from governance.cli import gov
-from node import member_cli, privacy_cli, setup_cli
+from node import member_cli, privacy_cli, setup_cli, spaces_cli
 from node.devnet import devnet
 
 
@@ -36,7 +36,7 @@ def main() -> None:
 
 main.add_command(gov)
 main.add_command(devnet)
-for command in [*setup_cli.COMMANDS, *member_cli.COMMANDS, *privacy_cli.COMMANDS]:
+for command in [*setup_cli.COMMANDS, *member_cli.COMMANDS, *spaces_cli.COMMANDS, *privacy_cli.COMMANDS]:
     main.add_command(command)
 
 

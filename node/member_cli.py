@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mimetypes
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -37,7 +38,28 @@ def guarded(func: Callable[[], None]) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-def _when(ms: int) -> str:
+class InputError(NodeError):
+    """Something the member typed that the command cannot use."""
+
+
+def resolve_room(api: ApiClient, room: str) -> str:
+    """A room's id from its id or its name; '' (or 'general') is the community's general room."""
+    if room in {"", "general"}:
+        return ""
+    rooms: list[dict[str, Any]] = api.get("/v1/rooms")["rooms"]
+    if any(r["id"] == room for r in rooms):
+        return room
+    named = [r for r in rooms if r["name"] == room]
+    if len(named) == 1:
+        return str(named[0]["id"])
+    if not named:
+        known = ", ".join(sorted({r["name"] for r in rooms})) or "none yet"
+        raise InputError(f"no room named {room!r} on this node (rooms: {known}); `kiez rooms` lists them")
+    ids = ", ".join(r["id"][:12] for r in named)
+    raise InputError(f"{len(named)} rooms are named {room!r}; name one by its id ({ids} …)")
+
+
+def when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -48,8 +70,18 @@ def render_item(item: dict[str, Any], indent: str = "") -> str:
         extras.append(f"↩ {item['replies']}")
     extras += [f"{reaction} {count}" for reaction, count in item["reactions"].items()]
     tail = ("  " + "  ".join(extras)) if extras else ""
-    head = f"{indent}{_when(item['timestamp_ms'])}  {author[:6]}…{author[-4:]}  [{item['id'][:12]}]"
-    return f"{head}{tail}\n{indent}    {item['text']}"
+    head = f"{indent}{when(item['timestamp_ms'])}  {author[:6]}…{author[-4:]}  [{item['id'][:12]}]"
+    lines = [f"{head}{tail}", f"{indent}    {item['text']}"]
+    for attachment in item.get("attachments", []):
+        state = "" if attachment["held"] else "  (fetching)"
+        lines.append(
+            f"{indent}    📎 {attachment['mime']} {_size(attachment['size'])}  /v1/blobs/{attachment['sha256']}{state}"
+        )
+    return "\n".join(lines)
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{size / 1024:.0f} kB" if size < 1024 * 1024 else f"{size / 2**20:.1f} MB"
 
 
 def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], what: str) -> None:
@@ -62,12 +94,39 @@ def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], 
 
 @click.command()
 @click.argument("text")
-@click.option("--room", default="", help="Room (default: the general room).")
+@click.option("--room", default="", help="Room, by name or id (default: the general room).")
+@click.option(
+    "--attach",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Attach a picture or PDF (repeatable); peers fetch it by its hash.",
+)
 @HOME
 @JSON
-def post(text: str, room: str, home: Path | None, as_json: bool) -> None:
+def post(text: str, room: str, files: tuple[Path, ...], home: Path | None, as_json: bool) -> None:
     """Publish a post to the community."""
-    _publish(home, as_json, "/v1/posts", {"text": text, "room": room}, "posted")
+
+    def run() -> None:
+        api = api_for(home)
+        body: dict[str, Any] = {"text": text, "room": resolve_room(api, room)}
+        if files:
+            body["attachments"] = [_upload(api, path) for path in files]
+        result = api.post("/v1/posts", body)
+        click.echo(json.dumps(result) if as_json else f"posted {result['id']}")
+
+    guarded(run)
+
+
+def _upload(api: ApiClient, path: Path) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    uploaded = api.upload(path.read_bytes(), mime)
+    return str(uploaded["sha256"])
+
+
+def _room_of(api: ApiClient, message_id: str) -> str:
+    """The room of a post this node can show (replies and reactions go to the same room)."""
+    return str(api.get(f"/v1/posts/{message_id}")["post"]["room"])
 
 
 @click.command()
@@ -76,8 +135,14 @@ def post(text: str, room: str, home: Path | None, as_json: bool) -> None:
 @HOME
 @JSON
 def reply(parent: str, text: str, home: Path | None, as_json: bool) -> None:
-    """Reply to the post PARENT (its id, 64 hex digits)."""
-    _publish(home, as_json, "/v1/posts", {"text": text, "parent": parent}, "replied")
+    """Reply to the post PARENT (its id, 64 hex digits), in its room."""
+
+    def run() -> None:
+        api = api_for(home)
+        result = api.post("/v1/posts", {"text": text, "parent": parent, "room": _room_of(api, parent)})
+        click.echo(json.dumps(result) if as_json else f"replied {result['id']}")
+
+    guarded(run)
 
 
 @click.command()
@@ -88,8 +153,14 @@ def reply(parent: str, text: str, home: Path | None, as_json: bool) -> None:
 @JSON
 def react(target: str, reaction: str, remove: bool, home: Path | None, as_json: bool) -> None:
     """React to TARGET with REACTION (an emoji or a short word)."""
-    body = {"target": target, "reaction": reaction, "active": not remove}
-    _publish(home, as_json, "/v1/reactions", body, "withdrew reaction" if remove else "reacted")
+
+    def run() -> None:
+        api = api_for(home)
+        body = {"target": target, "reaction": reaction, "active": not remove, "room": _room_of(api, target)}
+        result = api.post("/v1/reactions", body)
+        click.echo(json.dumps(result) if as_json else f"{'withdrew reaction' if remove else 'reacted'} {result['id']}")
+
+    guarded(run)
 
 
 @click.command()
@@ -102,7 +173,7 @@ def delete(target: str, home: Path | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--room", default="", help="Room (default: the general room).")
+@click.option("--room", default="", help="Room, by name or id (default: the general room).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
 @click.option("--follow", is_flag=True, help="Keep printing new posts as they arrive (Ctrl-C stops).")
 @HOME
@@ -112,7 +183,7 @@ def feed(room: str, limit: int, follow: bool, home: Path | None, as_json: bool) 
 
     def run() -> None:
         api = api_for(home)
-        query = f"/v1/feed?limit={limit}&room={room}"
+        query = f"/v1/feed?limit={limit}&room={resolve_room(api, room)}"
         items = api.get(query)["items"]
         seen = {i["id"] for i in items}
         for item in reversed(items):
@@ -173,6 +244,8 @@ def status(home: Path | None, as_json: bool) -> None:
             f"{store['hidden']} hidden, {store['tombstones']} tombstones",
             f"messages  {messages['accepted']} accepted, {messages['published']} published by you; refused: {refused}",
             _sync_line(data.get("sync", {})),
+            _spaces_line(data.get("spaces", {})),
+            _guard_line(data.get("guard", {}), messages),
         ]
         click.echo("\n".join(lines))
 
@@ -186,6 +259,24 @@ def _sync_line(sync: dict[str, Any]) -> str:
     last = history[-1]
     outcome = f"failed: {last['error']}" if last["error"] else f"{last['accepted']} new, {last['sent']} sent"
     return f"sync      {sync['sessions']} sessions; last with {last['peer'][:16]}…: {outcome}"
+
+
+def _spaces_line(spaces: dict[str, Any]) -> str:
+    following = len(spaces.get("following", []))
+    return (
+        f"rooms     {spaces.get('rooms', 0)} known, following {following}; attachments "
+        f"{spaces.get('blobs_fetched', 0)} fetched, {spaces.get('blobs_served', 0)} served"
+    )
+
+
+def _guard_line(guard: dict[str, Any], messages: dict[str, Any]) -> str:
+    """Peers this node penalised: strikes by reason, bans, refused connections."""
+    strikes = ", ".join(f"{k} {v}" for k, v in guard.get("strikes", {}).items()) or "none"
+    late = sum(messages.get("late_rejects", {}).values())
+    return (
+        f"guard     strikes: {strikes}; {guard.get('bans', 0)} bans, "
+        f"{guard.get('refused_connections', 0)} refused connections, {late} late rejects"
+    )
 
 
 @click.command()

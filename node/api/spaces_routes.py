@@ -77,7 +77,7 @@ class SpacesApi:
     async def _events(self, request: Request, data: dict[str, Any] | None) -> Response:
         if request.path == "/v1/events":
             if request.method == "GET":
-                events = self.service.store.events(request.query.get("room", ""))
+                events = self.service.store.events(request.query.get("room"))
                 return Response(200, {"events": [_event_json(e) for e in events]})
             return await self._create_event(_need(data))
         if not (request.path.endswith("/rsvp") and request.method == "POST"):
@@ -91,7 +91,7 @@ class SpacesApi:
     async def _polls(self, request: Request, data: dict[str, Any] | None) -> Response:
         if request.path == "/v1/polls":
             if request.method == "GET":
-                polls = self.service.store.polls(request.query.get("room", ""))
+                polls = self.service.store.polls(request.query.get("room"))
                 return Response(200, {"polls": [_poll_json(p) for p in polls]})
             return await self._create_poll(_need(data))
         return await self._poll(request.path.removeprefix("/v1/polls/"), request.method, data)

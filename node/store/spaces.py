@@ -181,20 +181,22 @@ class EventView:
     answers: dict[str, int]  # member -> 0 no, 1 yes, 2 maybe
 
 
-def events(conn: sqlite3.Connection, room_id: str) -> list[EventView]:
+def events(conn: sqlite3.Connection, room_id: str | None) -> list[EventView]:
+    """Events of one room (None: of every room), newest first."""
     rows = conn.execute(
-        "SELECT id, author FROM messages WHERE kind = ? AND room = ? AND hidden = 0 ORDER BY timestamp_ms DESC",
-        (int(Kind.EVENT), room_id),
+        "SELECT id, author, room FROM messages WHERE kind = ? AND (? IS NULL OR room = ?) AND hidden = 0"
+        " ORDER BY timestamp_ms DESC",
+        (int(Kind.EVENT), room_id, room_id),
     ).fetchall()
     out = []
-    for ident, author in rows:
+    for ident, author, room in rows:
         body = _body_of(conn, bytes(ident), Kind.EVENT)
         if not isinstance(body, EventBody):
             continue
         answers = {
             str(m): int(a) for m, a in conn.execute("SELECT member, answer FROM rsvps WHERE event = ?", (ident,))
         }
-        out.append(EventView(MessageId(bytes(ident)), str(author), room_id, body, answers))
+        out.append(EventView(MessageId(bytes(ident)), str(author), str(room), body, answers))
     return out
 
 

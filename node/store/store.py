@@ -214,18 +214,21 @@ class Store:
     def xkeys(self) -> dict[str, bytes]:
         return spaces.xkeys(self._conn)
 
-    def events(self, room_id: str = "") -> list[spaces.EventView]:
+    def events(self, room_id: str | None = None) -> list[spaces.EventView]:
+        """Events of one room ('' is the general room; None: every room), newest first."""
         return spaces.events(self._conn, room_id)
 
     def poll_view(self, poll_id: bytes) -> spaces.PollView | None:
         return spaces.poll_view(self._conn, poll_id)
 
-    def polls(self, room_id: str = "") -> list[spaces.PollView]:
+    def polls(self, room_id: str | None = None) -> list[spaces.PollView]:
+        """Polls of one room ('' is the general room; None: every room), newest first."""
         ids = [
             bytes(r[0])
             for r in self._conn.execute(
-                "SELECT id FROM messages WHERE kind = ? AND room = ? AND hidden = 0 ORDER BY timestamp_ms DESC",
-                (int(Kind.POLL), room_id),
+                "SELECT id FROM messages WHERE kind = ? AND (? IS NULL OR room = ?) AND hidden = 0"
+                " ORDER BY timestamp_ms DESC",
+                (int(Kind.POLL), room_id, room_id),
             )
         ]
         return [p for p in (self.poll_view(i) for i in ids) if p is not None]

@@ -10,12 +10,15 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from governance.anvil import Anvil
 from governance.types import Support
+from node.cli import main
 from node.cluster import Network, start_network, wait_until
 from node.errors import ApiError
 
@@ -246,6 +249,57 @@ def test_a_hidden_posts_attachment_goes_with_it(net: Network) -> None:
     for index in range(4):
         with pytest.raises(ApiError, match="does not hold"):
             net.nodes[index].api.download(sha)
+
+
+def kiez(net: Network, index: int, *args: str, ok: bool = True) -> str:
+    """Runs a member command against node ``index`` the way a member types it."""
+    home = str(net.nodes[index].config.home)
+    result = CliRunner().invoke(main, [*args, "--home", home], env={"KIEZ_HOME": None})
+    assert result.exit_code == (0 if ok else 1), f"kiez {' '.join(args)} → {result.exit_code}:\n{result.output}"
+    return result.output
+
+
+def test_the_member_commands_for_rooms_events_polls_and_attachments(net: Network, tmp_path: Path) -> None:
+    assert "created room workshop" in kiez(net, 0, "room", "create", "workshop", "--topic", "tools and repairs")
+    wait_until(lambda: "workshop" in kiez(net, 1, "rooms"), 30, "the room at node 1")
+    assert "join: workshop" in kiez(net, 1, "room", "join", "workshop")
+    assert "* workshop  (open)" in kiez(net, 1, "rooms")
+    picture = tmp_path / "drill.png"
+    picture.write_bytes(PICTURE + b"drill")
+    post_id = kiez(net, 1, "post", "Who has a drill?", "--room", "workshop", "--attach", str(picture)).split()[-1]
+    kiez(net, 0, "room", "join", "workshop")
+    wait_until(lambda: "Who has a drill?" in kiez(net, 0, "feed", "--room", "workshop"), 30, "the post at node 0")
+    kiez(net, 0, "reply", post_id, "I do")  # goes to the post's room by itself
+    wait_until(lambda: "↩ 1" in kiez(net, 1, "feed", "--room", "workshop"), 30, "the reply at node 1")
+    assert "📎 image/png" in kiez(net, 1, "feed", "--room", "workshop")
+    assert "Who has a drill?" not in kiez(net, 1, "feed")
+    assert "no room named 'nowhere'" in kiez(net, 1, "feed", "--room", "nowhere", ok=False)
+
+    created = kiez(
+        net, 0, "event", "create", "Tool swap", "--start", "+2d", "--place", "Workshop", "--room", "workshop"
+    )
+    event_id = created.split()[1]
+    kiez(net, 2, "room", "join", "workshop")  # its topic brings the room's messages at once (sync: every 30 s)
+    wait_until(lambda: "Tool swap" in kiez(net, 2, "events"), 45, "the event at node 2")
+    kiez(net, 2, "event", "rsvp", event_id, "yes")
+    wait_until(lambda: "yes 1, maybe 0, no 0" in kiez(net, 0, "events", "--room", "workshop"), 30, "the RSVP")
+
+    created = kiez(net, 0, "poll", "create", "Buy a new saw?", "yes", "no", "later", "--closes", "+1h")
+    assert "not binding" in created
+    poll_id = created.split()[1].rstrip(",")
+    wait_until(lambda: "Buy a new saw?" in kiez(net, 2, "poll", "show"), 30, "the poll at node 2")
+    assert "answered 3) later" in kiez(net, 2, "poll", "answer", poll_id, "later")
+    kiez(net, 1, "poll", "answer", poll_id, "1")
+    wait_until(lambda: "2 answers" in kiez(net, 3, "poll", "show", poll_id), 30, "both answers at node 3")
+    shown = kiez(net, 3, "poll", "show", poll_id)
+    assert "1) yes" in shown
+    assert "3) later" in shown
+    assert "not binding" in shown
+    assert "is not one of the options" in kiez(net, 2, "poll", "answer", poll_id, "maybe", ok=False)
+    assert "cannot read the time" in kiez(net, 0, "poll", "create", "q", "a", "b", "--closes", "soon", ok=False)
+    status = kiez(net, 1, "status")
+    assert "rooms     " in status
+    assert "guard     strikes:" in status
 
 
 def test_a_removed_member_cannot_read_what_comes_after_the_rotation(net: Network) -> None:
