@@ -3,9 +3,11 @@
 It starts a real Anvil chain, founds a community from Anvil's dev accounts, gives every founder
 a node (its own process, on loopback), and plays the life of a community: everyone posts; the
 members vote to hide a post and it leaves every feed; a newcomer asks to join, is voted in
-(one vote by a relayed signed ballot), starts a node and posts; a member is removed and their
-next post is refused. Every step is a real transaction or a real gossiped message, and the
-summary at the end is read back from the nodes and the chain.
+(one vote by a relayed signed ballot), starts a node and posts; a private room is opened for the
+organisers, which the newcomer's node relays but cannot read; an opinion poll is answered and
+every node counts the same tally; a member is removed, their next post is refused and the private
+room's key is rotated so they cannot read what comes after. Every step is a real transaction or a
+real gossiped message, and the summary at the end is read back from the nodes and the chain.
 
 Each node's home (config, keys, database, log) is kept under ``.kiez-devnet/`` so a run can be
 inspected and reproduced; ``--keep`` leaves everything running and shows how to use the CLI on it.
@@ -13,15 +15,18 @@ inspected and reproduced; ``--keep`` leaves everything running and shows how to 
 
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import socket
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 from eth_account.signers.local import LocalAccount
@@ -85,6 +90,7 @@ class Devnet:
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
     base: CommunityClient | None = None
     posts: dict[str, str] = field(default_factory=dict)  # author -> post id
+    room: str = ""  # the organisers' private room, once opened
 
     @property
     def names(self) -> list[str]:
@@ -105,6 +111,8 @@ class Devnet:
         self.everyone_posts()
         self.hide_a_post()
         self.admit_newcomer()
+        self.private_room()
+        self.opinion_poll()
         self.remove_member()
 
     # ------------------------------------------------------------------ steps
@@ -207,6 +215,59 @@ class Devnet:
         self._wait_everywhere(result_post["id"], present=True)
         self.say.did(newcomer, f"posted {result_post['id'][:12]}…; all {len(self.nodes)} nodes accepted it")
 
+    def private_room(self) -> None:
+        newcomer = self.newcomer
+        self.say.step(
+            f"Alice opens a private room for the organisers and invites bob and carol; {newcomer}'s node "
+            "relays it but cannot read it"
+        )
+        alice = self.nodes["alice"].api
+        body = {"name": "organisers", "topic": "street party planning", "visibility": "private"}
+        room = str(_until_accepted(lambda: alice.post("/v1/rooms", body), "alice's X25519 key to be known")["room"])
+        self.room = room
+        self.say.did("alice", f"created private room 'organisers' {room[:12]}…; its key is sealed to her X25519 key")
+        for name in ("bob", "carol"):
+            invite = functools.partial(alice.post, f"/v1/rooms/{room}/invite", {"member": self.accounts[name].address})
+            key = _until_accepted(invite, f"{name}'s X25519 key")
+            self.say.did("alice", f"invited {name}: a fresh room key {key['key'][:12]}… sealed to each participant")
+        for name in ("bob", "carol", newcomer):
+            wait_until(lambda n=name: _room(self.nodes[n], room) is not None, WAIT, f"the room at {name}'s node")
+            self.nodes[name].api.post(f"/v1/rooms/{room}/join", {})
+        wait_until(
+            lambda: all(_readable(self.nodes[n], room) for n in ("bob", "carol")), WAIT, "bob and carol to open the key"
+        )
+        text = "Budget for the street party: 300 euros, from the repair café's tips."
+        post = self.nodes["bob"].api.post("/v1/posts", {"text": text, "room": room})["id"]
+        self.say.did("bob", f"posted {post[:12]}… in the room: sealed with ChaCha20-Poly1305 under the room key")
+        wait_until(
+            lambda: all(_reads(self.nodes[n], room, text) for n in ("alice", "carol")), WAIT, "alice and carol to read"
+        )
+        self.say.did("", "alice and carol opened and read it")
+        wait_until(lambda: self.nodes[newcomer].api.get("/v1/status")["store"]["sealed"] >= 1, WAIT, "the relay")
+        readable = _readable(self.nodes[newcomer], room)
+        seen = len(self.nodes[newcomer].api.get(f"/v1/feed?room={room}")["items"])
+        self.say.did(newcomer, f"holds and relays the sealed post; can read the room: {readable}; posts shown: {seen}")
+        if readable or seen:
+            raise NodeError(f"{newcomer}'s node could read the private room")
+
+    def opinion_poll(self) -> None:
+        self.say.step("Bob asks in a poll (an opinion, not a binding vote); every node counts the same tally")
+        bob = self.nodes["bob"].api
+        closes = int(time.time() * 1000) + 600_000
+        options = ["Saturday", "Sunday"]
+        body = {"question": "Street party on which day?", "options": options, "closes_ms": closes}
+        poll = bob.post("/v1/polls", body)["id"]
+        self.say.did("bob", f"asked poll {poll[:12]}…: Street party on which day? Saturday / Sunday, closes in 10 min")
+        wait_until(lambda: all(_poll(n, poll) is not None for n in self.nodes.values()), WAIT, "the poll everywhere")
+        for name, option in (("alice", 0), ("carol", 1), (self.newcomer, 0), ("carol", 0)):
+            self.nodes[name].api.post(f"/v1/polls/{poll}/answer", {"option": option})
+            self.say.did(name, f"answered {options[option]}")
+        wait_until(
+            lambda: all(_poll(n, poll) == [3, 0] for n in self.nodes.values()), WAIT, "the same tally on every node"
+        )
+        tallies = ", ".join(f"{n} {_poll(node, poll)}" for n, node in self.nodes.items())
+        self.say.did("", f"tally on each node (carol's later answer replaced her first): {tallies}")
+
     def remove_member(self) -> None:
         gone = "carol"
         c = self.c
@@ -224,6 +285,27 @@ class Devnet:
             self.say.refused(gone, "tried to post", exc)
         else:
             raise NodeError(f"{gone}'s node accepted a post after her removal")
+        if self.room:
+            self._lock_out(gone)
+
+    def _lock_out(self, gone: str) -> None:
+        """After a removal, a remaining participant's node rotates the private room's key."""
+        room = self.room
+        wait_until(
+            lambda: not _readable(self.nodes[gone], room) and _readable(self.nodes["bob"], room),
+            WAIT,
+            "the organisers' room key to be rotated",
+        )
+        self.say.did("", f"the organisers' room got a fresh key sealed to alice and bob only, not to {gone}")
+        text = "New code for the tool shed: 4711"
+        post = self.nodes["alice"].api.post("/v1/posts", {"text": text, "room": room})["id"]
+        wait_until(lambda: _reads(self.nodes["bob"], room, text), WAIT, "bob to read alice's post")
+        wait_until(
+            lambda: self.nodes[gone].api.get("/v1/status")["store"]["sealed"] >= 2, WAIT, f"{gone}'s node to hold it"
+        )
+        if _reads(self.nodes[gone], room, text):
+            raise NodeError(f"{gone} could read the private room after her removal")
+        self.say.did(gone, f"holds alice's new sealed post {post[:12]}… but cannot open it")
 
     # ------------------------------------------------------------------ helpers
 
@@ -270,6 +352,46 @@ class Devnet:
     def stop(self) -> None:
         for node in self.nodes.values():
             node.stop()
+
+
+def _until_accepted(call: Callable[[], Any], what: str) -> Any:
+    """Retries a request the node refuses for now (422, e.g. an X25519 key not seen yet)."""
+    result: list[Any] = []
+
+    def attempt() -> bool:
+        try:
+            result.append(call())
+        except ApiError as exc:
+            if exc.status != 422:
+                raise
+            return False
+        return True
+
+    wait_until(attempt, WAIT, what, 0.5)
+    return result[0]
+
+
+def _room(node: NodeProcess, room: str) -> dict[str, Any] | None:
+    return next((r for r in node.api.get("/v1/rooms")["rooms"] if r["id"] == room), None)
+
+
+def _readable(node: NodeProcess, room: str) -> bool:
+    found = _room(node, room)
+    return bool(found and found["readable"])
+
+
+def _reads(node: NodeProcess, room: str, text: str) -> bool:
+    return any(item["text"] == text for item in node.api.get(f"/v1/feed?room={room}")["items"])
+
+
+def _poll(node: NodeProcess, poll: str) -> list[int] | None:
+    try:
+        tally: list[int] = node.api.get(f"/v1/polls/{poll}")["tally"]
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return tally
 
 
 def _has_post(node: NodeProcess, post_id: str) -> bool:

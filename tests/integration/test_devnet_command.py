@@ -27,6 +27,13 @@ def test_devnet_runs_the_whole_scenario(tmp_path: Path) -> None:
     assert "dana   posted" in out
     assert "all 4 nodes accepted it" in out
     assert "carol  tried to post → refused: refused (not_a_member)" in out
+    # the private room: the newcomer's node relays it unread; carol is locked out after her removal
+    assert "alice and carol opened and read it" in out
+    assert "dana   holds and relays the sealed post; can read the room: False; posts shown: 0" in out
+    assert "the organisers' room got a fresh key sealed to alice and bob only, not to carol" in out
+    assert re.search(r"carol  holds alice's new sealed post \w+… but cannot open it", out)
+    # the poll: carol's second answer replaced her first, and every node counts the same
+    assert "alice [3, 0], bob [3, 0], carol [3, 0], dana [3, 0]" in out
     # the summary: every node's feed, hidden count and peers
     rows = {
         line.split()[0]: line.split() for line in out.splitlines() if re.match(r"^(alice|bob|carol|dana)\s+\d", line)
