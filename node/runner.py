@@ -8,6 +8,9 @@ community at the address). Then the parts run side by side until the process is 
 - the libp2p host and gossipsub, whose validator validates and stores every message;
 - the peer keeper (dials bootstrap peers, reconnects when they come back);
 - sync (reconciles with each peer when it connects, and periodically);
+- rooms: a gossip topic per followed room, and the upkeep that publishes this node's X25519 key
+  and rotates the keys of the private rooms whose readers changed;
+- attachments: fetching the blobs stored posts name from peers, and serving the ones it holds;
 - the local HTTP API on 127.0.0.1.
 
 When it is ready it prints one JSON line (``{"ready": ...}``) on stdout, so scripts and the devnet
