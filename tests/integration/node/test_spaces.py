@@ -148,6 +148,15 @@ def test_a_private_room_is_readable_only_by_its_participants(net: Network) -> No
     with pytest.raises(ApiError, match=r"sealed|private"):  # plaintext in a private room is refused
         net.nodes[3].api.post("/v1/events", {"title": "x", "starts_ms": 1, "ends_ms": 2, "room": room})
 
+    # leaving: node 2's member leaves; a remaining participant's node rotates the key without them
+    net.nodes[2].api.post(f"/v1/rooms/{room}/leave", {})
+    wait_until(lambda: not room_of(net, 2, room)["readable"] and room_of(net, 1, room)["readable"], 60, "rotation")
+    later = "Said after node 2 left"
+    later_id = net.nodes[0].api.post("/v1/posts", {"text": later, "room": room})["id"]
+    wait_until(lambda: texts(net, 1, room)[:1] == [later], 30, "node 1 to read the post after the rotation")
+    wait_until(lambda: _holds(net, 2, later_id), 60, "node 2 to hold the sealed post (sync brings it)")
+    assert later not in texts(net, 2, room)
+
 
 def _holds(net: Network, index: int, message_id: str) -> bool:
     with sqlite3.connect(f"file:{net.nodes[index].config.db_path}?mode=ro", uri=True) as conn:
