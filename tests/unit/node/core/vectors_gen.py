@@ -18,7 +18,26 @@ from typing import Any
 from node.core import limits
 from node.core.encoding import encode_body, encode_envelope, pack
 from node.core.signing import DOMAIN, Signer
-from node.core.types import Body, Community, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.types import (
+    AnswerBody,
+    Attachment,
+    Body,
+    Community,
+    DeleteBody,
+    EraseBody,
+    EventBody,
+    Kind,
+    LeaveBody,
+    MessageId,
+    PollBody,
+    PostBody,
+    ReactionBody,
+    RoomBody,
+    RsvpBody,
+    SealedBody,
+    Visibility,
+    XKeyBody,
+)
 from node.core.validation import Context, Via, validate
 from node.core.view import CommunityView, KeyRecord, MemberRecord
 from tests.unit.node.core.helpers import MemoryKnown
@@ -209,8 +228,85 @@ def _cases() -> list[dict[str, Any]]:
             "envelope": sign("bob", Kind.DELETE, DeleteBody(TARGET)),
             "known": {"messages": {TARGET: PEOPLE["alice"]}},
         },
+        *_space_cases(),
     ]
     return cases
+
+
+def _space_cases() -> list[dict[str, Any]]:
+    """Rooms, private-room keys, events, polls and attachments (spec sections 10 to 13)."""
+    picture = Attachment(hashlib.sha256(b"a picture").digest(), 9, "image/png")
+    return [
+        {
+            "name": "room",
+            "description": "creating a private room (header room is the general room)",
+            "envelope": sign("alice", Kind.ROOM, RoomBody("organisers", "street party", Visibility.PRIVATE)),
+        },
+        {
+            "name": "xkey",
+            "description": "a member's X25519 public key for private rooms",
+            "envelope": sign("bob", Kind.XKEY, XKeyBody(bytes(range(32)))),
+        },
+        {
+            "name": "sealed-outside-a-room",
+            "description": "sealed content belongs in a private room, never in the general room",
+            "envelope": sign("alice", Kind.SEALED, SealedBody(TARGET, bytes(12), bytes(32))),
+        },
+        {
+            "name": "leave-outside-a-room",
+            "description": "a leave message belongs in a private room",
+            "envelope": sign("alice", Kind.LEAVE, LeaveBody()),
+        },
+        {
+            "name": "event",
+            "description": "an event with a place",
+            "envelope": sign(
+                "bob", Kind.EVENT, EventBody("Repair café", NOW_MS + 3_600_000, NOW_MS + 7_200_000, "Library")
+            ),
+        },
+        {
+            "name": "event-ends-before-it-starts",
+            "description": "an event must not end before it starts",
+            "envelope": sign("bob", Kind.EVENT, EventBody("Backwards", NOW_MS + 7_200_000, NOW_MS, "")),
+        },
+        {
+            "name": "rsvp",
+            "description": "a 'maybe' to an event",
+            "envelope": sign("alice", Kind.RSVP, RsvpBody(TARGET, 2)),
+        },
+        {
+            "name": "poll",
+            "description": "an opinion poll with two options",
+            "envelope": sign("alice", Kind.POLL, PollBody("Which day?", ("Saturday", "Sunday"), NOW_MS + 86_400_000)),
+        },
+        {
+            "name": "poll-closed-when-asked",
+            "description": "a poll must close after it is asked",
+            "envelope": sign("alice", Kind.POLL, PollBody("Too late?", ("yes", "no"), NOW_MS)),
+        },
+        {
+            "name": "poll-same-options",
+            "description": "a poll's options must differ",
+            "envelope": sign("alice", Kind.POLL, PollBody("Which day?", ("Sunday", "Sunday"), NOW_MS + 1)),
+        },
+        {
+            "name": "answer",
+            "description": "an answer to a poll (the poll itself is not known here)",
+            "envelope": sign("bob", Kind.ANSWER, AnswerBody(TARGET, 1)),
+        },
+        {
+            "name": "post-with-attachment",
+            "description": "a post naming a picture by hash, size and type",
+            "envelope": sign("alice", Kind.POST, PostBody("The new bench", None, (picture,))),
+        },
+        {
+            "name": "attachment-of-a-forbidden-type",
+            "description": "attachments are images or PDF only",
+            "envelope": sign(
+                "alice", Kind.POST, PostBody("run me", None, (Attachment(picture.sha256, 9, "application/x-sh"),))
+            ),
+        },
+    ]
 
 
 def _versioned(version: int) -> bytes:
