@@ -246,6 +246,7 @@ def status(home: Path | None, as_json: bool) -> None:
             _sync_line(data.get("sync", {})),
             _spaces_line(data.get("spaces", {})),
             _guard_line(data.get("guard", {}), messages),
+            _throttle_line(messages.get("throttled", {})),
         ]
         click.echo("\n".join(lines))
 
@@ -267,6 +268,15 @@ def _spaces_line(spaces: dict[str, Any]) -> str:
         f"rooms     {spaces.get('rooms', 0)} known, following {following}; attachments "
         f"{spaces.get('blobs_fetched', 0)} fetched, {spaces.get('blobs_served', 0)} served"
     )
+
+
+def _throttle_line(throttled: dict[str, int]) -> str:
+    """Members whose messages this node refused for going beyond the rate limit (10 a second
+    after a burst of 60) or a room's slow mode."""
+    if not throttled:
+        return "throttled nobody (rate limit: a burst of 60, then 10 messages a second per member)"
+    who = ", ".join(f"{member[:6]}…{member[-4:]} {count}" for member, count in throttled.items())
+    return f"throttled {who} (messages refused: over the rate limit, burst 60 then 10/s, or a room's slow mode)"
 
 
 def _guard_line(guard: dict[str, Any], messages: dict[str, Any]) -> str:

@@ -41,6 +41,8 @@ class Counters:
     #: Messages first IGNOREd because our chain view was behind, found invalid once it caught up
     #: (by reason); their forwarders were blamed then (see ``UnknownKeyWatch``).
     late_rejects: Counter[str] = field(default_factory=Counter)
+    #: Messages refused per member for posting beyond the rate limit or a room's slow mode.
+    throttled: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -50,6 +52,7 @@ class Counters:
             "refused": dict(sorted(self.refused.items())),
             "late_rejects": dict(sorted(self.late_rejects.items())),
             "hidden_by_chain": self.hidden_by_chain,
+            "throttled": dict(self.throttled.most_common(20)),
         }
 
 
@@ -155,6 +158,8 @@ class NodeService:
             return
         reason = verdict.reason.value if verdict.reason else "unknown"
         self.counters.refused[reason] += 1
+        if verdict.reason is Reason.RATE_LIMITED and verdict.message is not None:
+            self.counters.throttled[self.view.owner_of(verdict.message.author) or "?"] += 1
         level = logging.DEBUG if verdict.outcome is Outcome.IGNORE else logging.INFO
         message_id = verdict.message.id.hex()[:16] if verdict.message else "-"
         log.log(level, "%s: refused %s message %s from %s: %s", self.name, via.value, message_id, peer or "-", verdict)

@@ -248,6 +248,9 @@ def test_a_member_beyond_the_rate_limit_is_throttled_with_a_reason_and_recovers(
         timeout=30,
     ).stdout
     assert "rate_limited" in shown
+    member = net.dev.founders[1].address
+    assert f"throttled {member[:6]}…{member[-4:]} " in shown
+    assert net.status(1)["messages"]["throttled"][member] >= len(refusals)
     # what was accepted reached everyone, nothing else did
     wait_until(lambda: all(net.has_post(i, p) for i in (0, 2) for p in accepted), 60, "the accepted posts everywhere")
     assert [net.status(i)["store"]["post"] - counts_before[i] for i in range(3)] == [len(accepted)] * 3
