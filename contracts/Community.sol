@@ -3,8 +3,9 @@ pragma solidity 0.8.37;
 
 /// @title kiez Community: membership, app keys and moderation of one micro-community, decided by vote
 /// @notice One member, one vote. Members propose typed decisions (add or remove a member, hide or
-/// unhide a post, change the rules, set the charter, grant or revoke a moderator); the members who
-/// were members when a proposal was created vote on it; anyone executes a proposal that succeeded.
+/// unhide a post, change the rules, set the charter, grant or revoke a moderator, set the media
+/// policy); the members who were members when a proposal was created vote on it; anyone executes a
+/// proposal that succeeded.
 /// Nodes of the kiez network follow this contract's events and enforce the outcome off-chain.
 /// @dev The voting surface follows OpenZeppelin's IGovernor names and semantics where they apply
 /// (castVote, castVoteWithReason, castVoteBySig with an EIP-712 Ballot and per-voter nonce, state,
@@ -47,7 +48,8 @@ contract Community {
         ChangeRules,
         SetCharter,
         GrantModerator,
-        RevokeModerator
+        RevokeModerator,
+        SetMediaPolicy
     }
 
     /// @notice Vote types, as in GovernorCountingSimple (Bravo).
@@ -82,7 +84,9 @@ contract Community {
         bool executed;
     }
 
-    /// @dev One storage slot: the settings read by every proposal, and the counters.
+    /// @dev One storage slot (200 of 256 bits): the settings read by every proposal, the counters,
+    /// and the media policy, which sits here because the slot had room: a slot of its own would cost
+    /// every deployment another 22k gas.
     struct Config {
         uint64 proposalCount;
         uint24 memberCount;
@@ -90,6 +94,8 @@ contract Community {
         uint8 quorumPct;
         uint8 thresholdPct;
         uint32 votingPeriod;
+        uint8 maxAttachments; // attachments a post may carry: 0..4
+        uint32 maxAttachmentKiB; // size cap of one attachment in KiB: 1..2048
     }
 
     /// @notice An app key (ed25519 public key) authorised by a member to sign posts.
@@ -132,6 +138,11 @@ contract Community {
     string public constant PROTOCOL_VERSION = "1";
     uint32 public constant MIN_VOTING_PERIOD = 60;
     uint32 public constant MAX_VOTING_PERIOD = 365 days;
+    /// @dev The protocol's ceiling on attachments per post; a community may vote a lower cap.
+    uint8 private constant _MAX_ATTACHMENTS = 4;
+    /// @dev The protocol's ceiling on one attachment's size, in KiB (2 MiB); a community may vote a
+    /// lower cap.
+    uint32 private constant _MAX_ATTACHMENT_KIB = 2048;
     uint256 private constant _MAX_MEMBERS_EVER = type(uint24).max;
     uint256 private constant _MAX_PROPOSALS = type(uint24).max;
     /// @dev Upper bound of a valid ECDSA s value (secp256k1n / 2); higher values are malleable.
@@ -176,7 +187,8 @@ contract Community {
     /// @notice `owner` revoked `key`; messages it signs from now on are refused.
     event KeyRevoked(address indexed owner, bytes32 indexed key);
     /// @notice Proposal number `number` was created; `subject` is its kind-specific argument
-    /// (an address in the low 20 bytes, a post id, a charter hash, or packed rules).
+    /// (an address in the low 20 bytes, a post id, a charter hash, packed rules, or a packed media
+    /// policy: maxAttachments << 32 | maxAttachmentKiB).
     event ProposalCreated(
         uint256 indexed proposalId,
         uint256 indexed number,
@@ -212,6 +224,16 @@ contract Community {
     event ModeratorGranted(address indexed account, uint256 indexed proposalId);
     /// @notice `account` may no longer hide posts (revoked by proposal, or lost with membership).
     event ModeratorRevoked(address indexed account, uint256 indexed proposalId);
+    /// @notice The media policy changed (by proposal `proposalId`; 0 at deployment): a post may carry
+    /// at most `newMaxAttachments` attachments of at most `newMaxAttachmentKiB` KiB each. Nodes judge
+    /// a post by the policy in force when it was signed.
+    event MediaPolicyChanged(
+        uint256 indexed proposalId,
+        uint8 oldMaxAttachments,
+        uint8 newMaxAttachments,
+        uint32 oldMaxAttachmentKiB,
+        uint32 newMaxAttachmentKiB
+    );
 
     // ------------------------------------------------------------------ errors
 
@@ -243,6 +265,9 @@ contract Community {
     error AlreadyModerator(address account);
     error PostAlreadyHidden(bytes32 postId);
     error PostNotHidden(bytes32 postId);
+    /// @notice A media policy outside the protocol's ceiling: maxAttachments must be 0..4 and
+    /// maxAttachmentKiB 1..2048 (2 MiB).
+    error InvalidMediaPolicy(uint8 maxAttachments, uint32 maxAttachmentKiB);
 
     // ------------------------------------------------------------------ modifiers
 
@@ -281,9 +306,13 @@ contract Community {
             nextJoinIndex: 0,
             quorumPct: quorumPct,
             thresholdPct: thresholdPct,
-            votingPeriod: period
+            votingPeriod: period,
+            maxAttachments: _MAX_ATTACHMENTS,
+            maxAttachmentKiB: _MAX_ATTACHMENT_KIB
         });
         emit RulesChanged(0, 0, quorumPct, 0, thresholdPct, 0, period);
+        // Nodes build the policy from events alone, so the default is announced like a vote's.
+        emit MediaPolicyChanged(0, 0, _MAX_ATTACHMENTS, 0, _MAX_ATTACHMENT_KIB);
         for (uint256 i = 0; i < founders.length; ++i) {
             address founder = founders[i];
             if (founder == address(0)) revert ZeroAddress();
@@ -415,6 +444,23 @@ contract Community {
         Member memory m = _members[account];
         if (!m.active || !m.moderator) revert NotModerator(account);
         return _propose(ProposalKind.RevokeModerator, bytes32(uint256(uint160(account))), description);
+    }
+
+    /// @notice Propose a new media policy: how many attachments a post may carry and how large each
+    /// may be. It applies to posts signed after execution; nodes never accept more than the
+    /// protocol's ceiling (4 attachments of 2048 KiB), so only lower caps can be voted.
+    /// @param maxAttachments Attachments per post: 0 (none) to 4.
+    /// @param maxAttachmentKiB Size cap of one attachment in KiB: 1 to 2048 (2 MiB).
+    /// @param description Why: shown to voters.
+    /// @return The new proposal's id.
+    function proposeSetMediaPolicy(
+        uint8 maxAttachments,
+        uint32 maxAttachmentKiB,
+        string calldata description
+    ) external onlyMember returns (uint256) {
+        _checkMediaPolicy(maxAttachments, maxAttachmentKiB);
+        bytes32 subject = bytes32((uint256(maxAttachments) << 32) | uint256(maxAttachmentKiB));
+        return _propose(ProposalKind.SetMediaPolicy, subject, description);
     }
 
     // ------------------------------------------------------------------ voting
@@ -580,6 +626,14 @@ contract Community {
     function rules() external view returns (uint8 quorumPct, uint8 thresholdPct, uint32 period) {
         Config memory c = _config;
         return (c.quorumPct, c.thresholdPct, c.votingPeriod);
+    }
+
+    /// @notice Current media policy: the caps every post's attachments must respect.
+    /// @return maxAttachments Attachments a post may carry.
+    /// @return maxAttachmentKiB Size cap of one attachment, in KiB.
+    function mediaPolicy() external view returns (uint8 maxAttachments, uint32 maxAttachmentKiB) {
+        Config memory c = _config;
+        return (c.maxAttachments, c.maxAttachmentKiB);
     }
 
     /// @notice IGovernor: seconds between proposal and start of voting (always 0).
@@ -782,6 +836,15 @@ contract Community {
             bytes32 old = _charterHash;
             _charterHash = subject;
             emit CharterChanged(proposalId, old, subject);
+        } else if (kind == ProposalKind.SetMediaPolicy) {
+            // The subject was checked when proposed and the id commits to it, so it is in range.
+            uint256 packed = uint256(subject);
+            uint8 count = uint8(packed >> 32);
+            uint32 kib = uint32(packed);
+            Config memory c = _config;
+            _config.maxAttachments = count;
+            _config.maxAttachmentKiB = kib;
+            emit MediaPolicyChanged(proposalId, c.maxAttachments, count, c.maxAttachmentKiB, kib);
         } else if (kind == ProposalKind.GrantModerator) {
             Member storage m = _members[account];
             if (!m.active) revert NotAMember(account);
@@ -789,6 +852,7 @@ contract Community {
             m.moderator = true;
             emit ModeratorGranted(account, proposalId);
         } else {
+            // RevokeModerator, the only kind left.
             Member storage m = _members[account];
             if (!m.active || !m.moderator) revert NotModerator(account);
             m.moderator = false;
@@ -846,6 +910,14 @@ contract Community {
             period < MIN_VOTING_PERIOD ||
             period > MAX_VOTING_PERIOD
         ) revert InvalidRules(quorumPct, thresholdPct, period);
+    }
+
+    /// @dev The protocol's ceiling: a community may vote lower caps, never higher ones, and not a
+    /// zero size (a post with no attachments is expressed as maxAttachments 0).
+    function _checkMediaPolicy(uint8 maxAttachments, uint32 maxAttachmentKiB) private pure {
+        if (maxAttachments > _MAX_ATTACHMENTS || maxAttachmentKiB == 0 || maxAttachmentKiB > _MAX_ATTACHMENT_KIB) {
+            revert InvalidMediaPolicy(maxAttachments, maxAttachmentKiB);
+        }
     }
 
     function _domainSeparator() private view returns (bytes32) {

@@ -44,6 +44,7 @@ from governance.types import (
     AppKey,
     JoinRequest,
     KeyInfo,
+    MediaPolicy,
     MemberInfo,
     Proposal,
     ProposalId,
@@ -306,6 +307,12 @@ class CommunityClient:
         quorum, threshold, period = self._call("rules")
         return Rules(int(quorum), int(threshold), int(period))
 
+    def media_policy(self) -> MediaPolicy:
+        """The caps on attachments in force now (posts signed earlier were judged by the policy
+        of their time: ``MediaPolicyChanged`` events tell when each took effect)."""
+        max_attachments, max_attachment_kib = self._call("mediaPolicy")
+        return MediaPolicy(int(max_attachments), int(max_attachment_kib))
+
     def charter_hash(self) -> bytes:
         return bytes(self._call("charterHash"))
 
@@ -500,6 +507,14 @@ class CommunityClient:
         return self._propose(
             "proposeChangeRules", rules.quorum_pct, rules.threshold_pct, rules.voting_period, description
         )
+
+    def propose_set_media_policy(self, policy: MediaPolicy, description: str = "") -> tuple[ProposalCreated, TxResult]:
+        """Proposes new caps on attachments. Out-of-range values are refused here, in words,
+        before any gas is spent (the contract refuses them too, as ``InvalidMediaPolicy``)."""
+        problems = policy.problems()
+        if problems:
+            raise InvalidArgument("; ".join(problems))
+        return self._propose("proposeSetMediaPolicy", policy.max_attachments, policy.max_attachment_kib, description)
 
     def propose_set_charter(self, charter_hash: bytes, description: str = "") -> tuple[ProposalCreated, TxResult]:
         return self._propose("proposeSetCharter", _bytes32(charter_hash, "charter hash"), description)

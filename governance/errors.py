@@ -11,7 +11,6 @@ custom error in the ABI has its class here with the same argument names.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -19,8 +18,9 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from governance.abinames import snake_name
 from governance.humanize import format_time, short_hex
-from governance.types import Address, ProposalState
+from governance.types import MAX_ATTACHMENT_KIB, MAX_ATTACHMENTS, Address, ProposalState
 
 
 class GovernanceError(Exception):
@@ -358,8 +358,16 @@ class PostNotHidden(ContractRevert):
         return f"post {short_hex(self.post_id)} is not hidden"
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+@dataclass(eq=False)
+class InvalidMediaPolicy(ContractRevert):
+    max_attachments: int
+    max_attachment_kib: int
+
+    def describe(self) -> str:
+        return (
+            f"invalid media policy: {self.max_attachments} attachments per post (0..{MAX_ATTACHMENTS}), "
+            f"{self.max_attachment_kib} KiB each (1..{MAX_ATTACHMENT_KIB})"
+        )
 
 
 def revert_classes() -> dict[str, type[ContractRevert]]:
@@ -401,7 +409,7 @@ class RevertDecoder:
         kwargs: dict[str, Any] = {}
         declared = {f.name: f for f in fields(cls)}
         for spec, raw in zip(inputs, values, strict=True):
-            name = _snake(spec["name"])
+            name = snake_name(spec["name"])
             value: Any = raw
             if spec["type"] == "address":
                 value = Address(to_checksum_address(raw))

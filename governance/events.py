@@ -8,7 +8,6 @@ idempotent and reorgs detectable.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -17,7 +16,8 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from governance.types import Address, ProposalId, ProposalKind, ProposalNumber, Support
+from governance.abinames import snake_name
+from governance.types import Address, MediaPolicy, ProposalId, ProposalKind, ProposalNumber, Support
 
 
 @dataclass(frozen=True, order=True)
@@ -149,16 +149,29 @@ class ModeratorRevoked(Event):
     proposal_id: ProposalId
 
 
+@dataclass(frozen=True)
+class MediaPolicyChanged(Event):
+    """The caps on attachments changed (``proposal_id`` 0: the default, at deployment). Nodes
+    judge a post by the policy in force when it was signed, so they keep every change with its
+    block time; ``policy`` is the new one."""
+
+    proposal_id: ProposalId
+    old_max_attachments: int
+    new_max_attachments: int
+    old_max_attachment_kib: int
+    new_max_attachment_kib: int
+
+    @property
+    def policy(self) -> MediaPolicy:
+        return MediaPolicy(self.new_max_attachments, self.new_max_attachment_kib)
+
+
 _CONVERT = {
     "ProposalKind": ProposalKind,
     "Support": Support,
     "ProposalId": ProposalId,
     "ProposalNumber": ProposalNumber,
 }
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -211,7 +224,7 @@ class EventDecoder:
         declared = {f.name: f.type for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for spec in inputs:
-            name = _snake(spec["name"])
+            name = snake_name(spec["name"])
             value = values[spec["name"]]
             if spec["type"] == "address":
                 value = Address(to_checksum_address(value))

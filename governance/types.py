@@ -57,6 +57,7 @@ class ProposalKind(enum.IntEnum):
     SET_CHARTER = 5
     GRANT_MODERATOR = 6
     REVOKE_MODERATOR = 7
+    SET_MEDIA_POLICY = 8
 
     @property
     def label(self) -> str:
@@ -142,6 +143,53 @@ class Rules:
 
 DEFAULT_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3 * 24 * 3600)
 
+#: The protocol's ceiling on attachments per post (the contract refuses a higher cap).
+MAX_ATTACHMENTS = 4
+#: The protocol's ceiling on one attachment's size in KiB, 2 MiB (the contract refuses a higher cap).
+MAX_ATTACHMENT_KIB = 2048
+
+
+@dataclass(frozen=True)
+class MediaPolicy:
+    """How many attachments a post may carry and how large each may be, as the community voted.
+
+    The protocol's ceiling (``MAX_ATTACHMENTS`` of ``MAX_ATTACHMENT_KIB``) is also every
+    community's starting policy; a vote can only lower it, because nodes must be able to rely on
+    the ceiling when they size buffers and storage. A size of 0 KiB is refused: "no attachments"
+    is said with ``max_attachments=0``, so there is one way to say it."""
+
+    max_attachments: int
+    max_attachment_kib: int
+
+    MAX_ATTACHMENTS = MAX_ATTACHMENTS
+    MAX_ATTACHMENT_KIB = MAX_ATTACHMENT_KIB
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        """The size cap in bytes, the unit nodes compare blob sizes in."""
+        return self.max_attachment_kib * 1024
+
+    def problems(self) -> list[str]:
+        """What is wrong with this policy, in words (empty: valid). Mirrors the contract's check."""
+        out = []
+        if not 0 <= self.max_attachments <= MAX_ATTACHMENTS:
+            out.append(f"attachments per post must be 0..{MAX_ATTACHMENTS}, not {self.max_attachments}")
+        if not 1 <= self.max_attachment_kib <= MAX_ATTACHMENT_KIB:
+            out.append(f"size of one attachment must be 1..{MAX_ATTACHMENT_KIB} KiB, not {self.max_attachment_kib} KiB")
+        return out
+
+    def pack(self) -> bytes:
+        """The 32-byte subject of a SetMediaPolicy proposal (same packing as the contract)."""
+        return ((self.max_attachments << 32) | self.max_attachment_kib).to_bytes(32, "big")
+
+    @classmethod
+    def unpack(cls, subject: bytes) -> MediaPolicy:
+        value = int.from_bytes(subject, "big")
+        return cls((value >> 32) & 0xFF, value & 0xFFFFFFFF)
+
+
+DEFAULT_MEDIA_POLICY = MediaPolicy(max_attachments=MAX_ATTACHMENTS, max_attachment_kib=MAX_ATTACHMENT_KIB)
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -185,6 +233,12 @@ class Proposal:
         if self.kind is not ProposalKind.CHANGE_RULES:
             raise ValueError(f"a {self.kind.label} proposal carries no rules")
         return Rules.unpack(self.subject)
+
+    @property
+    def media_policy(self) -> MediaPolicy:
+        if self.kind is not ProposalKind.SET_MEDIA_POLICY:
+            raise ValueError(f"a {self.kind.label} proposal carries no media policy")
+        return MediaPolicy.unpack(self.subject)
 
 
 def subject_address(subject: bytes) -> Address:

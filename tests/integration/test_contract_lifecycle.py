@@ -32,6 +32,7 @@ from governance.events import (
     JoinRequestWithdrawn,
     KeyAdded,
     KeyRevoked,
+    MediaPolicyChanged,
     MemberAdded,
     MemberLeft,
     MemberRemoved,
@@ -44,7 +45,16 @@ from governance.events import (
     RulesChanged,
     VoteCast,
 )
-from governance.types import ZERO_ADDRESS, Address, ProposalKind, ProposalState, Rules, Support
+from governance.types import (
+    DEFAULT_MEDIA_POLICY,
+    ZERO_ADDRESS,
+    Address,
+    MediaPolicy,
+    ProposalKind,
+    ProposalState,
+    Rules,
+    Support,
+)
 
 ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = (
     ProposalState.ACTIVE,
@@ -264,6 +274,54 @@ def test_change_rules_applies_only_to_later_proposals(crew: Crew) -> None:
     assert crew[0].state(later.proposal_id) is ACTIVE  # quorum 100 %: the third member must vote
     crew[2].cast_vote(later.proposal_id, Support.ABSTAIN)
     assert crew[0].state(later.proposal_id) is SUCCEEDED
+
+
+def test_deployment_announces_the_rules_and_the_default_media_policy(crew: Crew) -> None:
+    """A node builds its view from events alone, so the starting rules and media policy are
+    events too (proposal 0), before the founders join."""
+    founders = [who(c) for c in crew.pick(0, 1, 2)]
+    assert payload(crew[0].events()) == [
+        (RulesChanged, 0, 0, 50, 0, 50, 0, 60),
+        (MediaPolicyChanged, 0, 0, 4, 0, 2048),
+        *[(MemberAdded, founder, 0, index) for index, founder in enumerate(founders)],
+    ]
+    assert crew[0].media_policy() == DEFAULT_MEDIA_POLICY == MediaPolicy(4, 2048)
+
+
+def test_set_media_policy(crew: Crew) -> None:
+    smaller = MediaPolicy(max_attachments=2, max_attachment_kib=512)
+    created, _ = crew[0].propose_set_media_policy(smaller, "phones on slow links")
+    check_created(created, ProposalKind.SET_MEDIA_POLICY, smaller.pack(), crew[0])
+    assert int.from_bytes(created.subject, "big") == (2 << 32) | 512
+    assert crew[0].proposal(created.number).media_policy == smaller
+    assert crew[0].media_policy() == DEFAULT_MEDIA_POLICY  # nothing changes before execution
+    result = approve(crew.pick(1, 2), created, crew[9])
+    assert payload(result.events)[1:] == [(MediaPolicyChanged, created.proposal_id, 4, 2, 2048, 512)]
+    assert crew[0].media_policy() == smaller
+    assert crew[0].rules() == Rules(50, 50, 60)  # the policy shares a storage slot with the rules
+
+    # The edges of the range are valid: no attachments at all, then back to the ceiling.
+    for policy in (MediaPolicy(0, 1), MediaPolicy(4, 2048)):
+        step, _ = crew[1].propose_set_media_policy(policy)
+        approve(crew.pick(0, 2), step, crew[1])
+        assert crew[0].media_policy() == policy
+    changes = [e for e in crew[0].events(kinds=[MediaPolicyChanged]) if isinstance(e, MediaPolicyChanged)]
+    assert [(e.old_max_attachments, e.old_max_attachment_kib, e.policy) for e in changes] == [
+        (0, 0, DEFAULT_MEDIA_POLICY),
+        (4, 2048, smaller),
+        (2, 512, MediaPolicy(0, 1)),
+        (0, 1, MediaPolicy(4, 2048)),
+    ]
+
+
+def test_defeated_media_policy_changes_nothing(crew: Crew) -> None:
+    created, _ = crew[0].propose_set_media_policy(MediaPolicy(0, 1), "no pictures")
+    for voter in crew.pick(1, 2):
+        voter.cast_vote(created.proposal_id, Support.AGAINST)
+    assert crew[0].state(created.proposal_id) is DEFEATED
+    with pytest.raises(errors.NotExecutable):
+        crew[0].execute(created)
+    assert crew[0].media_policy() == DEFAULT_MEDIA_POLICY
 
 
 def test_join_request_and_withdrawal(crew: Crew) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from governance.abinames import snake_name
 from governance.artifacts import community_artifact
 from governance.errors import (
     AlreadyVoted,
@@ -34,16 +34,12 @@ def revert_data(name: str, *args: object) -> bytes:
     return keccak(text=f"{name}({','.join(types)})")[:4] + encode(types, list(args))
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def test_every_contract_error_has_a_class_with_the_same_arguments() -> None:
     classes = revert_classes()
     for item in (i for i in ABI if i.get("type") == "error"):
         assert item["name"] in classes, f"no Python class for the contract error {item['name']}"
         fields = [f.name for f in dataclasses.fields(classes[item["name"]]) if f.name != "context"]
-        assert fields == [_snake(i["name"]) for i in item["inputs"]], item["name"]
+        assert fields == [snake_name(i["name"]) for i in item["inputs"]], item["name"]
 
 
 def test_no_class_without_a_contract_error() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from governance.abinames import snake_name
 from governance.artifacts import community_artifact
 from governance.events import EventDecoder, KeyRevoked, LogRef, ProposalCreated, VoteCast, event_classes
 from governance.types import ProposalKind, Support
@@ -34,16 +34,12 @@ def make_log(name: str, block: int = 5, index: int = 0, **values: Any) -> dict[s
     }
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def test_every_contract_event_has_a_record_with_the_same_fields() -> None:
     classes = event_classes()
     for item in (i for i in ABI if i.get("type") == "event"):
         assert item["name"] in classes, f"no record for the event {item['name']}"
         fields = [f.name for f in dataclasses.fields(classes[item["name"]]) if f.name != "log"]
-        assert fields == [_snake(i["name"]) for i in item["inputs"]], item["name"]
+        assert fields == [snake_name(i["name"]) for i in item["inputs"]], item["name"]
 
 
 def test_decode_proposal_created() -> None:
