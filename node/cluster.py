@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -94,6 +96,9 @@ class NodeProcess:
     process: subprocess.Popen[bytes] | None = None
     ready: dict[str, Any] = field(default_factory=dict)
     log_path: Path | None = None
+    #: Run the node through this command, e.g. ``("ip", "netns", "exec", NAME)`` (it must exec it,
+    #: so that signals reach the node itself).
+    command_prefix: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -108,6 +113,7 @@ class NodeProcess:
         log: IO[bytes] = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
+                *self.command_prefix,
                 sys.executable,
                 "-m",
                 "node.cli",
@@ -260,10 +266,67 @@ class Network:
             node.stop()
 
 
-def start_network(anvil: Anvil, root: Path, size: int = 3, nodes: int | None = None) -> Network:
+#: Which peers node ``index`` dials, given every node's multiaddr (its own included): a topology.
+Bootstrap = Callable[[int, list[str]], tuple[str, ...]]
+
+
+def everyone(index: int, addrs: list[str]) -> tuple[str, ...]:
+    """The default topology: every node dials every other (a full mesh of connections)."""
+    return tuple(addrs)
+
+
+def random_mesh(degree: int = 3, seed: int = 0) -> Bootstrap:
+    """A topology in which each node dials ``degree`` others picked at random (reproducible by
+    ``seed``); connections go both ways, so a node ends up with ``degree`` or more peers. Draws
+    again (still deterministically) until the graph is connected."""
+
+    def pick(count: int) -> list[list[int]]:
+        rng = random.Random(seed)  # noqa: S311 - a benchmark topology, not cryptography
+        for _ in range(1000):
+            chosen = [rng.sample([j for j in range(count) if j != i], min(degree, count - 1)) for i in range(count)]
+            if _connected(count, chosen):
+                return chosen
+        raise ValueError(f"no connected random mesh of {count} nodes with degree {degree}")
+
+    cache: dict[int, list[list[int]]] = {}
+
+    def bootstrap(index: int, addrs: list[str]) -> tuple[str, ...]:
+        if len(addrs) not in cache:
+            cache[len(addrs)] = pick(len(addrs))
+        return tuple(addrs[j] for j in cache[len(addrs)][index])
+
+    return bootstrap
+
+
+def _connected(count: int, dials: list[list[int]]) -> bool:
+    links: list[set[int]] = [set() for _ in range(count)]
+    for i, targets in enumerate(dials):
+        for j in targets:
+            links[i].add(j)
+            links[j].add(i)
+    reached, todo = {0}, [0]
+    while todo:
+        for j in links[todo.pop()] - reached:
+            reached.add(j)
+            todo.append(j)
+    return len(reached) == count
+
+
+def start_network(
+    anvil: Anvil,
+    root: Path,
+    size: int = 3,
+    nodes: int | None = None,
+    *,
+    bootstrap: Bootstrap | None = None,
+    configure: Callable[[NodeConfig], NodeConfig] | None = None,
+) -> Network:
     """A community of ``size`` founders on ``anvil``; the first ``nodes`` of them (default: all)
-    run a node, all connected to each other. Returns once they form a mesh and see their keys."""
+    run a node. ``bootstrap`` says whom each node dials (default: everyone, see ``random_mesh``
+    for a sparse topology); ``configure`` may change each node's configuration (its ``p2p_host``,
+    ``sync_interval`` ...) before it is saved. Returns once they form a mesh and see their keys."""
     running = size if nodes is None else nodes
+    topology = everyone if bootstrap is None else bootstrap
     dev = deploy_dev_community(anvil, founders=size)
     configs: list[NodeConfig] = []
     for index, founder in enumerate(dev.founders[:running]):
@@ -275,12 +338,15 @@ def start_network(anvil: Anvil, root: Path, size: int = 3, nodes: int | None = N
             name=f"node{index}",
             poll_interval=0.2,
         )
+        if configure is not None:
+            config = configure(config)
+            config.save()
         dev.client(founder).add_key(app_key_of(config))
         configs.append(config)
-    everyone = tuple(peer_addr(c) for c in configs)
+    addrs = [peer_addr(c) for c in configs]
     processes = []
-    for config in configs:
-        connected = config.with_changes(bootstrap=everyone)
+    for index, config in enumerate(configs):
+        connected = config.with_changes(bootstrap=topology(index, addrs))
         connected.save()
         processes.append(NodeProcess(connected))
     network = Network(dev, processes, root)

@@ -91,7 +91,12 @@ def plot_latency(gossip: dict[str, Any], out: Path) -> str | None:
 
 def plot_sweep(gossip: dict[str, Any], out: Path) -> str | None:
     """Delivery ratio and p99 latency against the publishing rate."""
-    wanted = (("kiez", "sweep"), ("js-libp2p", "js_sweep"))
+    wanted = (
+        ("kiez", "sweep"),
+        ("js-libp2p", "js_sweep"),
+        ("kiez, namespaces", "netns_sweep"),
+        ("js-libp2p, namespaces", "netns_js_sweep"),
+    )
     sweeps: list[tuple[str, list[dict[str, Any]]]] = [
         (label, steps) for label, key in wanted if isinstance(steps := gossip.get(key), list) and steps
     ]
@@ -101,7 +106,7 @@ def plot_sweep(gossip: dict[str, Any], out: Path) -> str | None:
     for label, sweep in sweeps:
         rates = [step["rate"] for step in sweep]
         left.plot(rates, [step["delivery"] for step in sweep], marker="o", label=label)
-        right.plot(rates, [step["p99"] for step in sweep], marker="o", label=label)
+        right.plot(rates, [step["p99"] or float("nan") for step in sweep], marker="o", label=label)
     left.set_xlabel("posts/s, network-wide")
     left.set_ylabel("delivery ratio")
     right.set_xlabel("posts/s, network-wide")
@@ -191,19 +196,33 @@ def report(results: dict[str, dict[str, Any]], plots: list[str], quick: bool) ->
 
 def _gossip_lines(f: dict[str, Any]) -> list[str]:
     def get(key: str) -> Any:
-        return f.get(key, "n/a")
+        value = f.get(key)
+        return "n/a" if value is None else value
 
+    p99, ratio = f.get("p99_ms"), f.get("p99_vs_js_ratio")
     out = [
-        f"- loopback, 50 posts/s: delivery {get('delivery_ratio')}, p50 {get('p50_ms')} ms, p99 {get('p99_ms')} ms "
-        "(targets: delivery 1.0, p99 ≤ 250 ms)",
-        f"- js-libp2p, same topology and rate: delivery {get('js_delivery_ratio')}, p99 {get('js_p99_ms')} ms; "
-        f"p99 ratio {get('p99_vs_js_ratio')} (target ≤ 2)",
-        f"- highest lossless rate: {get('max_lossless_rate')} posts/s",
+        f"- loopback, {get('headline_rate')} posts/s: delivery "
+        f"{_check(get('delivery_ratio'), f.get('delivery_ratio') == 1.0)} (target 1.0), "
+        f"p50 {get('p50_ms')} ms, p99 {_check(get('p99_ms'), p99 is not None and p99 <= 250)} ms (target ≤ 250 ms), "
+        f"{get('cores')} cores",
+        f"- js-libp2p, same topology and rate: delivery {get('js_delivery_ratio')}, p50 {get('js_p50_ms')} ms, "
+        f"p99 {get('js_p99_ms')} ms, {get('js_cores')} cores; "
+        f"p99 kiez/js {_check(get('p99_vs_js_ratio'), ratio is not None and ratio <= 2)} (target ≤ 2)",
+        f"- highest lossless rate: kiez {get('max_lossless_rate')} posts/s, js {get('js_max_lossless_rate')} posts/s",
     ]
-    if "netns_delivery_ratio" in f:
+    if f.get("netns_delivery_ratio") is not None or f.get("netns_js_delivery_ratio") is not None:
         out.append(
-            f"- network namespaces with 25 ms ± 10 % latency and 1 % loss: delivery {get('netns_delivery_ratio')}, "
-            f"p50 {get('netns_p50_ms')} ms, p99 {get('netns_p99_ms')} ms"
+            f"- network namespaces, 25 ms ± 10 % delay and 1 % loss: kiez delivery {get('netns_delivery_ratio')}, "
+            f"p50 {get('netns_p50_ms')} ms, p99 {get('netns_p99_ms')} ms; "
+            f"js delivery {get('netns_js_delivery_ratio')}, p50 {get('netns_js_p50_ms')} ms, "
+            f"p99 {get('netns_js_p99_ms')} ms; p99 kiez/js {get('netns_p99_vs_js_ratio')}"
+        )
+    if f.get("netns_impairment"):
+        out.append(f"- network namespaces: {f['netns_impairment']}")
+    if f.get("load_average_start"):
+        out.append(
+            f"- machine load average (1, 5, 15 min) at the start {get('load_average_start')}, "
+            f"at the end {get('load_average_end')}"
         )
     return out
 
