@@ -126,6 +126,7 @@ logger = logging.getLogger(__name__)
 # test and, sharing the 32-slot queue, made it overflow six times sooner.
 GOSSIP_PROTOCOLS: list[TProtocol] = [PROTOCOL_ID_V11, PROTOCOL_ID]
 _QUEUE_POLL_S = 0.002
+_QUEUE_POLL_MAX_S = 0.032
 _BAN_SWEEP_S = 5.0
 _CLOSE_TIMEOUT_S = 5.0
 
@@ -427,10 +428,35 @@ class _KiezPubsub(Pubsub):
             return
         super().handle_subscription(origin_id, sub_message)
 
+    def _is_subscribed_to_msg(self, msg: rpc_pb2.Message) -> bool:
+        """Whether the stream reader should process ``msg``: a topic of ours and not seen yet.
+
+        py-libp2p 0.8.1's reader (pubsub.py ``continuously_read_stream``) spawns one managed task
+        per received message (``manager.run_task(self.push_msg, ...)``: a FunctionTask registered
+        in the service's task tree, a trio task, a name) before ``push_msg`` looks at the seen
+        cache. With a mesh of degree D, D-1 of every D copies a node receives are duplicates, and
+        their tasks were ~30 % of node CPU in scripts/bench_gossip.py. This check runs in the
+        reader itself, just before the spawn, so duplicates cost a hash and a lookup. (What it
+        skips for them, ``push_msg``, returns at its seen check anyway; only our graylist gate
+        in front of it no longer books a strike for a graylisted peer's *duplicate* copies.)
+        """
+        return super()._is_subscribed_to_msg(msg) and not self.seen_messages.has(message_id(msg))
+
 
 class _KiezGossipSub(GossipSub):
     """py-libp2p's GossipSub ignoring control messages (IHAVE, IWANT, GRAFT, PRUNE) from graylisted
-    and banned peers: py only refuses a graylisted peer's GRAFT (gossipsub.py ``handle_graft``)."""
+    and banned peers: py only refuses a graylisted peer's GRAFT (gossipsub.py ``handle_graft``);
+    and sending its signed peer record once per stream rather than in every RPC.
+
+    py-libp2p 0.8.1 attaches the node's signed peer record (``senderRecord``, an Envelope of
+    ~200 bytes, added by libp2p/py-libp2p#889) to every RPC it sends: each forwarded message,
+    each control message. Every py receiver then parses it and checks its ed25519 signature, twice
+    per RPC (pubsub.py ``continuously_read_stream`` and gossipsub.py ``handle_rpc`` both call
+    ``maybe_consume_signed_record``): about 5 % of all node CPU in scripts/bench_gossip.py, for
+    a record that never changes while the node runs. The hello packet that opens each pubsub
+    stream (pubsub.py ``get_hello_packet``, not sent through here) still carries it, so a py peer
+    learns our record once per stream; js and go peers ignore the field anyway.
+    """
 
     defence: _Defence | None = None
 
@@ -438,6 +464,12 @@ class _KiezGossipSub(GossipSub):
         if self.defence is not None and self.defence.refuses(sender_peer_id):
             return
         await super().handle_rpc(rpc, sender_peer_id)
+
+    def send_rpc(self, peer_id: ID, rpc: rpc_pb2.RPC, priority: bool = False) -> None:
+        # The RPC object is built once and sent to several peers: clearing it once is enough.
+        if rpc.HasField("senderRecord"):
+            rpc.ClearField("senderRecord")
+        super().send_rpc(peer_id, rpc, priority)
 
 
 class Gossip:
@@ -519,8 +551,12 @@ class Gossip:
     async def _wait_for_queue_room(self) -> None:
         """Wait while a peer's outbound queue is crowded, except for peers already found stalled."""
         with trio.move_on_after(self._config.backpressure_max_wait_s):
+            # Polled (py's RpcQueue signals nothing), backing off: a crowded queue means the node
+            # is short of CPU, and ten validators polling every 2 ms took ~6 % of it then.
+            pause = _QUEUE_POLL_S
             while self._crowded_peers():
-                await trio.sleep(_QUEUE_POLL_S)
+                await trio.sleep(pause)
+                pause = min(2 * pause, _QUEUE_POLL_MAX_S)
             return
         stalled = self._crowded_peers()
         now = time.monotonic()
@@ -567,8 +603,11 @@ class Gossip:
             self._defence.misbehaved(forwarder, OVER_SIZE_CAP)
             return False
         mid = message_id(msg)
-        if mid in self._validating:
-            return False  # a copy of a message still being validated (see module docstring)
+        if mid in self._validating or self._pubsub.seen_messages.has(mid):
+            # A copy of a message still being validated (see module docstring), or one that py's
+            # seen check let through just before the first copy's verdict (its validator task
+            # starts a checkpoint after that check).
+            return False
         self._validating.add(mid)
         try:
             judgement = await self._node_verdict(topic, mid, msg.data, forwarder)
@@ -578,6 +617,10 @@ class Gossip:
             if judgement.verdict is not P2PVerdict.ACCEPT:
                 return False
             await self._wait_for_queue_room()  # py forwards right after we return
+            # Seen from now on. py marks it only once its validator nursery has closed, a
+            # checkpoint later, and a copy arriving in between passed both its seen check and
+            # ``_validating`` (cleared below) and was validated and forwarded a second time.
+            self._pubsub.seen_messages.add(mid)
             return True
         finally:
             self._validating.discard(mid)

@@ -5,7 +5,8 @@ Why not ``libp2p.new_host()`` with its defaults (DESIGN section 8):
 - Security: the default ``sec_opt`` offers Noise, TLS, SECIO *and plaintext*, so a peer could
   talk to us unencrypted and unauthenticated. We pass ``{"/noise": ...}`` and nothing else; a
   peer that cannot do Noise fails the multistream negotiation.
-- Muxer: yamux only (js-libp2p interop; mplex is deprecated upstream).
+- Muxer: yamux only (js-libp2p interop; mplex is deprecated upstream), returning receive credit
+  once per drained buffer, not after every read (``yamux_credit``).
 - Dialing policy: the swarm's auto-connector redials every peerstore entry every 10-30 s and on
   each disconnect. We stop it, so dialing happens in exactly one place (``peers.maintain_peers``,
   with per-peer backoff) and nobody fills the swarm's 60 s negative dial cache behind our back.
@@ -46,6 +47,7 @@ from libp2p.stream_muxer.yamux.yamux import Yamux
 
 from node.p2p.errors import BadMultiaddr, DialFailed
 from node.p2p.identity import key_pair_from_seed, peer_id_of
+from node.p2p.yamux_credit import batch_yamux_window_updates
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +170,7 @@ async def open_host(seed: bytes, host: str = "127.0.0.1", port: int = 0) -> Asyn
     The identity comes from the 32-byte ``seed`` (see ``identity``), so restarts keep the peer id.
     """
     key_pair = key_pair_from_seed(seed)
+    batch_yamux_window_updates()  # one WINDOW_UPDATE per drained buffer, not per read (yamux_credit.py)
     listen_addr = _listen_multiaddr(host, port)
     # Noise's static DH key is a fresh x25519 key per run, as in go/js: the libp2p identity key
     # signs it during the handshake, so it needs no persistence.

@@ -1,0 +1,60 @@
+"""Yamux receive credit returned once per drained buffer, not after every read.
+
+py-libp2p 0.8.1 sends a WINDOW_UPDATE frame after *every* ``YamuxStream.read`` that consumed
+anything (stream_muxer/yamux/yamux.py, ``_auto_tune_and_send_window_update``: its "partial
+slack" branch fires whenever the window is below its target, which is after every read, whatever
+``PY_YAMUX_RELEASE_ON_READ`` says; the hysteresis came with libp2p/py-libp2p#1269). Pubsub reads
+each RPC as its varint length, byte by byte, then its body, so every gossiped message cost its
+receiver about three frames back to the sender: built, Noise-encrypted and written by the
+receiver, read, decrypted and parsed by the sender. In the 10-node benchmark
+(scripts/bench_gossip.py ``--profile``) that was about 10 % of all node CPU on the receiving
+side alone.
+
+Here credit is withheld while the read leaves data in the stream's buffer, and returned in one
+update once the reader has drained the buffer (one update per RPC or per burst of RPCs), or
+earlier once half the window is consumed, as go-yamux and rust-yamux do. Flow control is
+unchanged: only what the application read is credited, so a peer that stops reading still stops
+receiving once the window is spent (what tests/integration/node/test_attacks.py checks); py's
+window auto-tuning (``_apply_autotune_epoch``) applies to each update as before.
+
+The replacement is installed on the class (py-libp2p creates streams inside its muxer, with no
+factory to pass), once per process, and only on the py-libp2p version it was written against.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+
+from libp2p.stream_muxer.yamux.yamux import YamuxStream
+
+logger = logging.getLogger(__name__)
+
+#: The py-libp2p release whose ``_auto_tune_and_send_window_update`` this replaces.
+PATCHED_VERSION = "0.8.1"
+
+
+async def _batched_window_update(self: YamuxStream, *, bytes_read: int = 0) -> None:
+    """Return the consumed receive credit once the buffer is drained or half the window is used."""
+    async with self.window_lock:
+        buffered = len(self.conn.stream_buffers.get(self.stream_id, b""))
+        consumed = self.target_recv_window - (self.recv_window + buffered)
+        if consumed <= 0 or (buffered > 0 and consumed < self._grow_threshold()):
+            return
+        self.recv_window += consumed
+        increment = consumed + self._apply_autotune_epoch(buffered)
+    # Outside the lock, as py-libp2p does: an inbound WINDOW_UPDATE handler needs window_lock.
+    await self.send_window_update(increment, skip_lock=True)
+
+
+def batch_yamux_window_updates() -> bool:
+    """Install the batched credit on ``YamuxStream`` (idempotent). Returns whether it is in place:
+    not on another py-libp2p version, whose yamux may differ (then py's own behaviour stays)."""
+    if YamuxStream._auto_tune_and_send_window_update is _batched_window_update:
+        return True
+    version = importlib.metadata.version("libp2p")
+    if version != PATCHED_VERSION:
+        logger.warning("py-libp2p %s is not %s: yamux window updates left as they are", version, PATCHED_VERSION)
+        return False
+    YamuxStream._auto_tune_and_send_window_update = _batched_window_update  # type: ignore[method-assign]
+    return True
