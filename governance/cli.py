@@ -9,6 +9,7 @@ once per shell. Output is for people by default and JSON with ``--json``. Any ex
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from governance.errors import AccountError, GovernanceError, InvalidArgument
 from governance.events import ProposalCreated
 from governance.humanize import format_duration, format_time, parse_bytes32, parse_duration, short_hex
 from governance.present import (
+    describe_media_policy,
     describe_rules,
     describe_subject,
     dumps,
@@ -35,7 +37,15 @@ from governance.present import (
     table,
     tally,
 )
-from governance.types import DEFAULT_RULES, ProposalState, Rules, Support
+from governance.types import (
+    DEFAULT_RULES,
+    MAX_ATTACHMENT_KIB,
+    MAX_ATTACHMENTS,
+    MediaPolicy,
+    ProposalState,
+    Rules,
+    Support,
+)
 
 
 @dataclass(frozen=True)
@@ -203,9 +213,10 @@ def deploy(
 
 @command(gov, "info")
 def info(session: Session) -> None:
-    """Show the community's name, rules, charter and counts."""
+    """Show the community's name, rules, media policy, charter and counts."""
     client = session.client()
     rules = client.rules()
+    media = client.media_policy()
     data = {
         "address": client.address,
         "chain_id": client.chain_id,
@@ -213,12 +224,14 @@ def info(session: Session) -> None:
         "members": client.member_count(),
         "proposals": client.proposal_count(),
         "rules": rules,
+        "media_policy": media,
         "charter_hash": client.charter_hash(),
     }
     session.out(
         f"{data['name']} — community {client.address} on chain {client.chain_id}\n"
         f"  members:   {data['members']}\n  proposals: {data['proposals']}\n"
-        f"  rules:     {describe_rules(rules)}\n  charter:   0x{client.charter_hash().hex()}",
+        f"  rules:     {describe_rules(rules)}\n  media:     {describe_media_policy(media)} per post\n"
+        f"  charter:   0x{client.charter_hash().hex()}",
         data,
     )
 
@@ -391,6 +404,36 @@ def propose_change_rules(
     if rules == current:
         raise InvalidArgument(f"these are the current rules already ({describe_rules(current)})")
     _announce(session, *client.propose_change_rules(rules, description))
+
+
+@command(propose, "set-media-policy")
+@click.option("--max-attachments", type=int, help=f"Attachments a post may carry (0..{MAX_ATTACHMENTS}; 0: none).")
+@click.option("--max-attachment-kib", type=int, help=f"Size cap of one attachment in KiB (1..{MAX_ATTACHMENT_KIB}).")
+@_DESCRIPTION
+def propose_set_media_policy(
+    session: Session, max_attachments: int | None, max_attachment_kib: int | None, description: str
+) -> None:
+    """Cap the attachments of posts (options left out keep their current value).
+
+    The protocol allows at most 4 attachments of 2048 KiB (2 MiB); a community can only vote
+    lower caps. Posts signed after the proposal is executed are judged by the new caps.
+    """
+    client = session.client(with_account=True)
+    current = client.media_policy()
+    policy = MediaPolicy(
+        max_attachments if max_attachments is not None else current.max_attachments,
+        max_attachment_kib if max_attachment_kib is not None else current.max_attachment_kib,
+    )
+    if policy == current:
+        raise InvalidArgument(f"this is the current media policy already ({describe_media_policy(current)})")
+    _announce(session, *client.propose_set_media_policy(policy, description))
+
+
+# People name the thing rather than the verb (`kiez gov propose media-policy …`): accepted too,
+# without a second entry in the help.
+_media_policy_alias = copy.copy(propose_set_media_policy)
+_media_policy_alias.hidden = True
+propose.add_command(_media_policy_alias, "media-policy")
 
 
 @command(propose, "set-charter")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from governance.humanize import format_duration, format_time
-from governance.types import Proposal, ProposalKind, ProposalState, Rules, subject_address
+from governance.types import MediaPolicy, Proposal, ProposalKind, ProposalState, Rules, subject_address
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -39,13 +39,16 @@ def _is_number(text: str) -> bool:
 
 
 def describe_subject(kind: ProposalKind, subject: bytes) -> str:
-    """What a proposal is about, in words: ``0xAbc…``, ``post 0x12ab…``, ``quorum 50 % …``."""
+    """What a proposal is about, in words: ``0xAbc…``, ``post 0x12ab…``, ``quorum 50 % …``,
+    ``≤ 2 attachments of ≤ 512 KiB``."""
     if kind.names_account:
         return subject_address(subject)
     if kind.names_post:
         return f"post 0x{subject.hex()}"
     if kind is ProposalKind.CHANGE_RULES:
         return describe_rules(Rules.unpack(subject))
+    if kind is ProposalKind.SET_MEDIA_POLICY:
+        return describe_media_policy(MediaPolicy.unpack(subject))
     return f"charter 0x{subject.hex()}"
 
 
@@ -54,6 +57,15 @@ def describe_rules(rules: Rules) -> str:
         f"quorum {rules.quorum_pct} %, threshold {rules.threshold_pct} %, "
         f"voting period {format_duration(rules.voting_period)}"
     )
+
+
+def describe_media_policy(policy: MediaPolicy) -> str:
+    """``≤ 2 attachments of ≤ 512 KiB``; ``no attachments`` for a cap of 0 (the size cap then
+    means nothing, so it is not shown)."""
+    if policy.max_attachments == 0:
+        return "no attachments"
+    noun = "attachment" if policy.max_attachments == 1 else "attachments"
+    return f"≤ {policy.max_attachments} {noun} of ≤ {policy.max_attachment_kib} KiB"
 
 
 def state_note(proposal: Proposal, now: int) -> str:
@@ -123,6 +135,7 @@ def dumps(value: Any) -> str:
 
 
 __all__ = [
+    "describe_media_policy",
     "describe_rules",
     "describe_subject",
     "dumps",

@@ -29,7 +29,16 @@ from governance.client import CommunityClient, TxResult, deploy_community
 from governance.devchain import DevCommunity, deploy_dev_community
 from governance.events import VoteCast
 from governance.humanize import format_time
-from governance.types import ZERO_ADDRESS, Address, ProposalId, ProposalState, Rules, Support
+from governance.types import (
+    DEFAULT_MEDIA_POLICY,
+    ZERO_ADDRESS,
+    Address,
+    MediaPolicy,
+    ProposalId,
+    ProposalState,
+    Rules,
+    Support,
+)
 
 FOR, AGAINST, ABSTAIN = Support.FOR, Support.AGAINST, Support.ABSTAIN
 CHARTER = keccak(text="charter v1")
@@ -438,3 +447,48 @@ def test_invalid_rules(anvil: Anvil, crew: Crew, values: tuple[int, int, int]) -
     assert crew[0].proposal_count() == 0
     with pytest.raises(errors.InvalidArgument):
         deploy_community(anvil.web3(), account(RELAYER), "bad", [who(crew[0])], rules=rules)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [(5, 1024), (255, 1024), (2, 0), (2, 2049), (0, 0), (4, 2**32 - 1), (255, 2**32 - 1)],
+)
+def test_invalid_media_policy(crew: Crew, values: tuple[int, int]) -> None:
+    policy = MediaPolicy(*values)
+    with pytest.raises(errors.InvalidArgument):
+        crew[0].propose_set_media_policy(policy)
+    with pytest.raises(errors.InvalidMediaPolicy) as refused:
+        raw_call(crew[0], "proposeSetMediaPolicy", *values, "")
+    err = refused.value
+    assert (err.max_attachments, err.max_attachment_kib) == values
+    assert str(err) == (
+        f"invalid media policy: {values[0]} attachments per post (0..4), {values[1]} KiB each (1..2048)"
+    )
+    assert crew[0].proposal_count() == 0
+    assert crew[0].media_policy() == DEFAULT_MEDIA_POLICY
+
+
+def test_non_member_cannot_propose_a_media_policy(crew: Crew) -> None:
+    outsider = crew[OUTSIDER]
+    with pytest.raises(errors.NotAMember) as refused:
+        outsider.propose_set_media_policy(MediaPolicy(1, 100))
+    assert refused.value.account == who(outsider)
+    with pytest.raises(errors.NotAMember):  # membership is checked before the values
+        raw_call(outsider, "proposeSetMediaPolicy", 9, 0, "")
+    assert crew[0].proposal_count() == 0
+    assert crew[0].media_policy() == DEFAULT_MEDIA_POLICY
+
+
+def test_media_policy_cannot_be_swapped_at_execution(crew: Crew) -> None:
+    """The id commits to the voted policy: executing with a larger one (even one the contract
+    would never have accepted as a proposal) is refused, and the policy stays as it was."""
+    created, _ = crew[0].propose_set_media_policy(MediaPolicy(1, 64), "small pictures only")
+    pid = created.proposal_id
+    crew[0].cast_vote(pid, FOR)
+    crew[1].cast_vote(pid, FOR)
+    for forged in (MediaPolicy(4, 2048), MediaPolicy(255, 2**32 - 1)):
+        with unchanged(crew, pid), pytest.raises(errors.SubjectMismatch):
+            crew[RELAYER].execute_raw(pid, forged.pack())
+    assert crew[0].media_policy() == DEFAULT_MEDIA_POLICY
+    crew[RELAYER].execute(created)
+    assert crew[0].media_policy() == MediaPolicy(1, 64)

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from governance.accounts import dev_account
 from governance.anvil import Anvil
 from governance.devchain import DevCommunity
+from governance.types import MediaPolicy
 from node.cli import main
 
 NEWCOMER = dev_account(3).address
@@ -57,6 +58,7 @@ def test_help_lists_every_command() -> None:
         "set-charter",
         "grant-moderator",
         "revoke-moderator",
+        "set-media-policy",
     ):
         assert kind in propose_help
 
@@ -177,6 +179,44 @@ def test_moderation_keys_and_rules(kiez: Kiez, tmp_path: Path) -> None:
     kiez("gov", "propose", "set-charter", "--file", str(charter), account=0)
     states = [(p["kind"], p["state"]) for p in kiez.json("gov", "proposals", "--state", "active")]
     assert states == [("set-charter", "active"), ("change-rules", "active"), ("unhide-post", "active")]
+
+
+def test_media_policy(kiez: Kiez) -> None:
+    shown = kiez("gov", "info")
+    assert "media:     ≤ 4 attachments of ≤ 2048 KiB per post" in shown.output
+    assert kiez.json("gov", "info")["media_policy"] == {"max_attachments": 4, "max_attachment_kib": 2048}
+
+    same = kiez("gov", "propose", "set-media-policy", "--max-attachments", "4", account=0, ok=False)
+    assert "this is the current media policy already (≤ 4 attachments of ≤ 2048 KiB)" in same.output
+    too_big = kiez("gov", "propose", "set-media-policy", "--max-attachment-kib", "4096", account=0, ok=False)
+    assert too_big.output.strip() == "Error: size of one attachment must be 1..2048 KiB, not 4096 KiB"
+
+    created = kiez(
+        "gov",
+        "propose",
+        "set-media-policy",
+        "--max-attachments",
+        "2",
+        "--max-attachment-kib",
+        "512",
+        "-m",
+        "phones on slow links",
+        account=0,
+    )
+    assert "proposal 1 created: set-media-policy ≤ 2 attachments of ≤ 512 KiB" in created.output
+    listed = kiez("gov", "proposals")
+    assert "set-media-policy  ≤ 2 attachments of ≤ 512 KiB" in listed.output
+    kiez("gov", "vote", "1", "for", account=0)
+    kiez("gov", "vote", "1", "for", account=1)
+    executed = kiez("gov", "execute", "1", account=2)
+    assert "proposal 1 executed: set-media-policy ≤ 2 attachments of ≤ 512 KiB" in executed.output
+    assert "media:     ≤ 2 attachments of ≤ 512 KiB per post" in kiez("gov", "info").output
+
+    # `media-policy` is accepted as a name too; an option left out keeps its current value.
+    kiez("gov", "propose", "media-policy", "--max-attachments", "0", account=1)
+    assert kiez("gov", "show", "2").output.startswith("proposal 2: set-media-policy no attachments")
+    newest = kiez.json("gov", "proposals")[0]
+    assert newest["subject"] == "0x" + MediaPolicy(0, 512).pack().hex()
 
 
 def test_dead_endpoint_is_named(community: DevCommunity) -> None:

@@ -13,6 +13,7 @@ from governance.artifacts import community_artifact
 from governance.errors import (
     AlreadyVoted,
     ContractRevert,
+    InvalidMediaPolicy,
     NotAMember,
     NotEligible,
     RevertContext,
@@ -105,3 +106,10 @@ def test_decoded_errors_are_raisable_and_keep_fields() -> None:
     with pytest.raises(AlreadyVoted) as caught:
         raise error
     assert caught.value.number == 2
+
+
+def test_invalid_media_policy_names_both_values_and_their_ranges() -> None:
+    error = RevertDecoder(ABI).decode(revert_data("InvalidMediaPolicy", 5, 4096))
+    assert isinstance(error, InvalidMediaPolicy)
+    assert (error.max_attachments, error.max_attachment_kib) == (5, 4096)
+    assert str(error) == "invalid media policy: 5 attachments per post (0..4), 4096 KiB each (1..2048)"

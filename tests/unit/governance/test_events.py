@@ -10,8 +10,16 @@ from eth_utils.crypto import keccak
 
 from governance.abinames import snake_name
 from governance.artifacts import community_artifact
-from governance.events import EventDecoder, KeyRevoked, LogRef, ProposalCreated, VoteCast, event_classes
-from governance.types import ProposalKind, Support
+from governance.events import (
+    EventDecoder,
+    KeyRevoked,
+    LogRef,
+    MediaPolicyChanged,
+    ProposalCreated,
+    VoteCast,
+    event_classes,
+)
+from governance.types import MediaPolicy, ProposalKind, Support
 
 ABI = community_artifact().abi
 ALICE = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -63,6 +71,23 @@ def test_decode_proposal_created() -> None:
     assert event.kind is ProposalKind.HIDE_POST
     assert (event.subject, event.vote_end, event.eligible_voters, event.description) == (b"\xaa" * 32, 160, 5, "spam")
     assert event.log == LogRef(5, 0, b"\x01" * 32, b"\x02" * 32)
+
+
+def test_decode_media_policy_changed() -> None:
+    log = make_log(
+        "MediaPolicyChanged",
+        proposalId=12,
+        oldMaxAttachments=4,
+        newMaxAttachments=1,
+        oldMaxAttachmentKiB=2048,
+        newMaxAttachmentKiB=256,
+    )
+    event = EventDecoder(ABI).decode(log)
+    assert isinstance(event, MediaPolicyChanged)
+    assert (event.proposal_id, event.old_max_attachments, event.old_max_attachment_kib) == (12, 4, 2048)
+    assert event.policy == MediaPolicy(max_attachments=1, max_attachment_kib=256)
+    topic = keccak(text="MediaPolicyChanged(uint256,uint8,uint8,uint32,uint32)")
+    assert EventDecoder(ABI).topic_of(MediaPolicyChanged) == topic
 
 
 def test_decode_all_sorts_by_chain_order_and_skips_foreign_logs() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from governance.present import describe_subject, dumps, table
-from governance.types import ProposalKind, Rules, Support
+from governance.present import describe_media_policy, describe_subject, dumps, table
+from governance.types import MediaPolicy, ProposalKind, Rules, Support
 
 
 def test_table_aligns_text_left_and_numbers_right() -> None:
@@ -20,6 +20,14 @@ def test_describe_subject_per_kind() -> None:
     assert describe_subject(ProposalKind.CHANGE_RULES, rules.pack()) == (
         "quorum 40 %, threshold 60 %, voting period 2h"
     )
+    media = MediaPolicy(2, 512).pack()
+    assert describe_subject(ProposalKind.SET_MEDIA_POLICY, media) == "≤ 2 attachments of ≤ 512 KiB"
+
+
+def test_describe_media_policy_reads_naturally() -> None:
+    assert describe_media_policy(MediaPolicy(4, 2048)) == "≤ 4 attachments of ≤ 2048 KiB"
+    assert describe_media_policy(MediaPolicy(1, 64)) == "≤ 1 attachment of ≤ 64 KiB"
+    assert describe_media_policy(MediaPolicy(0, 1)) == "no attachments"
 
 
 def test_json_has_labels_hex_bytes_and_safe_integers() -> None:
