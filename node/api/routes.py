@@ -111,8 +111,9 @@ class Api:
         names = data.get("attachments", [])
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise HttpError(400, "attachments must be a list of SHA-256 hex strings from POST /v1/blobs")
-        if len(names) > limits.MAX_ATTACHMENTS:
-            raise HttpError(400, f"a post carries at most {limits.MAX_ATTACHMENTS} attachments")
+        policy = self.service.view.media_policy_at(self.service.now_ms())
+        if len(names) > policy.max_attachments:
+            raise HttpError(400, f"the community allows at most {policy.max_attachments} attachments per post")
         attachments = []
         for name in names:
             sha256 = _parse_id(name, "attachment hash")

@@ -230,8 +230,11 @@ class SpacesApi:
         mime = request.headers.get("content-type", "").split(";")[0].strip()
         if mime not in limits.ATTACHMENT_TYPES:
             raise HttpError(415, f"attachments are {', '.join(sorted(limits.ATTACHMENT_TYPES))}, not {mime!r}")
-        if not 0 < len(request.body) <= limits.MAX_ATTACHMENT_BYTES:
-            raise HttpError(413, f"an attachment is 1 byte to {limits.MAX_ATTACHMENT_BYTES} bytes")
+        policy = self.service.view.media_policy_at(self.service.now_ms())
+        if not 0 < len(request.body) <= policy.max_attachment_bytes:
+            raise HttpError(
+                413, f"the community allows attachments of at most {policy.max_attachment_bytes // 1024} KiB"
+            )
         sha256 = hashlib.sha256(request.body).digest()
         self.service.store.put_blob(sha256, mime, request.body, self.service.now_ms() + UPLOAD_KEPT_MS)
         return Response(201, {"sha256": sha256.hex(), "size": len(request.body), "mime": mime})

@@ -27,7 +27,7 @@ from node.core import limits, signing
 from node.core.encoding import DecodeError, decode
 from node.core.ratelimit import RateLimiter
 from node.core.rooms import Room
-from node.core.types import AnswerBody, Community, DeleteBody, EraseBody, Kind, Message, PollBody
+from node.core.types import AnswerBody, Community, DeleteBody, EraseBody, Kind, Message, PollBody, PostBody
 from node.core.verdict import Reason, Verdict, accept, ignore, reject
 from node.core.view import CommunityView
 
@@ -180,7 +180,17 @@ def _check_content(message: Message, author: str, view: CommunityView, known: Kn
         target_author = known.author_of(message.body.target)
         if target_author is not None and target_author != author:
             return reject(Reason.NOT_AUTHOR, "only its author deletes a post", message)
-    return _check_room(message, author, known) or _check_poll(message, known)
+    return _check_room(message, author, known) or _check_poll(message, known) or _check_media(message, view)
+
+
+def _check_media(message: Message, view: CommunityView) -> Verdict | None:
+    """Attachments within the community's voted caps at the time the post was signed."""
+    body = message.body
+    if not isinstance(body, PostBody) or not body.attachments:
+        return None
+    policy = view.media_policy_at(message.timestamp_ms)
+    problem = policy.problem(len(body.attachments), max(a.size for a in body.attachments))
+    return None if problem is None else reject(Reason.BAD_CONTENT, problem, message)
 
 
 #: What a private (or members) room may carry: everything else there is plaintext that must not be.

@@ -67,11 +67,30 @@ class KeyRevokedEffect:
 Effect = PostHiddenEffect | PostUnhiddenEffect | MemberGoneEffect | KeyRevokedEffect
 
 
+@dataclass(frozen=True)
+class MediaPolicy:
+    """The community's caps on attachments, voted on-chain; never above the protocol's own."""
+
+    max_attachments: int = limits.MAX_ATTACHMENTS
+    max_attachment_bytes: int = limits.MAX_ATTACHMENT_BYTES
+
+    def problem(self, attachments: int, largest: int) -> str | None:
+        """Why a post with ``attachments`` attachments, the largest ``largest`` bytes, breaks
+        this policy (None: it does not)."""
+        if attachments > self.max_attachments:
+            return f"the community allows at most {self.max_attachments} attachments per post"
+        if largest > self.max_attachment_bytes:
+            return f"the community allows attachments of at most {self.max_attachment_bytes // 1024} KiB"
+        return None
+
+
 @dataclass
 class CommunityView:
     members: dict[str, MemberRecord] = field(default_factory=dict)
     keys: dict[bytes, KeyRecord] = field(default_factory=dict)
     hidden: set[bytes] = field(default_factory=set)
+    #: (from ms, policy) in chain order: which caps on attachments held when.
+    media: list[tuple[int, MediaPolicy]] = field(default_factory=list)
     #: Every chain event up to this moment (ms) has been applied: how far this view can judge.
     #: The chain watcher moves it (``advance``) as it confirms blocks.
     chain_time_ms: int = 0
@@ -109,7 +128,24 @@ class CommunityView:
         if isinstance(event, ev.PostUnhidden):
             self.hidden.discard(event.post_id)
             return [PostUnhiddenEffect(MessageId(event.post_id))]
+        if isinstance(event, ev.MediaPolicyChanged):
+            # at most the protocol's ceiling, whatever the contract allowed
+            policy = MediaPolicy(
+                min(event.new_max_attachments, limits.MAX_ATTACHMENTS),
+                min(event.new_max_attachment_kib * 1024, limits.MAX_ATTACHMENT_BYTES),
+            )
+            self.media.append((at, policy))
+            return []
         return []
+
+    def media_policy_at(self, ms: int) -> MediaPolicy:
+        """The caps on attachments in force at ``ms`` (a post is judged by when it was signed)."""
+        current = MediaPolicy()
+        for start, policy in self.media:
+            if start > ms:
+                break
+            current = policy
+        return current
 
     def advance(self, complete_until_ms: int) -> None:
         """The view now holds every chain event up to ``complete_until_ms``."""

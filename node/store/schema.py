@@ -182,6 +182,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE blobs ADD COLUMN keep_until_ms INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: the community's caps on attachments, as voted on-chain, with the moment each took effect
+    """
+    CREATE TABLE media_policies (
+        from_ms INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        max_attachments INTEGER NOT NULL,
+        max_attachment_bytes INTEGER NOT NULL,
+        PRIMARY KEY (from_ms, seq)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.events import Event
+from governance.events import Event, MediaPolicyChanged
 from node.core.conflicts import reaction_supersedes
 from node.core.encoding import decode
 from node.core.rooms import Room, RoomKey
@@ -29,6 +29,7 @@ from node.core.view import (
     Effect,
     KeyRecord,
     KeyRevokedEffect,
+    MediaPolicy,
     MemberGoneEffect,
     MemberRecord,
     PostHiddenEffect,
@@ -582,6 +583,12 @@ class Store:
             view.keys[bytes(key)] = KeyRecord(AppKey(bytes(key)), owner, added, revoked)
         view.hidden.update(bytes(r[0]) for r in self._conn.execute("SELECT post_id FROM hidden_posts"))
         cursor = self.cursor()
+        view.media = [
+            (int(start), MediaPolicy(int(count), int(size)))
+            for start, count, size in self._conn.execute(
+                "SELECT from_ms, max_attachments, max_attachment_bytes FROM media_policies ORDER BY from_ms, seq"
+            )
+        ]
         view.chain_time_ms = cursor.complete_until_ms if cursor else 0
         return view
 
@@ -589,12 +596,13 @@ class Store:
         """Forgets everything learned from the chain (after a reorganisation): the view, the
         applied logs, the cursor and every hide; ``view`` is emptied in place. Messages stay."""
         with self._transaction() as conn:
-            for table in ("members", "app_keys", "hidden_posts", "applied_logs", "chain_cursor"):
+            for table in ("members", "app_keys", "hidden_posts", "media_policies", "applied_logs", "chain_cursor"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             conn.execute("UPDATE messages SET hidden = 0 WHERE hidden = 1")
         view.members.clear()
         view.keys.clear()
         view.hidden.clear()
+        view.media.clear()
         view.chain_time_ms = 0
 
     def apply_chain(self, view: CommunityView, batch: ChainBatch) -> list[Effect]:
@@ -624,6 +632,13 @@ class Store:
         return effects
 
     def _persist(self, conn: sqlite3.Connection, view: CommunityView, event: Event) -> None:
+        if isinstance(event, MediaPolicyChanged) and view.media:
+            start, policy = view.media[-1]
+            conn.execute(
+                "INSERT INTO media_policies (from_ms, seq, max_attachments, max_attachment_bytes)"
+                " VALUES (?, (SELECT COUNT(*) FROM media_policies), ?, ?)",
+                (start, policy.max_attachments, policy.max_attachment_bytes),
+            )
         member = getattr(event, "member", None)
         if isinstance(member, str) and member in view.members:
             conn.execute("DELETE FROM members WHERE address = ?", (member,))

@@ -17,10 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 from governance.anvil import Anvil
-from governance.types import Support
+from governance.types import MediaPolicy, Support
 from node.cli import main
 from node.cluster import Network, start_network, wait_until
-from node.errors import ApiError
+from node.core.types import Attachment, Kind, PostBody
+from node.errors import ApiError, NodeError
+
+from .network import raw_peer
 
 #: The smallest valid PNG file would do; any bytes with a declared image type are stored as sent.
 PICTURE = b"\x89PNG\r\n\x1a\n" + hashlib.sha256(b"kiez garden").digest() * 40
@@ -67,7 +70,10 @@ def texts(net: Network, index: int, room: str = "") -> list[str]:
 
 def room_of(net: Network, index: int, room_id: str) -> dict[str, Any]:
     rooms: list[dict[str, Any]] = net.nodes[index].api.get("/v1/rooms")["rooms"]
-    return next(r for r in rooms if r["id"] == room_id)
+    found = [r for r in rooms if r["id"] == room_id]
+    if not found:
+        raise NodeError(f"node {index} does not know room {room_id[:12]} yet")  # wait_until waits on
+    return found[0]
 
 
 def raw_store(net: Network, index: int) -> bytes:
@@ -311,6 +317,27 @@ def test_the_member_commands_for_rooms_events_polls_and_attachments(net: Network
     assert "guard     strikes:" in status
 
 
+def test_the_community_votes_lower_caps_on_attachments(net: Network) -> None:
+    a, b, d = net.client(0), net.client(1), net.client(3)
+    created, _ = a.propose_set_media_policy(MediaPolicy(max_attachments=1, max_attachment_kib=1), "keep it light")
+    for voter in (a, b, d):
+        voter.cast_vote(created.proposal_id, Support.FOR)
+    net.wait_applied(a.execute(created).block_number)
+    with pytest.raises(ApiError, match="at most 1 KiB"):
+        net.nodes[1].api.upload(PICTURE, "image/png")  # 1288 bytes
+    small = [net.nodes[1].api.upload(PICTURE[:600] + bytes([i]), "image/png")["sha256"] for i in range(2)]
+    with pytest.raises(ApiError, match="at most 1 attachments per post"):
+        net.nodes[1].api.post("/v1/posts", {"text": "two pictures", "attachments": small})
+    net.nodes[1].api.post("/v1/posts", {"text": "one picture", "attachments": small[:1]})
+    # a post over the caps sent straight into gossip is refused by every node, not just the author's
+    before = net.refused(2).get("bad_content", 0)
+    pictures = tuple(Attachment(bytes([i]) * 32, 100, "image/png") for i in range(2))
+    over = net.signer(0).envelope(net.community, Kind.POST, PostBody("sneaky", None, pictures), int(time.time() * 1000))
+    with raw_peer(net, connect_to=2) as peer:
+        peer.publish(over)
+        wait_until(lambda: net.refused(2).get("bad_content", 0) > before, 30, "node 2 to refuse the post")
+
+
 def test_a_removed_member_cannot_read_what_comes_after_the_rotation(net: Network) -> None:
     room = until_accepted(
         lambda: net.nodes[0].api.post("/v1/rooms", {"name": "board", "visibility": "private"}), "room"
@@ -320,6 +347,8 @@ def test_a_removed_member_cannot_read_what_comes_after_the_rotation(net: Network
         wait_until(lambda i=index: any(r["id"] == room for r in net.nodes[i].api.get("/v1/rooms")["rooms"]), 30, "room")
         net.nodes[index].api.post(f"/v1/rooms/{room}/join", {})
     wait_until(lambda: all(room_of(net, i, room)["readable"] for i in (1, 2)), 30, "the key at 1 and 2")
+    everyone = net.nodes[0].api.post("/v1/rooms", {"name": "residents", "visibility": "members"})["room"]
+    wait_until(lambda: all(room_of(net, i, everyone)["readable"] for i in range(4)), 60, "the members room's key")
     before = net.nodes[1].api.post("/v1/posts", {"text": "Before the vote", "room": room})["id"]
     wait_until(lambda: texts(net, 2, room) == ["Before the vote"], 30, "node 2 to read the first post")
 
@@ -331,6 +360,14 @@ def test_a_removed_member_cannot_read_what_comes_after_the_rotation(net: Network
     net.wait_applied(a.execute(created).block_number)
     # a remaining participant's node seals a fresh key to the others; node 2 is not among them
     wait_until(lambda: not room_of(net, 2, room)["readable"] and room_of(net, 1, room)["readable"], 60, "rotation")
+    # a members-only room's readers are the current members: it rotates without node 2 as well
+    wait_until(
+        lambda: (
+            not room_of(net, 2, everyone)["readable"] and all(room_of(net, i, everyone)["readable"] for i in (0, 1, 3))
+        ),
+        60,
+        "the members room to rotate",
+    )
     after = "After the vote: new door code 4711"
     post = until_accepted(lambda: net.nodes[1].api.post("/v1/posts", {"text": after, "room": room}), "post")["id"]
     wait_until(lambda: texts(net, 0, room)[:1] == [after], 30, "node 0 to read the new post")
