@@ -100,6 +100,7 @@ from node.errors import ApiError, NodeError  # noqa: E402
 MESSAGE_BYTES = 1024
 HIST_BUCKET_MS = 5
 HIST_LIMIT_MS = 500
+P99_TARGET_MS = 250.0  # the issue's latency target at the headline rate
 JS_NODE = ROOT / "scripts" / "js" / "gossip-node.mjs"
 LAB_P2P_PORT = 4101
 LAB_API_PORT = 8601
@@ -680,10 +681,14 @@ class Run:
     def at(self, rate: float) -> Step | None:
         return next((s for s in self.steps if s.rate == rate), None)
 
-    def max_lossless(self) -> float | None:
+    def max_lossless(self, p99_limit_ms: float | None = None) -> float | None:
+        """The highest rate below the first lossy one (or, with ``p99_limit_ms``, the first one
+        that was lossy or slower than that at p99): "lossless" alone counts a message delivered
+        seconds late, as a saturated network does, as delivered."""
         best = None
         for step in sorted(self.steps, key=lambda s: s.rate):
-            if not step.lossless:
+            p99 = step.p(0.99)
+            if not step.lossless or (p99_limit_ms is not None and (p99 is None or p99 > p99_limit_ms)):
                 break
             best = step.rate
         return best
@@ -995,11 +1000,13 @@ def report(
         figures[f"{prefix}p99_ms"] = py_step.p(0.99) if py_step else None
         figures[f"{prefix}cores"] = round(py_step.cores, 3) if py_step else None
         figures[f"{prefix}max_lossless_rate"] = py.max_lossless() if py else None
+        figures[f"{prefix}max_rate_p99_le_250ms"] = py.max_lossless(P99_TARGET_MS) if py else None
         figures[f"{prefix}js_delivery_ratio"] = round(js_step.delivery, 6) if js_step else None
         figures[f"{prefix}js_p50_ms"] = js_step.p(0.5) if js_step else None
         figures[f"{prefix}js_p99_ms"] = js_step.p(0.99) if js_step else None
         figures[f"{prefix}js_cores"] = round(js_step.cores, 3) if js_step else None
         figures[f"{prefix}js_max_lossless_rate"] = js.max_lossless() if js else None
+        figures[f"{prefix}js_max_rate_p99_le_250ms"] = js.max_lossless(P99_TARGET_MS) if js else None
         py99 = py_step.p(0.99) if py_step else None
         js99 = js_step.p(0.99) if js_step else None
         figures[f"{prefix}p99_vs_js_ratio"] = round(py99 / js99, 3) if py99 is not None and js99 else None
@@ -1019,7 +1026,7 @@ def report(
     ratio = figures["p99_vs_js_ratio"]
     figures["targets"] = {
         "delivery_1_at_50": delivery_ok,
-        "p99_le_250ms": p99 is not None and p99 <= 250,
+        "p99_le_250ms": p99 is not None and p99 <= P99_TARGET_MS,
         "p99_vs_js_le_2": ratio is not None and ratio <= 2,
     }
     figures["runtime_s"] = round(runtime, 1)
@@ -1032,8 +1039,10 @@ def report(
         f = {key.removeprefix(prefix): value for key, value in figures.items() if key.startswith(prefix)}
         say(
             f"  {name}: kiez delivery {f['delivery_ratio']}, p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
-            f"max lossless {f['max_lossless_rate']}/s | js delivery {f['js_delivery_ratio']}, p50 {f['js_p50_ms']} ms, "
-            f"p99 {f['js_p99_ms']} ms | p99 kiez/js {f['p99_vs_js_ratio']}"
+            f"max lossless {f['max_lossless_rate']}/s (with p99 ≤ 250 ms {f['max_rate_p99_le_250ms']}/s) | "
+            f"js delivery {f['js_delivery_ratio']}, p50 {f['js_p50_ms']} ms, p99 {f['js_p99_ms']} ms, "
+            f"max lossless {f['js_max_lossless_rate']}/s (with p99 ≤ 250 ms {f['js_max_rate_p99_le_250ms']}/s) | "
+            f"p99 kiez/js {f['p99_vs_js_ratio']}"
         )
     targets = figures["targets"]
     say(

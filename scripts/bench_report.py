@@ -208,7 +208,8 @@ def _gossip_lines(f: dict[str, Any]) -> list[str]:
         f"- js-libp2p, same topology and rate: delivery {get('js_delivery_ratio')}, p50 {get('js_p50_ms')} ms, "
         f"p99 {get('js_p99_ms')} ms, {get('js_cores')} cores; "
         f"p99 kiez/js {_check(get('p99_vs_js_ratio'), ratio is not None and ratio <= 2)} (target ≤ 2)",
-        f"- highest lossless rate: kiez {get('max_lossless_rate')} posts/s, js {get('js_max_lossless_rate')} posts/s",
+        f"- highest lossless rate: kiez {get('max_lossless_rate')} posts/s, js {get('js_max_lossless_rate')} posts/s; "
+        f"highest with p99 ≤ 250 ms too: kiez {get('max_rate_p99_le_250ms')}, js {get('js_max_rate_p99_le_250ms')}",
     ]
     if f.get("netns_delivery_ratio") is not None or f.get("netns_js_delivery_ratio") is not None:
         out.append(
