@@ -76,6 +76,10 @@ class PrivateRooms:
         member = self.member
         if member is None or self.service.store.xkeys().get(member) == self.public:
             return None
+        if self.service.store.erased_until(member) is not None:
+            # the member erased everything they wrote (`kiez forget-me`): publishing their key
+            # again would undo part of that, and they are on their way out
+            return None
         return self.service.publish(Kind.XKEY, XKeyBody(self.public))
 
     def issue_key(self, room: Room, members: set[str]) -> Message:

@@ -425,6 +425,10 @@ class Store:
             (author, until_ms, int(Kind.ERASE)),
         )
         conn.execute("DELETE FROM reactions WHERE member = ? AND timestamp_ms <= ?", (author, until_ms))
+        # the state their messages built goes with them: their X25519 key, answers and RSVPs
+        conn.execute("DELETE FROM xkeys WHERE member = ? AND version_ms <= ?", (author, until_ms))
+        conn.execute("DELETE FROM answers WHERE member = ? AND version_ms <= ?", (author, until_ms))
+        conn.execute("DELETE FROM rsvps WHERE member = ? AND version_ms <= ?", (author, until_ms))
         self._purged = True
 
     @staticmethod
