@@ -40,6 +40,8 @@ MAX_ROUNDS = 64
 SESSION_TIMEOUT = 120.0
 FOLLOWER_GRACE = 5.0
 INGEST_SLICE = 512
+#: Envelopes read from the store per batch when giving.
+GIVE_BATCH = 1000
 _STREAM_ERRORS = (StreamEOF, StreamReset, StreamClosed, StreamError)
 
 
@@ -105,7 +107,7 @@ class Session:
         self.service = service
         self.result = SyncResult(peer, initiator)
         self.framed = FramedStream(stream, self.result)
-        self.items = ItemSet(service.store.sync_keys())
+        self.items = ItemSet(service.store.sync_keys_sorted(), presorted=True)
         self.reconciler = Reconciler(self.items)
         self._by_prefix: dict[bytes, bytes] | None = None
 
@@ -149,7 +151,11 @@ class Session:
         if self.result.rounds > MAX_ROUNDS:
             raise SyncProtocolError(f"more than {MAX_ROUNDS} turns")
         outcome = self.reconciler.respond(ranges)
-        await self._give(list(outcome.give) + self._wanted(want))
+        await self._give(outcome.give)
+        for lo, hi in outcome.give_spans:
+            for start in range(lo, hi, GIVE_BATCH):
+                await self._give(self.items.ids_between(start, min(hi, start + GIVE_BATCH)))
+        await self._give(self._wanted(want))
         if not outcome.ranges and not outcome.want:
             return False
         await self.framed.send(syncwire.turn_frame(outcome.ranges, outcome.want))
@@ -163,8 +169,8 @@ class Session:
         return [self._by_prefix[w] for w in want if w in self._by_prefix]
 
     async def _give(self, ids: list[bytes]) -> None:
-        for start in range(0, len(ids), 1000):
-            envelopes = self.service.store.envelopes(ids[start : start + 1000])
+        for start in range(0, len(ids), GIVE_BATCH):
+            envelopes = self.service.store.envelopes(ids[start : start + GIVE_BATCH])
             self.result.sent += len(envelopes)
             for data in syncwire.messages_frames(envelopes):
                 await self.framed.send(data)

@@ -60,6 +60,14 @@ class Outcome:
     ranges: list[Range]
     give: list[bytes] = field(default_factory=list)  # full ids of items the other side lacks
     want: list[bytes] = field(default_factory=list)  # id prefixes of items this side lacks
+    #: Whole stretches of this side's items to give, as (lo, hi) positions: a late joiner lacks
+    #: everything, and 100,000 ids as one list would be ~7 MB held at once (``ItemSet.ids_between``
+    #: them a slice at a time instead).
+    give_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def given(self, items: ItemSet) -> list[bytes]:
+        """Every id this outcome gives, spans expanded (for callers that want them at once)."""
+        return self.give + [i for lo, hi in self.give_spans for i in items.ids_between(lo, hi)]
 
 
 class ItemSet:
@@ -69,15 +77,21 @@ class ItemSet:
     per item: a node serving a sync of 100,000 messages holds ~6 MB here instead of ~25 MB of
     Python tuples and integers."""
 
-    def __init__(self, items: Iterable[tuple[int, bytes]]) -> None:
-        ordered = sorted(items)
-        self._ts = array("q", (ts for ts, _ in ordered))
-        self._ids = b"".join(ident for _, ident in ordered)
+    def __init__(self, items: Iterable[tuple[int, bytes]], presorted: bool = False) -> None:
+        """``presorted``: ``items`` already come in ascending order (e.g. from an ``ORDER BY``),
+        so they are packed as they stream in and never held as one list of tuples (at 100,000
+        messages that list alone would be ~15 MB at the peak of serving a sync)."""
+        ts = array("q")
+        ids = bytearray()
         sums = bytearray(SUM_BYTES)  # prefix sum before the first item: zero
         total = 0
-        for _, ident in ordered:
+        for stamp, ident in items if presorted else sorted(items):
+            ts.append(stamp)
+            ids += ident
             total = (total + int.from_bytes(ident[:SUM_BYTES], "big")) % _MOD
             sums += total.to_bytes(SUM_BYTES, "big")
+        self._ts = ts
+        self._ids = bytes(ids)
         self._sums = bytes(sums)
 
     def __len__(self) -> int:
@@ -130,6 +144,7 @@ class Reconciler:
         """Processes the other side's ranges (consecutive, starting at the lowest bound)."""
         out: list[Range] = []
         give: list[bytes] = []
+        spans: list[tuple[int, int]] = []
         want: list[bytes] = []
         lower = MIN_BOUND
         for theirs in incoming:
@@ -145,7 +160,8 @@ class Reconciler:
             elif self.items.fingerprint(lo, hi) == theirs.fingerprint:
                 out.append(_skip(theirs.upper))
             elif theirs.count == 0:
-                give += self.items.ids_between(lo, hi)
+                if hi > lo:
+                    spans.append((lo, hi))
                 out.append(_skip(theirs.upper))
             elif hi - lo <= LEAF:
                 prefixes = tuple(i[:ID_PREFIX] for i in self.items.ids_between(lo, hi))
@@ -153,7 +169,7 @@ class Reconciler:
             else:
                 out += self._split(lower, theirs.upper, lo, hi)
             lower = theirs.upper
-        return Outcome(_compact(out), give, want)
+        return Outcome(_compact(out), give, want, spans)
 
     def _describe(self, lower: Bound, upper: Bound, lo: int, hi: int) -> Range:
         return Range(upper, FINGERPRINT, self.items.fingerprint(lo, hi), hi - lo)

@@ -441,6 +441,14 @@ class Store:
         row = conn.execute("SELECT member FROM tombstones WHERE target = ?", (message_id,)).fetchone()
         return None if row is None else str(row[0])
 
+    def sync_keys_sorted(self) -> Iterator[tuple[int, bytes]]:
+        """``sync_keys`` in ascending (timestamp, id) order, streamed from the database (SQLite
+        sorts in its own memory and frees it), for building a sync session's item set."""
+        for ts, ident in self._conn.execute(
+            "SELECT timestamp_ms, id FROM messages WHERE hidden = 0 ORDER BY timestamp_ms, id"
+        ):
+            yield int(ts), bytes(ident)
+
     def sync_keys(self) -> list[tuple[int, bytes]]:
         """(timestamp, id) of every message this node offers to sync: all but hidden posts."""
         return [

@@ -33,7 +33,7 @@ def reconcile(a: set[tuple[int, bytes]], b: set[tuple[int, bytes]]) -> tuple[set
         turn += 1
         receiver = 1 - sender
         outcome = sides[receiver].respond(ranges)
-        received[sender] |= set(outcome.give)
+        received[sender] |= set(outcome.given(sides[receiver].items))
         received[receiver] |= {by_prefix[sender][w] for w in outcome.want}
         ranges, sender = outcome.ranges, receiver
         wire += _size(ranges)
@@ -89,3 +89,14 @@ def test_equal_timestamps_are_ordered_by_id() -> None:
     got_a, got_b, _, _ = reconcile(half, same_time)
     assert got_a == {i for _, i in same_time - half}
     assert got_b == set()
+
+
+@given(st.sets(st.integers(0, 10_000), max_size=200))
+@settings(max_examples=50, deadline=None)
+def test_a_presorted_stream_packs_the_same_item_set(seeds: set[int]) -> None:
+    items = [(seed % 17, hashlib.sha256(seed.to_bytes(4, "big")).digest()) for seed in seeds]
+    shuffled = ItemSet(items)
+    streamed = ItemSet(iter(sorted(items)), presorted=True)
+    assert len(shuffled) == len(streamed) == len(items)
+    assert shuffled.ids_between(0, len(items)) == streamed.ids_between(0, len(items))
+    assert shuffled.fingerprint(0, len(items)) == streamed.fingerprint(0, len(items))
