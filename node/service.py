@@ -128,7 +128,10 @@ class NodeService:
             assert message is not None
             author = self.view.owner_of(message.author)
             assert author is not None  # validation found the key's owner
-            if self.store.add(message, author, self.now_ms()):
+            # Only what this node's own member publishes must survive a power cut before it is
+            # acknowledged; a message from a peer that a power cut loses is simply synced again
+            # (its peers hold it), so it skips the fsync (it still survives a crashed process).
+            if self.store.add(message, author, self.now_ms(), durable=via is Via.LOCAL):
                 self.counters.accepted += 1
             return verdict
         self._count_refusal(verdict, via, peer)

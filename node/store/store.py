@@ -297,9 +297,10 @@ class Store:
 
     # ------------------------------------------------------------------ messages
 
-    def add(self, message: Message, author: str, received_ms: int) -> bool:
-        """Stores an accepted message with its effects; False if it was already there."""
-        return self.add_many([(message, author)], received_ms) == 1
+    def add(self, message: Message, author: str, received_ms: int, durable: bool = True) -> bool:
+        """Stores an accepted message with its effects; False if it was already there.
+        ``durable=False`` as for ``add_many``."""
+        return self.add_many([(message, author)], received_ms, durable=durable) == 1
 
     def add_many(
         self,
