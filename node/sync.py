@@ -27,7 +27,7 @@ from libp2p.network.stream.exceptions import StreamClosed, StreamEOF, StreamErro
 from libp2p.peer.id import ID
 
 from node.core import syncwire
-from node.core.reconcile import ID_PREFIX, ItemSet, Range, Reconciler
+from node.core.reconcile import ItemSet, Range, Reconciler
 from node.core.syncwire import MESSAGES, SyncProtocolError
 from node.core.validation import Via
 from node.p2p.host import P2PHost
@@ -109,7 +109,6 @@ class Session:
         self.framed = FramedStream(stream, self.result)
         self.items = ItemSet(service.store.sync_keys_sorted(), presorted=True)
         self.reconciler = Reconciler(self.items)
-        self._by_prefix: dict[bytes, bytes] | None = None
 
     async def run(self) -> SyncResult:
         started = time.monotonic()
@@ -151,7 +150,6 @@ class Session:
         if self.result.rounds > MAX_ROUNDS:
             raise SyncProtocolError(f"more than {MAX_ROUNDS} turns")
         outcome = self.reconciler.respond(ranges)
-        await self._give(outcome.give)
         for lo, hi in outcome.give_spans:
             for start in range(lo, hi, GIVE_BATCH):
                 await self._give(self.items.ids_between(start, min(hi, start + GIVE_BATCH)))
@@ -162,11 +160,7 @@ class Session:
         return True
 
     def _wanted(self, want: list[bytes]) -> list[bytes]:
-        if not want:
-            return []
-        if self._by_prefix is None:
-            self._by_prefix = {i[:ID_PREFIX]: i for i in self.items.ids_between(0, len(self.items))}
-        return [self._by_prefix[w] for w in want if w in self._by_prefix]
+        return self.reconciler.wanted(want) if want else []
 
     async def _give(self, ids: list[bytes]) -> None:
         for start in range(0, len(ids), GIVE_BATCH):

@@ -58,16 +58,15 @@ class Outcome:
     """One side's answer to a turn: ranges to send back, ids to give and to ask for."""
 
     ranges: list[Range]
-    give: list[bytes] = field(default_factory=list)  # full ids of items the other side lacks
     want: list[bytes] = field(default_factory=list)  # id prefixes of items this side lacks
-    #: Whole stretches of this side's items to give, as (lo, hi) positions: a late joiner lacks
-    #: everything, and 100,000 ids as one list would be ~7 MB held at once (``ItemSet.ids_between``
-    #: them a slice at a time instead).
+    #: The items the other side lacks, as stretches (lo, hi) of this side's positions: a late
+    #: joiner lacks everything, and 100,000 ids as one list would be ~7 MB held at once (the
+    #: caller reads them with ``ItemSet.ids_between`` a slice at a time instead).
     give_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def given(self, items: ItemSet) -> list[bytes]:
         """Every id this outcome gives, spans expanded (for callers that want them at once)."""
-        return self.give + [i for lo, hi in self.give_spans for i in items.ids_between(lo, hi)]
+        return [i for lo, hi in self.give_spans for i in items.ids_between(lo, hi)]
 
 
 class ItemSet:
@@ -135,6 +134,15 @@ class Reconciler:
 
     def __init__(self, items: ItemSet) -> None:
         self.items = items
+        #: Positions of the ranges this side sent as id lists: the only ids the other side can
+        #: want back (it wants what it saw listed), so a want is looked up there, never in an
+        #: index of everything.
+        self.listed: list[tuple[int, int]] = []
+
+    def wanted(self, prefixes: Sequence[bytes]) -> list[bytes]:
+        """The full ids of the items the other side asked for (unknown prefixes are skipped)."""
+        asked = set(prefixes)
+        return [i for lo, hi in self.listed for i in self.items.ids_between(lo, hi) if i[:ID_PREFIX] in asked]
 
     def initiate(self) -> list[Range]:
         """The first turn: one fingerprint over everything."""
@@ -143,7 +151,6 @@ class Reconciler:
     def respond(self, incoming: Sequence[Range]) -> Outcome:
         """Processes the other side's ranges (consecutive, starting at the lowest bound)."""
         out: list[Range] = []
-        give: list[bytes] = []
         spans: list[tuple[int, int]] = []
         want: list[bytes] = []
         lower = MIN_BOUND
@@ -152,10 +159,8 @@ class Reconciler:
             if theirs.mode == SKIP:
                 out.append(_skip(theirs.upper))
             elif theirs.mode == ID_LIST:
-                mine = {i[:ID_PREFIX]: i for i in self.items.ids_between(lo, hi)}
-                listed = set(theirs.ids)
-                give += [full for prefix, full in mine.items() if prefix not in listed]
-                want += [prefix for prefix in theirs.ids if prefix not in mine]
+                found = self._give_unlisted(lo, hi, set(theirs.ids), spans)
+                want += [prefix for prefix in theirs.ids if prefix not in found]
                 out.append(_skip(theirs.upper))
             elif self.items.fingerprint(lo, hi) == theirs.fingerprint:
                 out.append(_skip(theirs.upper))
@@ -165,11 +170,32 @@ class Reconciler:
                 out.append(_skip(theirs.upper))
             elif hi - lo <= LEAF:
                 prefixes = tuple(i[:ID_PREFIX] for i in self.items.ids_between(lo, hi))
+                self.listed.append((lo, hi))
                 out.append(Range(theirs.upper, ID_LIST, ids=prefixes))
             else:
                 out += self._split(lower, theirs.upper, lo, hi)
             lower = theirs.upper
-        return Outcome(_compact(out), give, want, spans)
+        return Outcome(_compact(out), want, spans)
+
+    def _give_unlisted(self, lo: int, hi: int, listed: set[bytes], spans: list[tuple[int, int]]) -> set[bytes]:
+        """Adds to ``spans`` the stretches of positions lo..hi whose ids the other side did not
+        list; returns the listed prefixes found here. Memory stays proportional to the (short)
+        list, not to this side's range: a newcomer holding three posts lists them against a
+        range in which we hold 100,000."""
+        found: set[bytes] = set()
+        start: int | None = None
+        for position in range(lo, hi):
+            prefix = self.items.id_at(position)[:ID_PREFIX]
+            if prefix in listed:
+                found.add(prefix)
+                if start is not None:
+                    spans.append((start, position))
+                    start = None
+            elif start is None:
+                start = position
+        if start is not None:
+            spans.append((start, hi))
+        return found
 
     def _describe(self, lower: Bound, upper: Bound, lo: int, hi: int) -> Range:
         return Range(upper, FINGERPRINT, self.items.fingerprint(lo, hi), hi - lo)

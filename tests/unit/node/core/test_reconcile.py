@@ -34,7 +34,9 @@ def reconcile(a: set[tuple[int, bytes]], b: set[tuple[int, bytes]]) -> tuple[set
         receiver = 1 - sender
         outcome = sides[receiver].respond(ranges)
         received[sender] |= set(outcome.given(sides[receiver].items))
-        received[receiver] |= {by_prefix[sender][w] for w in outcome.want}
+        asked = {by_prefix[sender][w] for w in outcome.want}
+        assert set(sides[sender].wanted(outcome.want)) == asked  # found among what it listed
+        received[receiver] |= asked
         ranges, sender = outcome.ranges, receiver
         wire += _size(ranges)
         assert turn < 50, "the conversation does not end"
