@@ -7,6 +7,7 @@ their figures in ``<out>/figures.json``, draws the plots (gossip latency distrib
 and latency against the publishing rate) and writes ``<out>/report.md``, which the README links.
 
 Usage: .venv/bin/python scripts/bench_report.py [--out scripts/report] [--only gas,ingest,...] [--quick]
+       .venv/bin/python scripts/bench_report.py --only memory --update   (re-run one, keep the rest)
 ``--quick`` shrinks every benchmark (for trying the report, not for figures to quote).
 """
 
@@ -61,6 +62,7 @@ def run(name: str, quick: bool) -> dict[str, Any]:
     figures: dict[str, Any] = json.loads(lines[-1])
     figures["summary"] = lines[:-1]
     figures["seconds"] = round(seconds)
+    figures["ran_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"   done in {seconds:.0f} s", file=sys.stderr)
     return figures
 
@@ -125,7 +127,8 @@ def section(title: str, figures: dict[str, Any], body: Callable[[dict[str, Any]]
     if "error" in figures:
         return [*lines, f"Did not complete ({figures['error']}):", "", "```", figures.get("stderr_tail", ""), "```", ""]
     lines += body(figures)
-    lines += ["", "```", *figures.get("summary", []), "```", f"({figures['seconds']} s)", ""]
+    ran_at = f", run at {figures['ran_at']}" if figures.get("ran_at") else ""
+    lines += ["", "```", *figures.get("summary", []), "```", f"({figures['seconds']} s{ran_at})", ""]
     return lines
 
 
@@ -139,7 +142,8 @@ def report(results: dict[str, dict[str, Any]], plots: list[str], quick: bool) ->
         "# kiez benchmark report",
         "",
         f"Generated {when} by `scripts/bench_report.py`{' --quick (shrunk runs: not for quoting)' if quick else ''}.",
-        "Every figure comes from one run on this machine (2 cores, shared); benchmarks ran one at a time.",
+        "Every figure comes from one run on this machine (2 cores, shared); benchmarks ran one at a time,"
+        " and each section says when it ran.",
         "",
     ]
     if "gas" in results:
@@ -183,8 +187,9 @@ def report(results: dict[str, dict[str, Any]], plots: list[str], quick: bool) ->
             "Memory (bench_memory.py)",
             results["memory"],
             lambda f: [
-                f"- RSS with {f['posts']:,} posts: idle {_check(f['rss_idle_mb'], f['rss_idle_mb'] <= 150)} MB, "
-                f"peak while serving a full sync {f['rss_peak_mb']} MB (target ≤ 150 MB)"
+                f"- RSS with {f['posts']:,} posts: idle {f['rss_idle_mb']} MB, after reading the feed "
+                f"{f['rss_after_feed_mb']} MB, peak while serving a full sync "
+                f"{_check(f['rss_peak_mb'], f['rss_peak_mb'] <= 150)} MB (target ≤ 150 MB at every moment)"
             ],
         )
     if "gossip" in results:
@@ -233,20 +238,33 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "scripts" / "report")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: keep the other benchmarks' figures from the previous figures.json",
+    )
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {name: run(name, args.quick) for name in names}
+    fresh = {name: run(name, args.quick) for name in names}
+    previous: dict[str, Any] = {}
+    if args.update and (args.out / "figures.json").exists():
+        previous = json.loads((args.out / "figures.json").read_text())
+    results: dict[str, dict[str, Any]] = {}
+    for name in BENCHMARKS:
+        found = fresh.get(name) or previous.get(name)
+        if isinstance(found, dict):
+            results[name] = found
     (args.out / "figures.json").write_text(json.dumps(results, indent=1) + "\n")
     plots = []
     gossip = results.get("gossip", {})
     for draw in (plot_latency, plot_sweep):
-        name = draw(gossip, args.out)
-        if name:
-            plots.append(name)
+        drawn = draw(gossip, args.out)
+        if drawn:
+            plots.append(drawn)
     (args.out / "report.md").write_text(report(results, plots, args.quick))
     print(f"wrote {args.out / 'report.md'} ({len(plots)} plots)")
     failed = [n for n, r in results.items() if "error" in r]
