@@ -25,6 +25,10 @@ from node.store.store import ChainBatch, Cursor, Store
 
 log = logging.getLogger(__name__)
 
+#: How often "the view is complete until now" is written to the store while the chain is quiet
+#: (between writes it advances in memory only: a write per poll would be an fsync per second).
+PERSIST_COMPLETE_EVERY_S = 30.0
+
 
 @dataclass(frozen=True)
 class WatcherConfig:
@@ -70,6 +74,10 @@ class ChainWatcher:
     on_effects: Callable[[list[Effect]], None] = lambda effects: None
     status: ChainStatus = field(default_factory=ChainStatus)
     caught_up: trio.Event = field(default_factory=trio.Event)
+    #: (number, hash) of the chain's latest block when the last poll found nothing to apply.
+    _quiet_tip: tuple[int, bytes] | None = field(default=None, init=False)
+    #: When "complete until now" was last written to the store (it is kept in memory between).
+    _persisted_at: float = field(default=-1e9, init=False)
 
     async def run(self) -> None:
         """Polls forever; never raises for chain trouble, only reports it."""
@@ -91,8 +99,15 @@ class ChainWatcher:
     async def poll_once(self) -> bool:
         """Applies the next range of confirmed blocks; returns whether there was one."""
         cursor = self.store.cursor()
-        head = await trio.to_thread.run_sync(self.client.head)
+        tip = await trio.to_thread.run_sync(self._tip)
+        head = tip[0]
         self.status.head = head
+        if cursor is not None and tip == self._quiet_tip:
+            # The latest block is the one the last quiet poll saw: its hash commits to every block
+            # before it, so nothing was added and nothing reorganised. One request per poll, not
+            # two (it matters on a public endpoint with a rate limit), and no reorg check.
+            await self._mark_complete(cursor, head)
+            return False
         target = head - self.config.confirmations
         if cursor is not None and await self._reorganised(cursor):
             # The blocks we applied are no longer the chain's. The contract's log is short, so
@@ -104,7 +119,9 @@ class ChainWatcher:
         start = cursor.block_number + 1 if cursor else await trio.to_thread.run_sync(self.client.deployment_block)
         if start > target:
             await self._mark_complete(cursor, head)
+            self._quiet_tip = tip
             return False
+        self._quiet_tip = None
         end = min(target, start + self.config.max_range - 1)
         batch = await trio.to_thread.run_sync(self._fetch, start, end, head)
         effects = self.store.apply_chain(self.view, batch)
@@ -129,8 +146,12 @@ class ChainWatcher:
         if cursor is not None and self.config.confirmations == 0 and cursor.block_number == head:
             now_ms = int(time.time() * 1000)
             if now_ms > self.view.chain_time_ms:
-                batch = ChainBatch([], Cursor(cursor.block_number, cursor.block_hash, now_ms))
-                self.store.apply_chain(self.view, batch)
+                if time.monotonic() - self._persisted_at < PERSIST_COMPLETE_EVERY_S:
+                    self.view.advance(now_ms)  # in memory; a restart re-learns it at its first poll
+                else:
+                    batch = ChainBatch([], Cursor(cursor.block_number, cursor.block_hash, now_ms))
+                    self.store.apply_chain(self.view, batch)
+                    self._persisted_at = time.monotonic()
         self._healthy()
         self.caught_up.set()
 
@@ -138,6 +159,12 @@ class ChainWatcher:
         """Whether the block the cursor points at is gone or has another hash now."""
         block = await trio.to_thread.run_sync(self._block, cursor.block_number)
         return block is None or block[0] != cursor.block_hash
+
+    def _tip(self) -> tuple[int, bytes]:
+        """(number, hash) of the chain's latest block (runs in a worker thread)."""
+        with rpc_errors(self.client.rpc_url):
+            block = self.client.w3.eth.get_block("latest")
+        return int(block["number"]), bytes(block["hash"])
 
     def _block(self, number: int) -> tuple[bytes, int] | None:
         """(hash, timestamp) of a block; None if the chain has no such block."""
