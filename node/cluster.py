@@ -191,6 +191,24 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1)
         time.sleep(interval)
 
 
+def until_accepted(call: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Retries an API request the node refuses for now (422: e.g. an X25519 key or a room key it
+    has not seen yet) until it is accepted; returns its answer. Other errors are raised at once."""
+    result: list[Any] = []
+
+    def attempt() -> bool:
+        try:
+            result.append(call())
+        except ApiError as exc:
+            if exc.status != 422:
+                raise
+            return False
+        return True
+
+    wait_until(attempt, timeout, what, 0.5)
+    return result[0]
+
+
 @dataclass
 class Network:
     dev: DevCommunity

@@ -22,7 +22,6 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -38,7 +37,7 @@ from governance.client import CommunityClient, TxResult, deploy_community
 from governance.errors import GovernanceError
 from governance.present import describe_rules, proposals_table, table
 from governance.types import Rules, Support
-from node.cluster import NodeProcess, app_key_of, peer_addr, prepare_home, wait_until
+from node.cluster import NodeProcess, app_key_of, peer_addr, prepare_home, until_accepted, wait_until
 from node.errors import ApiError, NodeError
 
 NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana", "ines"]
@@ -223,12 +222,12 @@ class Devnet:
         )
         alice = self.nodes["alice"].api
         body = {"name": "organisers", "topic": "street party planning", "visibility": "private"}
-        room = str(_until_accepted(lambda: alice.post("/v1/rooms", body), "alice's X25519 key to be known")["room"])
+        room = str(until_accepted(lambda: alice.post("/v1/rooms", body), "alice's X25519 key to be known")["room"])
         self.room = room
         self.say.did("alice", f"created private room 'organisers' {room[:12]}…; its key is sealed to her X25519 key")
         for name in ("bob", "carol"):
             invite = functools.partial(alice.post, f"/v1/rooms/{room}/invite", {"member": self.accounts[name].address})
-            key = _until_accepted(invite, f"{name}'s X25519 key")
+            key = until_accepted(invite, f"{name}'s X25519 key")
             self.say.did("alice", f"invited {name}: a fresh room key {key['key'][:12]}… sealed to each participant")
         for name in ("bob", "carol", newcomer):
             wait_until(lambda n=name: _room(self.nodes[n], room) is not None, WAIT, f"the room at {name}'s node")
@@ -352,23 +351,6 @@ class Devnet:
     def stop(self) -> None:
         for node in self.nodes.values():
             node.stop()
-
-
-def _until_accepted(call: Callable[[], Any], what: str) -> Any:
-    """Retries a request the node refuses for now (422, e.g. an X25519 key not seen yet)."""
-    result: list[Any] = []
-
-    def attempt() -> bool:
-        try:
-            result.append(call())
-        except ApiError as exc:
-            if exc.status != 422:
-                raise
-            return False
-        return True
-
-    wait_until(attempt, WAIT, what, 0.5)
-    return result[0]
 
 
 def _room(node: NodeProcess, room: str) -> dict[str, Any] | None:

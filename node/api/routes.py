@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from node.api.http import HttpError, Request, Response
+from node.api.params import json_object, parse_id, text
 from node.api.spaces_routes import SpacesApi
 from node.core import limits
 from node.core.types import Attachment, Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
@@ -55,17 +56,17 @@ class Api:
         if request.method == "GET" and request.path.startswith("/v1/posts/"):
             return Response(200, self._post(request.path.removeprefix("/v1/posts/")))
         if route == ("POST", "/v1/posts"):
-            data = _object(request)
-            body: Body = PostBody(_text(data, "text"), _optional_id(data, "parent"), self._attachments(data))
+            data = json_object(request)
+            body: Body = PostBody(text(data, "text"), _optional_id(data, "parent"), self._attachments(data))
             return await self._publish(Kind.POST, body, _room(data))
         if route == ("POST", "/v1/reactions"):
-            return await self._react(_object(request))
+            return await self._react(json_object(request))
         if route == ("POST", "/v1/erase"):
             return await self._publish(Kind.ERASE, EraseBody(self.service.now_ms()), "")
         if route == ("GET", "/v1/export"):
             return Response(200, self._export(request.query.get("member")))
         if route == ("POST", "/v1/deletes"):
-            data = _object(request)
+            data = json_object(request)
             return await self._publish(Kind.DELETE, DeleteBody(_id(data, "target")), _room(data))
         known = {"/v1/status", "/v1/peers", "/v1/feed", "/v1/posts", "/v1/reactions", "/v1/deletes", "/v1/erase"}
         if request.path in known:
@@ -76,14 +77,14 @@ class Api:
         active = data.get("active", True)
         if not isinstance(active, bool):
             raise HttpError(400, "active must be true or false")
-        body = ReactionBody(_id(data, "target"), _text(data, "reaction"), active)
+        body = ReactionBody(_id(data, "target"), text(data, "reaction"), active)
         return await self._publish(Kind.REACTION, body, _room(data))
 
     async def _spaces(self, request: Request) -> Response | None:
         if self.spaces is None or not request.path.startswith(_SPACES_PATHS):
             return None
         raw = request.path == "/v1/blobs" or not request.body
-        return await self.spaces.handle(request, None if raw else _object(request))
+        return await self.spaces.handle(request, None if raw else json_object(request))
 
     def _authorise(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -116,7 +117,7 @@ class Api:
             raise HttpError(400, f"the community allows at most {policy.max_attachments} attachments per post")
         attachments = []
         for name in names:
-            sha256 = _parse_id(name, "attachment hash")
+            sha256 = parse_id(name, "attachment hash")
             held = self.service.store.blob(sha256)
             if held is None:
                 raise HttpError(400, f"attachment {name} is not on this node: upload it first (POST /v1/blobs)")
@@ -180,7 +181,7 @@ class Api:
         return {"items": [item_json(i) for i in items], "next": following}
 
     def _post(self, ident: str) -> dict[str, Any]:
-        message_id = _parse_id(ident, "post id")
+        message_id = parse_id(ident, "post id")
         item = self.service.store.post(message_id)
         if item is None and self.spaces is not None:
             sealed = self.spaces.sealed_thread(message_id)
@@ -208,20 +209,6 @@ def item_json(item: FeedItem) -> dict[str, Any]:
     }
 
 
-def _object(request: Request) -> dict[str, Any]:
-    data = request.json()
-    if not isinstance(data, dict):
-        raise HttpError(400, "the request body must be a JSON object")
-    return data
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise HttpError(400, f"{name} must be a non-empty string")
-    return value
-
-
 def _room(data: dict[str, Any]) -> str:
     room = data.get("room", "")
     if not isinstance(room, str) or len(room.encode()) > limits.MAX_ROOM_BYTES:
@@ -229,20 +216,8 @@ def _room(data: dict[str, Any]) -> str:
     return room
 
 
-def _parse_id(value: object, name: str) -> MessageId:
-    if not isinstance(value, str):
-        raise HttpError(400, f"{name} must be a hex string")
-    try:
-        raw = bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise HttpError(400, f"{name} must be 64 hex digits") from None
-    if len(raw) != 32:
-        raise HttpError(400, f"{name} must be 32 bytes (64 hex digits)")
-    return MessageId(raw)
-
-
 def _id(data: dict[str, Any], name: str) -> MessageId:
-    return _parse_id(data.get(name), name)
+    return parse_id(data.get(name), name)
 
 
 def _optional_id(data: dict[str, Any], name: str) -> MessageId | None:

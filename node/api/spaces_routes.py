@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.api.http import HttpError, Request, Response
+from node.api.params import parse_id, text
 from node.core import limits
 from node.core.rooms import RSVP_ANSWERS, Room
 from node.core.types import (
@@ -82,7 +83,7 @@ class SpacesApi:
             return await self._create_event(_need(data))
         if not (request.path.endswith("/rsvp") and request.method == "POST"):
             raise HttpError(404, "events take POST /v1/events/ID/rsvp")
-        event = _parse_id(request.path.removeprefix("/v1/events/").removesuffix("/rsvp"), "event id")
+        event = parse_id(request.path.removeprefix("/v1/events/").removesuffix("/rsvp"), "event id")
         answer = {v: k for k, v in RSVP_ANSWERS.items()}.get(str(_need(data).get("answer", "")))
         if answer is None:
             raise HttpError(400, "answer must be yes, no or maybe")
@@ -101,7 +102,7 @@ class SpacesApi:
             return self._upload(request)
         if request.method != "GET":
             raise HttpError(405, "attachments take POST /v1/blobs and GET /v1/blobs/SHA256")
-        held = self.service.store.blob(_parse_id(request.path.removeprefix("/v1/blobs/"), "blob hash"))
+        held = self.service.store.blob(parse_id(request.path.removeprefix("/v1/blobs/"), "blob hash"))
         if held is None:
             raise HttpError(404, "this node does not hold that attachment (yet)")
         return Response(200, held[1], {"content-type": held[0]}, raw=True)
@@ -142,7 +143,7 @@ class SpacesApi:
         if not isinstance(slow, int) or not 0 <= slow <= limits.MAX_SLOW_MODE_S:
             raise HttpError(400, f"slow_mode_s must be 0..{limits.MAX_SLOW_MODE_S}")
         topic = str(data.get("topic", ""))
-        body = RoomBody(_text(data, "name"), topic, visibility, bool(data.get("creator_only")), slow)
+        body = RoomBody(text(data, "name"), topic, visibility, bool(data.get("creator_only")), slow)
         answer = await self.publish(Kind.ROOM, body, "")
         room_id = answer["id"]
         await self.follow(room_id, True)
@@ -186,7 +187,7 @@ class SpacesApi:
             if not room.encrypted:
                 raise HttpError(400, "open rooms need no invitation: anyone may join")
             try:
-                key = self.rooms.invite(room, _text(data, "member"))
+                key = self.rooms.invite(room, text(data, "member"))
             except PublishError as exc:
                 raise HttpError(422, str(exc)) from None
             await self.broadcast(key.envelope)
@@ -199,19 +200,19 @@ class SpacesApi:
         starts, ends = _ms(data, "starts_ms"), _ms(data, "ends_ms")
         if ends < starts:
             raise HttpError(400, "an event ends after it starts")
-        body = EventBody(_text(data, "title"), starts, ends, str(data.get("place", "")))
+        body = EventBody(text(data, "title"), starts, ends, str(data.get("place", "")))
         return Response(201, await self.publish(Kind.EVENT, body, str(data.get("room", ""))))
 
     async def _create_poll(self, data: dict[str, Any]) -> Response:
         options = data.get("options")
         if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
             raise HttpError(400, "options must be a list of strings")
-        body = PollBody(_text(data, "question"), tuple(options), _ms(data, "closes_ms"))
+        body = PollBody(text(data, "question"), tuple(options), _ms(data, "closes_ms"))
         return Response(201, await self.publish(Kind.POLL, body, str(data.get("room", ""))))
 
     async def _poll(self, rest: str, method: str, data: dict[str, Any] | None) -> Response:
         ident, _, action = rest.partition("/")
-        poll_id = _parse_id(ident, "poll id")
+        poll_id = parse_id(ident, "poll id")
         if method == "GET" and not action:
             view = self.service.store.poll_view(poll_id)
             if view is None:
@@ -308,28 +309,11 @@ def _need(data: dict[str, Any] | None) -> dict[str, Any]:
     return data
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise HttpError(400, f"{name} must be a non-empty string")
-    return value
-
-
 def _ms(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
     if not isinstance(value, int) or value < 0:
         raise HttpError(400, f"{name} must be a time in milliseconds since 1970")
     return value
-
-
-def _parse_id(value: str, name: str) -> MessageId:
-    try:
-        raw = bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise HttpError(400, f"{name} must be 64 hex digits") from None
-    if len(raw) != 32:
-        raise HttpError(400, f"{name} must be 32 bytes (64 hex digits)")
-    return MessageId(raw)
 
 
 def _event_json(event: spaces.EventView) -> dict[str, Any]:

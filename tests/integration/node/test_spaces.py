@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from governance.anvil import Anvil
 from governance.types import MediaPolicy, Support
 from node.cli import main
-from node.cluster import Network, start_network, wait_until
+from node.cluster import Network, start_network, until_accepted, wait_until
 from node.core.types import Attachment, Kind, PostBody
 from node.errors import ApiError, NodeError
 
@@ -34,23 +34,6 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netw
     network = start_network(anvil, tmp_path_factory.mktemp("spaces"), size=4)
     yield network
     network.stop()
-
-
-def until_accepted(call: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    """Retries a request the node refuses for now (422: e.g. an X25519 key not seen yet)."""
-    result: list[Any] = []
-
-    def attempt() -> bool:
-        try:
-            result.append(call())
-        except ApiError as exc:
-            if exc.status != 422:
-                raise
-            return False
-        return True
-
-    wait_until(attempt, timeout, what, interval=0.5)
-    return result[0]
 
 
 def invite(net: Network, room: str, index: int) -> None:
