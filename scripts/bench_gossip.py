@@ -81,7 +81,12 @@ from netns_lab import CHAIN, CHAIN_ADDRESS, Lab, LabError, leaf_address  # noqa:
 from governance.anvil import Anvil, start_anvil  # noqa: E402
 from governance.devchain import deploy_dev_community  # noqa: E402
 from node.api.client import ApiClient  # noqa: E402
-from node.cluster import (  # noqa: E402
+from node.config import NodeConfig  # noqa: E402
+from node.core.limits import RATE_PER_SECOND  # noqa: E402
+from node.core.signing import Signer  # noqa: E402
+from node.core.types import Community, Kind, PostBody  # noqa: E402
+from node.errors import ApiError, NodeError  # noqa: E402
+from node.harness.cluster import (  # noqa: E402
     Bootstrap,
     NodeProcess,
     app_key_of,
@@ -91,11 +96,6 @@ from node.cluster import (  # noqa: E402
     start_network,
     wait_until,
 )
-from node.config import NodeConfig  # noqa: E402
-from node.core.limits import RATE_PER_SECOND  # noqa: E402
-from node.core.signing import Signer  # noqa: E402
-from node.core.types import Community, Kind, PostBody  # noqa: E402
-from node.errors import ApiError, NodeError  # noqa: E402
 
 MESSAGE_BYTES = 1024
 HIST_BUCKET_MS = 5

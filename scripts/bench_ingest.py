@@ -38,7 +38,7 @@ from node.core.signing import DOMAIN, Signer
 from node.core.types import Community, Kind, PostBody
 from node.core.validation import Via
 from node.core.view import CommunityView, KeyRecord, MemberRecord
-from node.service import NodeService
+from node.daemon.service import NodeService
 from node.store import Store
 
 COMMUNITY = Community(31337, bytes.fromhex("700b6a60ce7eaaea56f065753d8dcb9653dbad35"))

@@ -24,7 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from governance.anvil import start_anvil
 from governance.devchain import deploy_dev_community
-from node.cluster import (
+from node.config import read_secret
+from node.core.signing import Signer
+from node.core.types import Community
+from node.harness.cluster import (
     NodeProcess,
     app_key_of,
     fill_store,
@@ -33,9 +36,6 @@ from node.cluster import (
     prepare_home,
     wait_until,
 )
-from node.config import read_secret
-from node.core.signing import Signer
-from node.core.types import Community
 
 
 def rss_mb(pid: int) -> float:

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from governance.anvil import start_anvil
-from node.cluster import start_network
+from node.harness.cluster import start_network
 
 
 def received(db: Path) -> dict[str, int]:

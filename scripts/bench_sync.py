@@ -29,7 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from governance.anvil import start_anvil
 from governance.devchain import deploy_dev_community
-from node.cluster import (
+from node.config import read_secret
+from node.core.signing import Signer
+from node.core.types import Community
+from node.harness.cluster import (
     NodeProcess,
     app_key_of,
     fill_store,
@@ -38,9 +41,6 @@ from node.cluster import (
     prepare_home,
     wait_until,
 )
-from node.config import read_secret
-from node.core.signing import Signer
-from node.core.types import Community
 
 
 def sync_record(node: NodeProcess, peer_id: str, expected: int) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def main() -> None:
             nodes.append(c := NodeProcess(c_config).start())
             resync = sync_record(c, a_id, args.posts)
             for node in nodes:
-                sessions = [line for line in node.log_tail(200).splitlines() if "node.sync" in line]
+                sessions = [line for line in node.log_tail(200).splitlines() if "node.sync.service" in line]
                 print(f"{node.name}: " + "\n   ".join(sessions[-3:]), file=sys.stderr)
         except Exception:
             for node in nodes:

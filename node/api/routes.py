@@ -19,8 +19,8 @@ from node.api.params import json_object, parse_id, text
 from node.api.spaces_routes import SpacesApi
 from node.core import limits
 from node.core.types import Attachment, Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
+from node.daemon.service import NodeService
 from node.errors import PublishError
-from node.service import NodeService
 from node.store.store import FeedItem
 
 MAX_PAGE = 200

@@ -30,9 +30,9 @@ from node.core.types import (
     RsvpBody,
     Visibility,
 )
+from node.daemon.service import NodeService
 from node.errors import PublishError
-from node.private_rooms import SEALABLE, PrivateRooms
-from node.service import NodeService
+from node.rooms.private import SEALABLE, PrivateRooms
 from node.store import spaces
 
 #: How long an upload waits for a post to name it before it may be dropped.

@@ -1,6 +1,6 @@
 """The attacker of node tests: a raw libp2p peer process (raw_peer.py) driven from the test.
 
-The network itself (node processes on a real Anvil) comes from ``node.cluster``, as in the devnet.
+The network itself (node processes on a real Anvil) comes from ``node.harness.cluster``, as in the devnet.
 The raw peer reports what it sees as JSON lines; a thread reads them into a queue, so every wait
 here is bounded even when the peer has nothing to say.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from node.cluster import Network, peer_addr
+from node.harness.cluster import Network, peer_addr
 
 ROOT = Path(__file__).resolve().parents[3]
 

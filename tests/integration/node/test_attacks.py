@@ -26,12 +26,12 @@ from typing import Any
 import pytest
 
 from governance.anvil import Anvil
-from node.cluster import Network, start_network, wait_until
 from node.core import limits
 from node.core.encoding import decode, encode_envelope
 from node.core.signing import Signer
 from node.core.types import Kind, PostBody
 from node.errors import ApiError
+from node.harness.cluster import Network, start_network, wait_until
 from node.p2p.config import GossipConfig
 
 from .network import ROOT, RawPeer, raw_peer

@@ -16,11 +16,11 @@ from governance.anvil import Anvil
 from governance.client import CommunityClient
 from governance.devchain import deploy_dev_community
 from node.chain import ChainWatcher
-from node.cluster import NodeProcess, app_key_of, fill_store, make_posts, peer_addr, prepare_home, wait_until
 from node.config import read_secret
 from node.core.signing import Signer
 from node.core.types import Community
 from node.errors import NodeError
+from node.harness.cluster import NodeProcess, app_key_of, fill_store, make_posts, peer_addr, prepare_home, wait_until
 from node.store import Store
 
 POSTS = 4000

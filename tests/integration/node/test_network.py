@@ -15,12 +15,12 @@ import pytest
 
 from governance.anvil import Anvil
 from governance.types import Support
-from node.cluster import Network, start_network, wait_until
 from node.core import limits
 from node.core.encoding import decode, encode_envelope, pack
 from node.core.signing import Signer
 from node.core.types import Kind, PostBody
 from node.errors import ApiError
+from node.harness.cluster import Network, start_network, wait_until
 
 from .network import raw_peer
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
 import bench_gossip  # type: ignore[import-not-found, unused-ignore]  # scripts/ is not a package
 
-from node.cluster import random_mesh
+from node.harness.cluster import random_mesh
 
 
 def test_random_mesh_is_connected_reproducible_and_never_dials_itself() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import trio
 
-from node.blobs import BlobService
+from node.blobs.service import BlobService
 from node.p2p import open_host
 from node.store import Store
 

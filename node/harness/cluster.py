@@ -35,8 +35,8 @@ from node.config import NodeConfig, create_secrets, read_secret
 from node.core.signing import Signer
 from node.core.types import AppKey, Community, Kind, PostBody
 from node.core.validation import Via
+from node.daemon.service import NodeService
 from node.errors import ApiError, NodeError
-from node.service import NodeService
 from node.store import Store
 
 

@@ -1,28 +1,19 @@
-"""Setting a node up and running it: ``kiez init``, ``kiez keys register``, ``kiez node run``."""
+"""Setting a node up: ``kiez init`` and ``kiez keys register|show``."""
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 import click
-from eth_account.signers.local import LocalAccount
 
-from governance.accounts import create_keystore, dev_account, load_keystore, require_dev_chain
+from governance.accounts import create_keystore, dev_account, require_dev_chain
 from governance.client import DEFAULT_RPC_URL, CommunityClient
 from governance.errors import GovernanceError
+from node.cli.toolkit import HOME, load_account, password
 from node.config import DEFAULT_API_PORT, DEFAULT_P2P_PORT, NodeConfig, create_secrets, default_home, read_secret
 from node.core.signing import Signer
 from node.errors import NodeError
-from node.member_cli import HOME
-
-
-def _password(confirm: bool) -> str:
-    password = os.environ.get("KIEZ_PASSWORD")
-    if password is None:
-        password = click.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
-    return password
 
 
 @click.command()
@@ -79,7 +70,7 @@ def init(
         key = _import_key(import_key_env, dev_account, client.chain_id)
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(where, 0o700)
-        account = create_keystore(config.keystore_path, _password(confirm=True), key)
+        account = create_keystore(config.keystore_path, password(confirm=True), key)
         create_secrets(config)
         config.save()
     except (NodeError, GovernanceError) as exc:
@@ -115,10 +106,6 @@ def _import_key(env: str | None, dev: int | None, chain_id: int) -> bytes | None
         except ValueError:
             raise NodeError(f"{env} does not hold a hex private key") from None
     return None
-
-
-def load_account(config: NodeConfig) -> LocalAccount:
-    return load_keystore(config.keystore_path, _password(confirm=False))
 
 
 @click.group(name="keys")
@@ -157,36 +144,4 @@ def show(home: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(name="node")
-def node_group() -> None:
-    """Run this member's node."""
-
-
-@node_group.command(name="run")
-@click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
-@HOME
-def run(log_level: str, home: Path | None) -> None:
-    """Run the node until Ctrl-C: gossip, chain watcher and the local API.
-
-    It prints one JSON line {"ready": {...}} with its peer id, addresses and API port once it
-    serves.
-    """
-    from node.runner import main as run_main  # noqa: PLC0415 - keeps libp2p out of other commands
-
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # importing libp2p detaches its logger from the root (propagate=False, its own stderr
-    # handler); reattach it so its warnings land in the node's log with everything else
-    libp2p_log = logging.getLogger("libp2p")
-    libp2p_log.propagate = True
-    libp2p_log.handlers.clear()
-    libp2p_log.setLevel(logging.WARNING)
-    try:
-        config = NodeConfig.load(home or default_home())
-        run_main(config)
-    except NodeError as exc:
-        raise click.ClickException(f"the node cannot start: {exc}") from None
-    except KeyboardInterrupt:
-        pass
-
-
-COMMANDS = [init, keys, node_group]
+COMMANDS = [init, keys]

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import trio
 
-from node.blobs import BlobService
+from node.blobs.service import BlobService
 from node.config import NodeConfig
 from node.core.encoding import DecodeError, decode
+from node.daemon.service import NodeService
 from node.errors import PublishError
 from node.p2p.gossip import Gossip
-from node.private_rooms import PrivateRooms
-from node.service import NodeService
+from node.rooms.private import PrivateRooms
 
 log = logging.getLogger(__name__)
 

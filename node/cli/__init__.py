@@ -1,17 +1,19 @@
 """``kiez``: the one command members, voters and developers use.
 
-The node's own commands join this group as the node grows; governance lives in ``kiez gov``.
+The member's commands live in this package, one module per group of tasks; governance comes from
+``kiez gov`` (``governance.cli``). Commands that are not part of the product, such as the
+multi-process ``kiez devnet`` of ``node.harness``, plug in through the ``kiez.commands`` entry
+point group, so the product never imports the harness.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, entry_points, version
 
 import click
 
 from governance.cli import gov
-from node import member_cli, privacy_cli, setup_cli, spaces_cli
-from node.devnet import devnet
+from node.cli import member, privacy, rooms, run, setup
 
 
 def _version() -> str:
@@ -35,9 +37,10 @@ def main() -> None:
 
 
 main.add_command(gov)
-main.add_command(devnet)
-for command in [*setup_cli.COMMANDS, *member_cli.COMMANDS, *spaces_cli.COMMANDS, *privacy_cli.COMMANDS]:
+for command in [*setup.COMMANDS, *run.COMMANDS, *member.COMMANDS, *rooms.COMMANDS, *privacy.COMMANDS]:
     main.add_command(command)
+for plugin in entry_points(group="kiez.commands"):
+    main.add_command(plugin.load(), plugin.name)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from node.member_cli import InputError
-from node.spaces_cli import parse_time, pick_option, render_poll
+from node.cli.rooms import parse_time, pick_option, render_poll
+from node.cli.toolkit import InputError
 
 NOW = 1_800_000_000_000
 

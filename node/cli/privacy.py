@@ -10,11 +10,10 @@ import click
 from governance.client import CommunityClient
 from governance.errors import GovernanceError
 from node.api.client import ApiClient
+from node.cli.toolkit import HOME, load_account
 from node.config import NodeConfig, default_home, read_secret, write_private
 from node.core.signing import Signer
 from node.errors import NodeError
-from node.member_cli import HOME
-from node.setup_cli import load_account
 
 
 @click.command()

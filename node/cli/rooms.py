@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from node.member_cli import HOME, JSON, InputError, api_for, guarded, resolve_room, when
+from node.cli.toolkit import HOME, JSON, InputError, api_for, guarded, resolve_room, when
 
 _RELATIVE = re.compile(r"^\+(\d+)([mhdw])$")
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}

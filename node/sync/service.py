@@ -30,8 +30,8 @@ from node.core import syncwire
 from node.core.reconcile import ItemSet, Range, Reconciler
 from node.core.syncwire import MESSAGES, SyncProtocolError
 from node.core.validation import Via
+from node.daemon.service import NodeService
 from node.p2p.host import P2PHost
-from node.service import NodeService
 
 log = logging.getLogger(__name__)
 

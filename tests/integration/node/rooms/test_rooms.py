@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from governance.anvil import Anvil
 from governance.types import MediaPolicy, Support
 from node.cli import main
-from node.cluster import Network, start_network, until_accepted, wait_until
 from node.core.types import Attachment, Kind, PostBody
 from node.errors import ApiError, NodeError
+from node.harness.cluster import Network, start_network, until_accepted, wait_until
 
 from .network import raw_peer
 

@@ -32,8 +32,8 @@ from node.core.types import (
     Visibility,
     XKeyBody,
 )
+from node.daemon.service import NodeService
 from node.errors import PublishError
-from node.service import NodeService
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from governance.anvil import Anvil
 from governance.devchain import DevCommunity
 from node.api.client import ApiClient
 from node.cli import main
-from node.cluster import NodeProcess, free_port, wait_until
 from node.config import NodeConfig
 from node.errors import ApiError
+from node.harness.cluster import NodeProcess, free_port, wait_until
 
 
 def kiez(*args: str, ok: bool = True, password: str = "pw") -> Result:

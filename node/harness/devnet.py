@@ -37,8 +37,8 @@ from governance.client import CommunityClient, TxResult, deploy_community
 from governance.errors import GovernanceError
 from governance.present import describe_rules, proposals_table, table
 from governance.types import Rules, Support
-from node.cluster import NodeProcess, app_key_of, peer_addr, prepare_home, until_accepted, wait_until
 from node.errors import ApiError, NodeError
+from node.harness.cluster import NodeProcess, app_key_of, peer_addr, prepare_home, until_accepted, wait_until
 
 NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana", "ines"]
 DEVNET_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3600)

@@ -36,23 +36,23 @@ from governance.errors import GovernanceError
 from node.api.http import serve
 from node.api.routes import Api
 from node.api.spaces_routes import SpacesApi
-from node.blobs import BlobService
+from node.blobs.service import BlobService
 from node.chain import ChainWatcher, WatcherConfig
 from node.config import NodeConfig, read_secret, write_private
 from node.core.signing import Signer
 from node.core.types import Community
 from node.core.validation import Via
 from node.core.verdict import Outcome
+from node.daemon.service import NodeService
 from node.errors import ConfigError
 from node.p2p.config import GossipConfig
 from node.p2p.gossip import Gossip, Judgement, P2PVerdict, open_gossip
 from node.p2p.host import open_host
 from node.p2p.peers import maintain_peers
-from node.private_rooms import PrivateRooms
-from node.service import NodeService
-from node.spaces_runtime import Spaces
+from node.rooms.private import PrivateRooms
+from node.rooms.topics import Spaces
 from node.store import Store, StoreError
-from node.sync import SyncService
+from node.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 
