@@ -22,8 +22,7 @@ from node.cli import main
 from node.core.types import Attachment, Kind, PostBody
 from node.errors import ApiError, NodeError
 from node.harness.cluster import Network, start_network, until_accepted, wait_until
-
-from .network import raw_peer
+from tests.integration.node.network import raw_peer
 
 #: The smallest valid PNG file would do; any bytes with a declared image type are stored as sent.
 PICTURE = b"\x89PNG\r\n\x1a\n" + hashlib.sha256(b"kiez garden").digest() * 40
