@@ -14,6 +14,7 @@ import click
 
 from node.api.client import ApiClient
 from node.cli.toolkit import HOME, JSON, api_for, guarded, render_item, resolve_room
+from node.core import limits
 
 
 def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], what: str) -> None:
@@ -203,12 +204,12 @@ def _spaces_line(spaces: dict[str, Any]) -> str:
 
 
 def _throttle_line(throttled: dict[str, int]) -> str:
-    """Members whose messages this node refused for going beyond the rate limit (10 a second
-    after a burst of 60) or a room's slow mode."""
+    """Members whose messages this node refused for going beyond the rate limit or a room's slow mode."""
+    limit = f"burst {limits.RATE_BURST} then {limits.RATE_PER_SECOND:g}/s"
     if not throttled:
-        return "throttled nobody (rate limit: a burst of 60, then 10 messages a second per member)"
+        return f"throttled nobody (rate limit per member: {limit})"
     who = ", ".join(f"{member[:6]}…{member[-4:]} {count}" for member, count in throttled.items())
-    return f"throttled {who} (messages refused: over the rate limit, burst 60 then 10/s, or a room's slow mode)"
+    return f"throttled {who} (messages refused: over the rate limit, {limit}, or a room's slow mode)"
 
 
 def _guard_line(guard: dict[str, Any], messages: dict[str, Any]) -> str:

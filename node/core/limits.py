@@ -37,3 +37,8 @@ RATE_BURST = 60
 #: ... refilled at this many messages per second. Far above what a person types, far below what
 #: would let one member drown the community (or a node's signature checks).
 RATE_PER_SECOND = 10.0
+#: How a refusal by the rate limit reads, to members and in logs.
+RATE_LIMIT_SENTENCE = (
+    f"posting faster than the community's rate limit (a burst of {RATE_BURST}, "
+    f"then {RATE_PER_SECOND:g} messages a second per member)"
+)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from node.core import limits, signing
-from node.core.encoding import DecodeError, decode
+from node.core.encoding import decode
+from node.core.errors import DecodeError
 from node.core.ratelimit import RateLimiter
 from node.core.rooms import Room
 from node.core.types import AnswerBody, Community, DeleteBody, EraseBody, Kind, Message, PollBody, PostBody
@@ -125,7 +126,7 @@ def judge(
     if content is not None:
         return content
     if limiter is not None and ctx.via is not Via.SYNC and not limiter.allow(author, ctx.now_ms):
-        return ignore(Reason.RATE_LIMITED, f"{author} exceeds {limits.RATE_PER_SECOND}/s", message)
+        return ignore(Reason.RATE_LIMITED, limits.RATE_LIMIT_SENTENCE, message)
     return accept(message)
 
 

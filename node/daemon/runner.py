@@ -44,13 +44,14 @@ from node.core.types import Community
 from node.core.validation import Via
 from node.core.verdict import Outcome
 from node.daemon.service import NodeService
+from node.daemon.status import Parts, node_status
 from node.errors import ConfigError
 from node.p2p.config import GossipConfig
 from node.p2p.gossip import Gossip, Judgement, P2PVerdict, open_gossip
 from node.p2p.host import open_host
 from node.p2p.peers import maintain_peers
 from node.rooms.private import PrivateRooms
-from node.rooms.topics import Spaces
+from node.rooms.topics import RoomTopics
 from node.store import Store, StoreError
 from node.sync.service import SyncService
 
@@ -127,9 +128,9 @@ async def _run(
         blobs = BlobService(host, store)
         blobs.register()
         rooms = PrivateRooms(service, secrets_.x25519_key)
-        spaces = Spaces(config, service, gossip, rooms, blobs)
-        await spaces.start()
-        nursery.start_soon(spaces.upkeep)
+        topics = RoomTopics(config, service, gossip, rooms)
+        await topics.start()
+        nursery.start_soon(topics.upkeep)
         nursery.start_soon(blobs.run)
         nursery.start_soon(watcher.run)
         nursery.start_soon(sync.run)
@@ -138,46 +139,10 @@ async def _run(
         # back in the mesh within seconds.
         nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
 
-        def status_extra() -> dict[str, Any]:
-            chain = watcher.status
-            return {
-                "peer_id": host.peer_id,
-                "addrs": host.addrs,
-                "peers": len(host.connected_peers()),
-                "mesh_peers": len(gossip.mesh_peers(config.topic)),
-                "guard": {
-                    **gossip.defence_status(),
-                    "unknown_keys_pending": len(service.unknown_keys),
-                    "unknown_keys_dropped": service.unknown_keys.dropped,
-                },
-                "spaces": {
-                    "rooms": len(store.rooms()),
-                    "following": sorted(spaces.following()),
-                    "x25519_key": rooms.public.hex(),
-                    "blobs_fetched": blobs.fetched,
-                    "blobs_served": blobs.served,
-                },
-                "sync": {
-                    "sessions": sync.sessions,
-                    "last": {peer: r.as_dict() for peer, r in sync.last.items()},
-                    "history": [r.as_dict() for r in sync.history],
-                },
-                "chain": {
-                    "rpc_url": config.rpc_url,
-                    "healthy": chain.healthy,
-                    "head": chain.head,
-                    "cursor": chain.cursor,
-                    "lag_blocks": chain.lag,
-                    "seconds_since_ok": chain.seconds_since_ok(),
-                    "last_error": chain.last_error,
-                    "events_applied": chain.events_applied,
-                    "reorgs": chain.reorgs,
-                    "view_complete_until_ms": view.chain_time_ms,
-                },
-            }
+        parts = Parts(config, service, host, gossip, watcher, sync, blobs, rooms, topics)
 
-        api = Api(service, token, spaces.broadcast, status_extra, host.connected_peers)
-        api.spaces = SpacesApi(service, rooms, api.publish_answer, spaces.broadcast, spaces.follow, spaces.following)
+        api = Api(service, token, topics.broadcast, partial(node_status, parts), host.connected_peers)
+        api.spaces = SpacesApi(service, rooms, api.publish_answer, topics.broadcast, topics.follow, topics.following)
         api_port = await nursery.start(serve, api.handle, config.api_port)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
         log.info("node %s ready: peer %s, API on 127.0.0.1:%d", service.name, host.peer_id, api_port)

@@ -222,20 +222,17 @@ def _verify_all(messages: list[Message]) -> list[bool]:
 
 
 def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
-    reason = verdict.reason.value if verdict.reason else "unknown"
-    key = service.signer.public_key.hex()
-    hints = {
-        "chain_view_behind": f"this node's app key 0x{key} is not active in its view of the chain yet "
+    """What to tell the member when the node refuses their own message: the reason, and what to do."""
+    reason = verdict.reason or Reason.MALFORMED
+    key = f"0x{service.signer.public_key.hex()}"
+    hints: dict[Reason, str] = {
+        Reason.CHAIN_VIEW_BEHIND: f"this node's app key {key} is not active in its view of the chain yet "
         "(register it with `kiez keys register`, then wait for the node to see the block)",
-        "unknown_key": f"this node's app key 0x{key} is not authorised in the community: run `kiez keys register`",
-        "revoked_key": f"this node's app key 0x{key} was revoked; create a new node home with `kiez init`",
-        "not_a_member": "your account is not a member of the community (any more)",
-        "rate_limited": f"{verdict.detail}; wait a moment"
-        if verdict.detail.startswith("slow mode")
-        else "you are posting faster than the community's rate limit; wait a moment",
-        "room_rules": verdict.detail,
-        "not_author": "only its author can delete a post",
-        "bad_content": verdict.detail,
-        "oversized": verdict.detail,
+        Reason.UNKNOWN_KEY: f"this node's app key {key} is not authorised in the community: run `kiez keys register`",
+        Reason.REVOKED_KEY: f"this node's app key {key} was revoked; create a new node home with `kiez init`",
+        Reason.NOT_A_MEMBER: "your account is not a member of the community (any more)",
+        # the rate limit and a room's slow mode both say which limit in the detail
+        Reason.RATE_LIMITED: f"{verdict.detail}; wait a moment",
+        Reason.NOT_AUTHOR: "only its author can delete a post",
     }
-    return f"refused ({reason}): {hints.get(reason, verdict.detail or reason)}"
+    return f"refused ({reason.value}): {hints.get(reason, verdict.detail or reason.value)}"

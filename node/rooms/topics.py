@@ -1,4 +1,4 @@
-"""Rooms at run time: one gossip topic per followed room, private-room key upkeep, attachments.
+"""Rooms at run time: one gossip topic per followed room, and private-room key upkeep.
 
 The general room is the community's topic (node/spec/wire-format.md, section 7); every other room
 is that topic plus ``/<room id>``. A node subscribes to the rooms its member follows, publishes a
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import trio
 
-from node.blobs.service import BlobService
 from node.config import NodeConfig
-from node.core.encoding import DecodeError, decode
+from node.core.encoding import decode
+from node.core.errors import DecodeError
 from node.daemon.service import NodeService
 from node.errors import PublishError
 from node.p2p.gossip import Gossip
@@ -28,12 +28,13 @@ UPKEEP_INTERVAL_S = 2.0
 
 
 @dataclass
-class Spaces:
+class RoomTopics:
+    """The gossip topics of the rooms this node follows, and the upkeep of its private rooms' keys."""
+
     config: NodeConfig
     service: NodeService
     gossip: Gossip
     rooms: PrivateRooms
-    blobs: BlobService
 
     def topic(self, room: str) -> str:
         return self.config.topic if not room else f"{self.config.topic}/{room}"
