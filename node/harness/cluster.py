@@ -108,6 +108,19 @@ class NodeProcess:
     def api(self) -> ApiClient:
         return ApiClient.for_node(self.config)
 
+    def find(self, path: str) -> dict[str, Any] | None:
+        """``GET path`` on the node's API, or None where it answers 404 (not there, or not yet)."""
+        try:
+            found: dict[str, Any] = self.api.get(path)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found
+
+    def has_post(self, post_id: str) -> bool:
+        return self.find(f"/v1/posts/{post_id}") is not None
+
     def start(self, timeout: float = 60.0, log_level: str = "info") -> NodeProcess:
         self.log_path = self.config.home / "node.log"
         log: IO[bytes] = self.log_path.open("ab")
@@ -238,13 +251,7 @@ class Network:
         return result
 
     def has_post(self, index: int, post_id: str) -> bool:
-        try:
-            self.nodes[index].api.get(f"/v1/posts/{post_id}")
-        except ApiError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
+        return self.nodes[index].has_post(post_id)
 
     def wait_post(self, post_id: str, present: bool = True, nodes: list[int] | None = None) -> None:
         which = range(len(self.nodes)) if nodes is None else nodes

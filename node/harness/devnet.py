@@ -319,7 +319,7 @@ class Devnet:
 
     def _wait_everywhere(self, post_id: str, present: bool) -> None:
         def check() -> bool:
-            return all(_has_post(node, post_id) == present for node in self.nodes.values())
+            return all(node.has_post(post_id) == present for node in self.nodes.values())
 
         wait_until(check, WAIT, f"post {post_id[:12]} to be {'on' if present else 'gone from'} every feed", 0.02)
 
@@ -367,23 +367,8 @@ def _reads(node: NodeProcess, room: str, text: str) -> bool:
 
 
 def _poll(node: NodeProcess, poll: str) -> list[int] | None:
-    try:
-        tally: list[int] = node.api.get(f"/v1/polls/{poll}")["tally"]
-    except ApiError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return tally
-
-
-def _has_post(node: NodeProcess, post_id: str) -> bool:
-    try:
-        node.api.get(f"/v1/posts/{post_id}")
-    except ApiError as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+    found = node.find(f"/v1/polls/{poll}")
+    return None if found is None else list(found["tally"])
 
 
 def _port_free(port: int) -> bool:
