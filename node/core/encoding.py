@@ -15,6 +15,7 @@ from typing import Any
 import msgpack
 
 from node.core import limits, payloads
+from node.core.errors import DecodeError
 from node.core.types import (
     AppKey,
     Body,
@@ -36,29 +37,8 @@ _UNPACK_LIMITS: dict[str, int] = {
 }
 
 
-class DecodeError(Exception):
-    """Bytes that are not a well-formed message; ``reason`` says which rule they broke."""
-
-    def __init__(self, reason: Reason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
 def message_id(signed: bytes) -> MessageId:
     return MessageId(hashlib.sha256(signed).digest())
-
-
-def peek_id(envelope: bytes) -> MessageId | None:
-    """The id of an envelope without validating it (None if it is not even an envelope); for
-    fetching what the store knows about a batch before validating each message in it."""
-    try:
-        outer = msgpack.unpackb(envelope, raw=False, **_UNPACK_LIMITS)
-    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-        return None
-    if type(outer) is not list or len(outer) != 3 or type(outer[1]) is not bytes:
-        return None
-    return message_id(outer[1])
 
 
 def pack(value: Any) -> bytes:
@@ -147,7 +127,7 @@ def _decode_signed(signed: bytes, signature: bytes, envelope: bytes) -> Message:
     community = Community(chain_id, _bytes(contract, 20, "community contract"))
     key = AppKey(_bytes(author, 32, "author key"))
     room_name = _text(room, limits.MAX_ROOM_BYTES, "room")
-    body = _decode_payload(Kind(kind), payload)
+    body = payloads.decode(Kind(kind), payload)
     if pack(fields) != signed:
         raise DecodeError(Reason.NON_CANONICAL, "signed part is not in canonical msgpack form")
     return Message(
@@ -163,10 +143,3 @@ def _decode_signed(signed: bytes, signature: bytes, envelope: bytes) -> Message:
         signature=signature,
         envelope=envelope,
     )
-
-
-def _decode_payload(kind: Kind, payload: Any) -> Body:
-    try:
-        return payloads.decode(kind, payload)
-    except payloads.PayloadError as exc:
-        raise DecodeError(exc.reason, exc.detail) from None

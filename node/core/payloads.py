@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from node.core import limits
+from node.core.errors import DecodeError
 from node.core.types import (
     AnswerBody,
     Attachment,
@@ -34,19 +35,12 @@ from node.core.types import (
 from node.core.verdict import Reason
 
 
-class PayloadError(Exception):
-    def __init__(self, reason: Reason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
 def _malformed(detail: str) -> NoReturn:
-    raise PayloadError(Reason.MALFORMED, detail)
+    raise DecodeError(Reason.MALFORMED, detail)
 
 
 def _bad(detail: str) -> NoReturn:
-    raise PayloadError(Reason.BAD_CONTENT, detail)
+    raise DecodeError(Reason.BAD_CONTENT, detail)
 
 
 def _uint(value: Any, field: str) -> int:
@@ -252,5 +246,5 @@ DECODERS: dict[Kind, Callable[[Any], Body]] = {
 
 
 def decode(kind: Kind, payload: Any) -> Body:
-    """The body of a ``kind`` message, or ``PayloadError`` naming the broken rule."""
+    """The body of a ``kind`` message, or ``DecodeError`` naming the broken rule."""
     return DECODERS[kind](payload)

@@ -26,13 +26,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from node.core.errors import SealError
+
 CONTEXT = b"kiez/room-key/v1"
 KEY_BYTES = 32
 NONCE_BYTES = 12
-
-
-class SealError(Exception):
-    """A box or ciphertext that does not open: wrong key, or tampered with."""
 
 
 @dataclass(frozen=True)

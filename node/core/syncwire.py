@@ -19,6 +19,7 @@ from typing import Any
 import msgpack
 
 from node.core import limits
+from node.core.errors import SyncProtocolError
 from node.core.reconcile import FINGERPRINT, ID_LIST, ID_PREFIX, SKIP, Range
 
 PROTOCOL = "/kiez/sync/1.0.0"
@@ -30,10 +31,6 @@ MAX_IDS = 65536
 MAX_ENVELOPES = 2048
 #: Envelopes are sent in frames of about this many bytes.
 MESSAGES_FRAME_TARGET = 256 * 1024
-
-
-class SyncProtocolError(Exception):
-    """The peer sent something the sync protocol does not allow; the session ends."""
 
 
 def pack(value: Any) -> bytes:

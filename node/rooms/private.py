@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from node.core import payloads, seal
+from node.core import errors, payloads, seal
 from node.core.encoding import decode, pack
 from node.core.rooms import Room, current_key, participants
 from node.core.types import (
@@ -140,7 +140,7 @@ class PrivateRooms:
             room_key = seal.open_sealed(
                 self.x25519_private, seal.Sealed(mine.ephemeral, mine.box), bytes.fromhex(message.room)
             )
-        except seal.SealError:
+        except errors.SealError:
             return None
         self._keys[key_id] = room_key
         return room_key
@@ -161,7 +161,7 @@ class PrivateRooms:
             if kind not in SEALABLE:
                 return None
             return Opened(kind, payloads.decode(kind, payload))
-        except (seal.SealError, payloads.PayloadError, ValueError):
+        except (errors.SealError, errors.DecodeError, ValueError):
             log.info("sealed message %s does not open into a valid message", message.id.hex()[:16])
             return None
 

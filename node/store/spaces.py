@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from node.core.encoding import DecodeError, decode
+from node.core.encoding import decode
+from node.core.errors import DecodeError
 from node.core.rooms import Answer, Room, RoomKey, tally
 from node.core.types import (
     AnswerBody,

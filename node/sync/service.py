@@ -27,8 +27,9 @@ from libp2p.network.stream.exceptions import StreamClosed, StreamEOF, StreamErro
 from libp2p.peer.id import ID
 
 from node.core import syncwire
+from node.core.errors import SyncProtocolError
 from node.core.reconcile import ItemSet, Range, Reconciler
-from node.core.syncwire import MESSAGES, SyncProtocolError
+from node.core.syncwire import MESSAGES
 from node.core.validation import Via
 from node.daemon.service import NodeService
 from node.p2p.host import P2PHost

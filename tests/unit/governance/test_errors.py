@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
+import pkgutil
 
 import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+import governance
 from governance.abinames import snake_name
 from governance.artifacts import community_artifact
 from governance.errors import (
     AlreadyVoted,
     ContractRevert,
+    GovernanceError,
     InvalidMediaPolicy,
     NotAMember,
     NotEligible,
@@ -113,3 +118,11 @@ def test_invalid_media_policy_names_both_values_and_their_ranges() -> None:
     assert isinstance(error, InvalidMediaPolicy)
     assert (error.max_attachments, error.max_attachment_kib) == (5, 4096)
     assert str(error) == "invalid media policy: 5 attachments per post (0..4), 4096 KiB each (1..2048)"
+
+
+def test_every_governance_error_derives_from_governance_error() -> None:
+    for info in pkgutil.walk_packages(governance.__path__, "governance."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseException) and cls.__module__ == info.name:
+                assert issubclass(cls, GovernanceError), f"{info.name}.{cls.__name__}"

@@ -4,7 +4,8 @@ import msgpack
 import pytest
 
 from node.core import limits
-from node.core.encoding import DecodeError, decode, encode_body, encode_envelope, message_id, pack
+from node.core.encoding import decode, encode_body, encode_envelope, message_id, pack
+from node.core.errors import DecodeError
 from node.core.types import AppKey, DeleteBody, Kind, MessageId, PostBody, ReactionBody
 from node.core.verdict import Reason
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
+from node.core.errors import SealError
 from node.core.seal import (
     Sealed,
-    SealError,
     decrypt,
     encrypt,
     new_room_key,

@@ -412,7 +412,8 @@ def build() -> dict[str, Any]:
 
 
 def _signed_part(envelope: bytes) -> bytes:
-    from node.core.encoding import DecodeError, decode
+    from node.core.encoding import decode
+    from node.core.errors import DecodeError
 
     try:
         return decode(envelope).signed
