@@ -1,5 +1,6 @@
 """The node's local HTTP API: JSON over HTTP/1.1 on 127.0.0.1, every call with a bearer token.
 
 ``http.py`` is a small HTTP server built on h11 (the sans-I/O HTTP library) and trio;
-``routes.py`` maps requests to the node; ``openapi.json`` documents it.
+``router.py`` holds the route table's shape and dispatches on it; ``app.py`` builds the table from
+the route modules (``status``, ``messages``, ``rooms``, ``blobs``); ``openapi.json`` documents it.
 """

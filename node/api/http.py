@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 import h11
 import trio
 
+from node.errors import NodeError
+
 if TYPE_CHECKING:
     # trio-typing (pulled in by py-libp2p) ships stubs that shadow trio's own annotations.
     from trio_typing import TaskStatus
@@ -51,7 +53,9 @@ class Response:
     raw: bool = False  # body is bytes sent as they are (with its content-type in headers)
 
 
-class HttpError(Exception):
+class HttpError(NodeError):
+    """A request the API refuses; the server answers ``{"error": message}`` with ``status``."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status

@@ -1,7 +1,6 @@
 """Reading a request's JSON parameters: each check says in one sentence what was wrong (400).
 
-Shared by the main routes and the rooms/events/polls routes, so every endpoint words the same
-mistake the same way.
+Shared by every route module, so every endpoint words the same mistake the same way.
 """
 
 from __future__ import annotations

@@ -33,9 +33,8 @@ import trio
 
 from governance.client import CommunityClient, checksum, connect_web3
 from governance.errors import GovernanceError
+from node.api.app import build_api
 from node.api.http import serve
-from node.api.routes import Api
-from node.api.spaces_routes import SpacesApi
 from node.blobs.service import BlobService
 from node.chain import ChainWatcher, WatcherConfig
 from node.config import NodeConfig, read_secret, write_private
@@ -141,8 +140,16 @@ async def _run(
 
         parts = Parts(config, service, host, gossip, watcher, sync, blobs, rooms, topics)
 
-        api = Api(service, token, topics.broadcast, partial(node_status, parts), host.connected_peers)
-        api.spaces = SpacesApi(service, rooms, api.publish_answer, topics.broadcast, topics.follow, topics.following)
+        api = build_api(
+            service,
+            token,
+            rooms=rooms,
+            broadcast=topics.broadcast,
+            follow=topics.follow,
+            following=topics.following,
+            status_extra=partial(node_status, parts),
+            peers=host.connected_peers,
+        )
         api_port = await nursery.start(serve, api.handle, config.api_port)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
         log.info("node %s ready: peer %s, API on 127.0.0.1:%d", service.name, host.peer_id, api_port)

@@ -1,0 +1,215 @@
+"""The rooms routes: rooms (open, members-only, private), and the events and polls held in them.
+
+Creating an encrypted room issues its first key, inviting seals the current key to one more
+member, and joining or leaving starts or stops following the room's gossip topic; the keys
+themselves are ``PrivateRooms``' business. Posts in a room go through the message routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from node.api.http import HttpError, Response
+from node.api.params import parse_id, text
+from node.api.publish import Publisher
+from node.api.router import Call, Route, Takes
+from node.core import limits
+from node.core.rooms import RSVP_ANSWERS, Room
+from node.core.types import AnswerBody, EventBody, Kind, LeaveBody, PollBody, RoomBody, RsvpBody, Visibility
+from node.daemon.service import NodeService
+from node.errors import PublishError
+from node.rooms.private import PrivateRooms
+from node.store import spaces
+
+
+@dataclass
+class Rooms:
+    service: NodeService
+    private: PrivateRooms
+    publish: Publisher
+    #: Gossips a message the keyring signed and stored itself (room keys).
+    broadcast: Callable[[bytes], Awaitable[None]]
+    #: Starts or stops following a room's gossip topic.
+    follow: Callable[[str, bool], Awaitable[None]]
+    following: Callable[[], set[str]]
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "/v1/rooms", self.list_rooms),
+            Route("POST", "/v1/rooms", self.create_room, Takes.JSON_REQUIRED),
+            Route("POST", "/v1/rooms/{id}/join", self.join),
+            Route("POST", "/v1/rooms/{id}/leave", self.leave),
+            Route("POST", "/v1/rooms/{id}/invite", self.invite, Takes.JSON),
+            Route("GET", "/v1/events", self.list_events),
+            Route("POST", "/v1/events", self.create_event, Takes.JSON_REQUIRED),
+            Route("POST", "/v1/events/{id}/rsvp", self.rsvp, Takes.JSON_REQUIRED),
+            Route("GET", "/v1/polls", self.list_polls),
+            Route("POST", "/v1/polls", self.create_poll, Takes.JSON_REQUIRED),
+            Route("GET", "/v1/polls/{id}", self.poll),
+            Route("POST", "/v1/polls/{id}/answer", self.answer, Takes.JSON_REQUIRED),
+        ]
+
+    # ------------------------------------------------------------------ rooms
+
+    async def list_rooms(self, call: Call) -> Response:
+        return Response(200, {"rooms": [self._room_json(r) for r in self.service.store.rooms()]})
+
+    async def create_room(self, call: Call) -> Response:
+        data = call.data
+        visibility = {v.label: v for v in Visibility}.get(str(data.get("visibility", "open")))
+        if visibility is None:
+            raise HttpError(400, "visibility must be open, members or private")
+        slow = data.get("slow_mode_s", 0)
+        if not isinstance(slow, int) or not 0 <= slow <= limits.MAX_SLOW_MODE_S:
+            raise HttpError(400, f"slow_mode_s must be 0..{limits.MAX_SLOW_MODE_S}")
+        topic = str(data.get("topic", ""))
+        body = RoomBody(text(data, "name"), topic, visibility, bool(data.get("creator_only")), slow)
+        answer = await self.publish(Kind.ROOM, body, "")
+        room_id = answer["id"]
+        await self.follow(room_id, True)
+        if visibility.encrypted:
+            room = self._room(room_id)
+            readers = {self.private.member} if visibility is Visibility.PRIVATE else self.private.desired(room)
+            try:
+                key = self.private.issue_key(room, {m for m in readers or set() if m})
+            except PublishError as exc:
+                raise HttpError(422, str(exc)) from None
+            await self.broadcast(key.envelope)
+        return Response(201, {**answer, "room": room_id})
+
+    async def join(self, call: Call) -> Response:
+        room = self._room(call.params["id"])
+        await self.follow(room.id, True)
+        return Response(200, {"room": room.id, "following": True})
+
+    async def leave(self, call: Call) -> Response:
+        """Stops following; in an encrypted room this node can read, a LEAVE first, so the
+        remaining participants rotate the key past this member."""
+        room = self._room(call.params["id"])
+        if room.encrypted and self.private.can_read(room):
+            await self.publish(Kind.LEAVE, LeaveBody(), room.id)
+        await self.follow(room.id, False)
+        return Response(200, {"room": room.id, "following": False})
+
+    async def invite(self, call: Call) -> Response:
+        room = self._room(call.params["id"])
+        if not room.encrypted:
+            raise HttpError(400, "open rooms need no invitation: anyone may join")
+        try:
+            key = self.private.invite(room, text(call.data, "member"))
+        except PublishError as exc:
+            raise HttpError(422, str(exc)) from None
+        await self.broadcast(key.envelope)
+        return Response(201, {"room": room.id, "key": key.id.hex()})
+
+    def _room(self, room_id: str) -> Room:
+        room = self.service.store.room(room_id)
+        if room is None:
+            raise HttpError(404, f"no room {room_id} on this node")
+        return room
+
+    def _room_of(self, message_id: bytes) -> str:
+        """The room a message (an event, a poll) was posted in: answers go to the same room."""
+        author_room = self.service.store.room_of(message_id)
+        if author_room is None:
+            raise HttpError(404, f"no message {message_id.hex()} on this node")
+        return author_room
+
+    def _room_json(self, room: Room) -> dict[str, Any]:
+        readable = not room.encrypted or self.private.can_read(room)
+        return {
+            "id": room.id,
+            "name": room.body.name,
+            "topic": room.body.topic,
+            "visibility": room.body.visibility.label,
+            "creator": room.creator,
+            "creator_only": room.body.creator_only,
+            "slow_mode_s": room.body.slow_mode_s,
+            "following": room.id in self.following(),
+            "readable": readable,
+        }
+
+    # ------------------------------------------------------------------ events
+
+    async def list_events(self, call: Call) -> Response:
+        events = self.service.store.events(call.request.query.get("room"))
+        return Response(200, {"events": [_event_json(e) for e in events]})
+
+    async def create_event(self, call: Call) -> Response:
+        data = call.data
+        starts, ends = _ms(data, "starts_ms"), _ms(data, "ends_ms")
+        if ends < starts:
+            raise HttpError(400, "an event ends after it starts")
+        body = EventBody(text(data, "title"), starts, ends, str(data.get("place", "")))
+        return Response(201, await self.publish(Kind.EVENT, body, str(data.get("room", ""))))
+
+    async def rsvp(self, call: Call) -> Response:
+        event = parse_id(call.params["id"], "event id")
+        answer = {v: k for k, v in RSVP_ANSWERS.items()}.get(str(call.data.get("answer", "")))
+        if answer is None:
+            raise HttpError(400, "answer must be yes, no or maybe")
+        return Response(201, await self.publish(Kind.RSVP, RsvpBody(event, answer), self._room_of(event)))
+
+    # ------------------------------------------------------------------ polls
+
+    async def list_polls(self, call: Call) -> Response:
+        polls = self.service.store.polls(call.request.query.get("room"))
+        return Response(200, {"polls": [_poll_json(p) for p in polls]})
+
+    async def create_poll(self, call: Call) -> Response:
+        data = call.data
+        options = data.get("options")
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            raise HttpError(400, "options must be a list of strings")
+        body = PollBody(text(data, "question"), tuple(options), _ms(data, "closes_ms"))
+        return Response(201, await self.publish(Kind.POLL, body, str(data.get("room", ""))))
+
+    async def poll(self, call: Call) -> Response:
+        ident = call.params["id"]
+        view = self.service.store.poll_view(parse_id(ident, "poll id"))
+        if view is None:
+            raise HttpError(404, f"no poll {ident} on this node")
+        return Response(200, _poll_json(view))
+
+    async def answer(self, call: Call) -> Response:
+        poll_id = parse_id(call.params["id"], "poll id")
+        option = call.data.get("option")
+        if not isinstance(option, int):
+            raise HttpError(400, "option must be the option's number (0, 1, …)")
+        return Response(201, await self.publish(Kind.ANSWER, AnswerBody(poll_id, option), self._room_of(poll_id)))
+
+
+def _ms(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if not isinstance(value, int) or value < 0:
+        raise HttpError(400, f"{name} must be a time in milliseconds since 1970")
+    return value
+
+
+def _event_json(event: spaces.EventView) -> dict[str, Any]:
+    counts = {label: sum(1 for a in event.answers.values() if a == value) for value, label in RSVP_ANSWERS.items()}
+    return {
+        "id": event.id.hex(),
+        "author": event.author,
+        "room": event.room,
+        "title": event.body.title,
+        "starts_ms": event.body.starts_ms,
+        "ends_ms": event.body.ends_ms,
+        "place": event.body.place,
+        "answers": {member: RSVP_ANSWERS[a] for member, a in event.answers.items()},
+        "counts": counts,
+    }
+
+
+def _poll_json(poll: spaces.PollView) -> dict[str, Any]:
+    return {
+        "id": poll.id.hex(),
+        "author": poll.author,
+        "room": poll.room,
+        "question": poll.body.question,
+        "options": list(poll.body.options),
+        "closes_ms": poll.body.closes_ms,
+        "tally": poll.tally,
+    }

@@ -1,0 +1,69 @@
+"""What the node says about itself: its status, its peers, and the API's own description.
+
+``/openapi.json`` is the one route without a token: it says what the API offers, nothing about
+the node, and a client reads it before it knows where the token is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from node.api.http import Response
+from node.api.router import Call, Route
+from node.daemon.service import NodeService
+
+
+@dataclass
+class Status:
+    service: NodeService
+    #: Status of the parts the service does not know about (chain watcher, p2p, rooms, sync).
+    status_extra: Callable[[], dict[str, Any]]
+    peers: Callable[[], list[str]]
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "/v1/status", self.status),
+            Route("GET", "/v1/peers", self.peer_list),
+            Route("GET", "/openapi.json", openapi, token=False),
+        ]
+
+    async def status(self, call: Call) -> Response:
+        service = self.service
+        key = service.signer.public_key
+        return Response(
+            200,
+            {
+                "name": service.name,
+                "community": service.community.address_hex,
+                "chain_id": service.community.chain_id,
+                "app_key": key.hex(),
+                "member": service.view.owner_of(key),
+                "app_key_active": key in service.view.keys and service.view.keys[key].revoked_ms is None,
+                "store": service.store.counts(),
+                "messages": service.counters.as_dict(),
+                **self.status_extra(),
+            },
+        )
+
+    async def peer_list(self, call: Call) -> Response:
+        return Response(200, {"peers": self.peers()})
+
+
+async def openapi(call: Call) -> Response:
+    return Response(200, openapi_document())
+
+
+@cache
+def _openapi_text() -> str:
+    return resources.files("node.api").joinpath("openapi.json").read_text("utf-8")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The hand-kept OpenAPI document (node/api/openapi.json), parsed afresh for each caller."""
+    document: dict[str, Any] = json.loads(_openapi_text())
+    return document
