@@ -1,7 +1,7 @@
 """The vocabulary of community governance: named types, enums and frozen records.
 
-Named types (``NewType``) keep an address from being passed where a post id is expected; mypy
-catches the swap. Records are frozen dataclasses: they describe the chain at one moment and are
+Named types (``NewType``) keep a proposal's id from being passed where its number is expected;
+mypy catches the swap. Records are frozen dataclasses: they describe the chain at one moment and are
 never edited in place.
 """
 
@@ -20,9 +20,10 @@ Address = NewType("Address", ChecksumAddress)
 ProposalId = NewType("ProposalId", int)
 #: A proposal's sequential number (1, 2, 3, ...), what people call it by.
 ProposalNumber = NewType("ProposalNumber", int)
-#: A kiez message id (32 bytes), the thing a hide proposal names.
-PostId = NewType("PostId", bytes)
-#: An ed25519 public key (32 bytes) authorised to sign posts.
+#: An ed25519 public key (32 bytes) that a member authorises on-chain to sign their messages; the
+#: contract stores it as a bytes32. Its twin across the layer boundary is ``node.core.types.AppKey``
+#: (the node's name for the same 32 bytes, as a message's author); governance and the node never
+#: import each other, so each package names it, the same way.
 AppKey = NewType("AppKey", bytes)
 
 ZERO_ADDRESS = Address(cast(ChecksumAddress, "0x0000000000000000000000000000000000000000"))
@@ -116,6 +117,8 @@ class Rules:
     threshold_pct: int
     voting_period: int
 
+    #: The contract's ``MIN_VOTING_PERIOD`` and ``MAX_VOTING_PERIOD`` (checked against it by
+    #: tests/integration/test_protocol_numbers.py).
     MIN_VOTING_PERIOD = 60
     MAX_VOTING_PERIOD = 365 * 24 * 3600
 
@@ -143,9 +146,13 @@ class Rules:
 
 DEFAULT_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3 * 24 * 3600)
 
-#: The protocol's ceiling on attachments per post (the contract refuses a higher cap).
+#: The protocol's ceiling on attachments per post (the contract refuses a higher cap). The
+#: contract's ``_MAX_ATTACHMENTS`` and ``node.core.limits.MAX_ATTACHMENTS`` are the same number;
+#: tests/integration/test_protocol_numbers.py checks that the three agree.
 MAX_ATTACHMENTS = 4
-#: The protocol's ceiling on one attachment's size in KiB, 2 MiB (the contract refuses a higher cap).
+#: The protocol's ceiling on one attachment's size in KiB, 2 MiB (the contract refuses a higher
+#: cap); the same number as the contract's ``_MAX_ATTACHMENT_KIB`` and
+#: ``node.core.limits.MAX_ATTACHMENT_KIB``.
 MAX_ATTACHMENT_KIB = 2048
 
 
@@ -160,9 +167,6 @@ class MediaPolicy:
 
     max_attachments: int
     max_attachment_kib: int
-
-    MAX_ATTACHMENTS = MAX_ATTACHMENTS
-    MAX_ATTACHMENT_KIB = MAX_ATTACHMENT_KIB
 
     @property
     def max_attachment_bytes(self) -> int:

@@ -11,13 +11,15 @@ MAX_MESSAGE_BYTES = 16 * 1024
 MAX_TEXT_BYTES = 8000
 #: Largest reaction (an emoji or a short word), in UTF-8 bytes.
 MAX_REACTION_BYTES = 32
-#: Largest room name, in UTF-8 bytes ("" is the general room).
-MAX_ROOM_BYTES = 64
+#: Largest header room, in UTF-8 bytes: a room's id (its ROOM message's id, 32 bytes, as 64 hex
+#: digits) or "" for the general room. Not a room's name: that is ``MAX_ROOM_NAME_BYTES``.
+MAX_ROOM_BYTES = 2 * 32
 #: How far in the future a message's timestamp may be (clocks differ between machines).
 MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 #: How old a message may be to travel by gossip; older ones arrive through sync only.
 MAX_GOSSIP_AGE_MS = 15 * 60 * 1000
-#: Rooms.
+#: Rooms. A room's name (what members read) is bounded on its own; that it equals
+#: ``MAX_ROOM_BYTES`` (the id in the header) is a coincidence, not one number.
 MAX_ROOM_NAME_BYTES = 64
 MAX_TOPIC_BYTES = 280  # also a poll's question
 MAX_SLOW_MODE_S = 24 * 3600
@@ -28,9 +30,13 @@ MAX_TITLE_BYTES = 120
 MAX_PLACE_BYTES = 200
 MAX_POLL_OPTIONS = 10
 MAX_OPTION_BYTES = 80
-#: Attachments: referenced by hash, fetched from peers.
+#: Attachments: referenced by hash, fetched from peers. The protocol's ceilings, which a community
+#: may only vote lower: the contract holds the same two numbers (``_MAX_ATTACHMENTS``,
+#: ``_MAX_ATTACHMENT_KIB``) and so does ``governance.types``; tests/integration/test_protocol_numbers.py
+#: checks that the three agree.
 MAX_ATTACHMENTS = 4
-MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+MAX_ATTACHMENT_KIB = 2048
+MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_KIB * 1024
 ATTACHMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
 #: Per-member rate limit: a burst of this many messages ...
 RATE_BURST = 60

@@ -90,7 +90,7 @@ def decode(body: bytes) -> tuple[int, Any]:
     if value[0] == MESSAGES and len(value) == 2:
         envelopes = value[1]
         if type(envelopes) is not list or len(envelopes) > MAX_ENVELOPES:
-            raise SyncProtocolError("MESSAGES must hold a list of at most 2048 envelopes")
+            raise SyncProtocolError(f"MESSAGES must hold a list of at most {MAX_ENVELOPES} envelopes")
         if any(type(e) is not bytes or len(e) > limits.MAX_MESSAGE_BYTES for e in envelopes):
             raise SyncProtocolError("every envelope must be bytes within the message size limit")
         return MESSAGES, envelopes

@@ -10,9 +10,13 @@ import enum
 from dataclasses import dataclass
 from typing import NewType
 
-#: SHA-256 of a message's signed bytes.
+#: SHA-256 of a message's signed bytes. The contract calls it a post id (``isHidden(postId)``,
+#: a bytes32); governance passes it as plain ``post_id: bytes``.
 MessageId = NewType("MessageId", bytes)
-#: An ed25519 public key (32 bytes) that signs messages, authorised on-chain by a member.
+#: An ed25519 public key (32 bytes) that signs messages, authorised on-chain by a member. Its twin
+#: across the layer boundary is ``governance.types.AppKey`` (the same 32 bytes, registered in the
+#: contract as a bytes32); the node core never imports governance, so each package names it, the
+#: same way.
 AppKey = NewType("AppKey", bytes)
 
 
