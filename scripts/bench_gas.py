@@ -30,14 +30,13 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from governance.accounts import dev_account
+from governance.anvil import Anvil, start_anvil
+from governance.artifacts import community_artifact
+from governance.ballot import BallotDomain, sign_ballot
+from governance.types import Address, ProposalId, Support
 
-from governance.accounts import dev_account  # noqa: E402
-from governance.anvil import Anvil, start_anvil  # noqa: E402
-from governance.artifacts import community_artifact  # noqa: E402
-from governance.ballot import BallotDomain, sign_ballot  # noqa: E402
-from governance.types import Address, ProposalId, Support  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DESCRIPTION = "Admit our new neighbour: she runs the repair café on Thursdays."
 

@@ -31,8 +31,6 @@ from pathlib import Path
 
 from nacl.signing import VerifyKey
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from node.core.encoding import decode
 from node.core.signing import DOMAIN, Signer
 from node.core.types import Community, Kind, PostBody

@@ -16,33 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import threading
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from procstat import rss_mb
 
-from governance.anvil import start_anvil
-from governance.devchain import deploy_dev_community
-from node.config import read_secret
-from node.core.signing import Signer
-from node.core.types import Community
-from node.harness.cluster import (
-    NodeProcess,
-    app_key_of,
-    fill_store,
-    make_posts,
-    peer_addr,
-    prepare_home,
-    wait_until,
-)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise SystemExit(f"no VmRSS for process {pid}")
+from node.harness.cluster import NodeProcess, wait_until
+from node.harness.history import fresh_history
 
 
 class PeakSampler:
@@ -71,21 +50,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kiez-bench-mem-") as tmp, start_anvil() as anvil:
-        root = Path(tmp)
-        dev = deploy_dev_community(anvil, founders=2)
-        homes = []
-        for index, name in enumerate(["full", "joiner"]):
-            config = prepare_home(
-                root / name, rpc_url=anvil.rpc_url, community=dev.address, chain_id=dev.chain_id, name=name
-            )
-            dev.client(dev.founders[index]).add_key(app_key_of(config))
-            homes.append(config)
-        community = Community(dev.chain_id, bytes.fromhex(dev.address[2:]))
-        posts = make_posts([Signer(read_secret(homes[0].app_key_path, 32))], community, args.posts)
+    with fresh_history(["full", "joiner"], prefix="kiez-bench-mem-") as history:
+        posts = history.posts(args.posts, authors=["full"])
         print(f"filling a node with {args.posts:,} posts …", file=sys.stderr)
-        fill_store(homes[0], dev.client(), posts)
-        node = NodeProcess(homes[0]).start()
+        history.fill("full", posts)
+        node = history.start("full")
         joiner: NodeProcess | None = None
         try:
             assert node.process is not None
@@ -98,9 +67,7 @@ def main() -> None:
             after_feed = rss_mb(pid)
             print("a new peer joins and syncs everything from it …", file=sys.stderr)
             with PeakSampler(pid) as sampler:
-                joined = homes[1].with_changes(bootstrap=(peer_addr(homes[0]),))
-                joined.save()
-                joiner = NodeProcess(joined).start()
+                joiner = history.start("joiner", peer="full")
                 wait_until(
                     lambda: joiner is not None and joiner.api.get("/v1/status")["store"]["post"] >= args.posts,
                     300,

@@ -21,26 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from governance.anvil import start_anvil
-from governance.devchain import deploy_dev_community
-from node.config import read_secret
-from node.core.signing import Signer
-from node.core.types import Community
-from node.harness.cluster import (
-    NodeProcess,
-    app_key_of,
-    fill_store,
-    make_posts,
-    peer_addr,
-    prepare_home,
-    wait_until,
-)
+from node.harness.cluster import NodeProcess, wait_until
+from node.harness.history import fresh_history
 
 
 def sync_record(node: NodeProcess, peer_id: str, expected: int) -> dict[str, Any]:
@@ -63,39 +47,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kiez-bench-sync-") as tmp, start_anvil() as anvil:
-        root = Path(tmp)
-        dev = deploy_dev_community(anvil, founders=3)
-        client = dev.client()
-        configs = {}
-        for index, name in enumerate(["a", "b", "c"]):
-            config = prepare_home(
-                root / name, rpc_url=anvil.rpc_url, community=dev.address, chain_id=dev.chain_id, name=name
-            )
-            dev.client(dev.founders[index]).add_key(app_key_of(config))
-            configs[name] = config
-        community = Community(dev.chain_id, bytes.fromhex(dev.address[2:]))
-        signers = [Signer(read_secret(c.app_key_path, 32)) for c in configs.values()]
+    with fresh_history(["a", "b", "c"], prefix="kiez-bench-sync-") as history:
         print(f"signing {args.posts:,} posts …", file=sys.stderr)
-        posts = make_posts(signers, community, args.posts)
+        posts = history.posts(args.posts)
         size = sum(len(p) for p in posts)
         keep = args.posts * 99 // 100
         print(f"filling node a with {args.posts:,} posts and node c with {keep:,} …", file=sys.stderr)
-        fill_store(configs["a"], client, posts)
-        fill_store(configs["c"], client, posts[:keep])
-        a = NodeProcess(configs["a"]).start()
+        history.fill("a", posts)
+        history.fill("c", posts[:keep])
+        a = history.start("a")
         nodes = [a]
         try:
             a_id = a.ready["peer_id"]
             print("node b (empty) syncs from a …", file=sys.stderr)
-            b_config = configs["b"].with_changes(bootstrap=(peer_addr(configs["a"]),))
-            b_config.save()
-            nodes.append(b := NodeProcess(b_config).start())
+            nodes.append(b := history.start("b", peer="a"))
             full = sync_record(b, a_id, args.posts)
             print("node c (99 %) syncs from a …", file=sys.stderr)
-            c_config = configs["c"].with_changes(bootstrap=(peer_addr(configs["a"]),))
-            c_config.save()
-            nodes.append(c := NodeProcess(c_config).start())
+            nodes.append(c := history.start("c", peer="a"))
             resync = sync_record(c, a_id, args.posts)
             for node in nodes:
                 sessions = [line for line in node.log_tail(200).splitlines() if "node.sync.service" in line]

@@ -16,9 +16,6 @@ import contextlib
 import json
 import signal
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from governance.anvil import start_anvil
 from governance.devchain import deploy_dev_community

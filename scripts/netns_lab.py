@@ -42,6 +42,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from procstat import cpu_seconds
+
 PREFIX = "kiez-bench-"
 HUB = PREFIX + "hub"
 CHAIN = PREFIX + "chain"
@@ -126,14 +128,6 @@ def _ensure_tools(impairment: str) -> None:
         subprocess.run([apt, "update", "-q"], capture_output=True, check=False)
         if subprocess.run(install, capture_output=True, env=env, check=False).returncode != 0:
             raise LabError(f"could not install {' '.join(packages)} with apt-get")
-
-
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
 
 
 def stale_namespaces() -> list[str]:
@@ -277,9 +271,8 @@ class Lab:
             self.threads.clear()
             if self.delayer is not None:
                 if self.delayer.poll() is None:
-                    ticks = _cpu_ticks(self.delayer.pid)
                     seconds = time.monotonic() - self.delayer_started
-                    self.delayer_stats["cores"] = round(ticks / os.sysconf("SC_CLK_TCK") / seconds, 3)
+                    self.delayer_stats["cores"] = round(cpu_seconds([self.delayer.pid]) / seconds, 3)
                     self.delayer.send_signal(signal.SIGTERM)
                     try:
                         out, _ = self.delayer.communicate(timeout=10)

@@ -37,6 +37,7 @@ from node.core.types import AppKey, Community, Kind, PostBody
 from node.core.validation import Via
 from node.daemon.service import NodeService
 from node.errors import ApiError, NodeError
+from node.harness.placement import Placement
 from node.store import Store
 
 
@@ -227,6 +228,7 @@ class Network:
     dev: DevCommunity
     nodes: list[NodeProcess]
     root: Path
+    placement: Placement = field(default_factory=Placement)
 
     @property
     def community(self) -> Community:
@@ -247,7 +249,7 @@ class Network:
         return str(self.nodes[index].api.post("/v1/posts", {"text": text})["id"])
 
     def status(self, index: int) -> dict[str, Any]:
-        result: dict[str, Any] = self.nodes[index].api.get("/v1/status")
+        result: dict[str, Any] = self.placement.api(index, lambda: self.nodes[index].api.get("/v1/status"))
         return result
 
     def has_post(self, index: int, post_id: str) -> bool:
@@ -345,14 +347,17 @@ def start_network(
     *,
     bootstrap: Bootstrap | None = None,
     configure: Callable[[NodeConfig], NodeConfig] | None = None,
+    placement: Placement | None = None,
 ) -> Network:
     """A community of ``size`` founders on ``anvil``; the first ``nodes`` of them (default: all)
     run a node. ``bootstrap`` says whom each node dials (default: everyone, see ``random_mesh``
     for a sparse topology); ``configure`` may change each node's configuration (its ``p2p_host``,
-    ``sync_interval`` ...) before it is saved. Returns once they form a mesh and see their keys."""
+    ``sync_interval`` ...) before it is saved; ``placement`` says where the nodes run and the calls
+    are made (default: this machine's loopback). Returns once they form a mesh and see their keys."""
     running = size if nodes is None else nodes
     topology = everyone if bootstrap is None else bootstrap
-    dev = deploy_dev_community(anvil, founders=size)
+    where = Placement() if placement is None else placement
+    dev = where.chain(lambda: deploy_dev_community(anvil, founders=size))
     configs: list[NodeConfig] = []
     for index, founder in enumerate(dev.founders[:running]):
         config = prepare_home(
@@ -363,21 +368,22 @@ def start_network(
             name=f"node{index}",
             poll_interval=0.2,
         )
+        config = where.configure(index, config)  # the placement's changes first, then the caller's
         if configure is not None:
             config = configure(config)
-            config.save()
-        dev.client(founder).add_key(app_key_of(config))
+        config.save()
+        key = app_key_of(config)
+        where.chain(lambda: dev.client(founder).add_key(key))  # noqa: B023 - called right here
         configs.append(config)
     addrs = [peer_addr(c) for c in configs]
     processes = []
     for index, config in enumerate(configs):
         connected = config.with_changes(bootstrap=topology(index, addrs))
         connected.save()
-        processes.append(NodeProcess(connected))
-    network = Network(dev, processes, root)
+        processes.append(NodeProcess(connected, command_prefix=where.command_prefix(index)))
+    network = Network(dev, processes, root, where)
     try:
-        for node in processes:
-            node.start()
+        where.start(processes)
         if running > 1:
             wait_until(lambda: all(network.status(i)["mesh_peers"] >= 1 for i in range(running)), 60, "a mesh")
         wait_until(lambda: all(network.status(i)["app_key_active"] for i in range(running)), 60, "active app keys")

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One js-libp2p gossipsub node: the reference network of scripts/bench_gossip.py.
 //
-// Stack (DESIGN section 9, the combination known to work on Node 20): libp2p 2.10, TCP, Noise,
+// Stack (the combination known to work on Node 20): libp2p 2.10, TCP, Noise,
 // yamux, identify, @chainsafe/libp2p-gossipsub 14.1.2 with StrictSign and content-addressed
 // message ids (sha256 of the data, as kiez's nodes use) plus a fastMsgIdFn so duplicate copies
 // are dropped before their signature is checked again.
@@ -73,7 +73,7 @@ const gossipOptions = {
   emitSelf: false,
   allowPublishToZeroTopicPeers: true,
   // Content-addressed ids, as kiez's; the fast id lets js drop a duplicate copy before it checks
-  // its signature again (without it ~25 % of js's CPU goes there, DESIGN section 9).
+  // its signature again (without it ~25 % of js's CPU goes there).
   msgIdFn: (msg) => sha256(msg.data),
   fastMsgIdFn: (rpcMsg) => createHash('sha1').update(rpcMsg.data ?? new Uint8Array()).digest('base64'),
   ...(opts['js-defaults'] ? {} : parity)
