@@ -40,11 +40,11 @@ class Blobs:
                 413, f"the community allows attachments of at most {policy.max_attachment_bytes // 1024} KiB"
             )
         sha256 = hashlib.sha256(request.body).digest()
-        self.service.store.put_blob(sha256, mime, request.body, self.service.now_ms() + UPLOAD_KEPT_MS)
+        self.service.store.blobs.put(sha256, mime, request.body, self.service.now_ms() + UPLOAD_KEPT_MS)
         return Response(201, {"sha256": sha256.hex(), "size": len(request.body), "mime": mime})
 
     async def download(self, call: Call) -> Response:
-        held = self.service.store.blob(parse_id(call.params["sha256"], "blob hash"))
+        held = self.service.store.blobs.get(parse_id(call.params["sha256"], "blob hash"))
         if held is None:
             raise HttpError(404, "this node does not hold that attachment (yet)")
         return Response(200, held[1], {"content-type": held[0]}, raw=True)

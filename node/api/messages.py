@@ -17,7 +17,7 @@ from node.api.sealed import SealedRooms
 from node.core import limits
 from node.core.types import Attachment, Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.daemon.service import NodeService
-from node.store.store import FeedItem
+from node.store import FeedItem
 
 MAX_PAGE = 200
 
@@ -60,20 +60,20 @@ class Messages:
         if sealed_room is not None:
             # sealed posts are opened here; a private room's feed is one page of its newest posts
             return Response(200, {"items": self.sealed.feed(sealed_room, limit), "next": None, "sealed": True})
-        items = self.service.store.feed(room, limit, before)
+        items = self.service.store.feed.page(room, limit, before)
         following = f"{items[-1].timestamp_ms}:{items[-1].id.hex()}" if len(items) == limit else None
         return Response(200, {"items": [item_json(i) for i in items], "next": following})
 
     async def thread(self, call: Call) -> Response:
         ident = call.params["id"]
         message_id = parse_id(ident, "post id")
-        item = self.service.store.post(message_id)
+        item = self.service.store.feed.post(message_id)
         if item is None:
             sealed = self.sealed.thread(message_id)
             if sealed is not None:
                 return Response(200, sealed)
             raise HttpError(404, f"no visible post {ident} on this node (unknown, hidden or deleted)")
-        replies = [item_json(r) for r in self.service.store.replies(message_id)]
+        replies = [item_json(r) for r in self.service.store.feed.replies(message_id)]
         return Response(200, {"post": item_json(item), "replies": replies})
 
     async def post(self, call: Call) -> Response:
@@ -114,7 +114,7 @@ class Messages:
                 "exported_at_ms": service.now_ms(),
                 "membership": [{"from_ms": s, "until_ms": e} for s, e in (record.intervals if record else [])],
                 "app_keys": [{"key": k.key.hex(), "added_ms": k.added_ms, "revoked_ms": k.revoked_ms} for k in keys],
-                **service.store.export(who),
+                **service.store.messages.export(who),
             },
         )
 
@@ -129,7 +129,7 @@ class Messages:
         attachments = []
         for name in names:
             sha256 = parse_id(name, "attachment hash")
-            held = self.service.store.blob(sha256)
+            held = self.service.store.blobs.get(sha256)
             if held is None:
                 raise HttpError(400, f"attachment {name} is not on this node: upload it first (POST /v1/blobs)")
             attachments.append(Attachment(sha256, len(held[1]), held[0]))

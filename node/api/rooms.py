@@ -21,7 +21,7 @@ from node.core.types import AnswerBody, EventBody, Kind, LeaveBody, PollBody, Ro
 from node.daemon.service import NodeService
 from node.errors import PublishError
 from node.rooms.private import PrivateRooms
-from node.store import spaces
+from node.store.rooms import EventView, PollView
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Rooms:
     # ------------------------------------------------------------------ rooms
 
     async def list_rooms(self, call: Call) -> Response:
-        return Response(200, {"rooms": [self._room_json(r) for r in self.service.store.rooms()]})
+        return Response(200, {"rooms": [self._room_json(r) for r in self.service.store.rooms.all()]})
 
     async def create_room(self, call: Call) -> Response:
         data = call.data
@@ -112,7 +112,7 @@ class Rooms:
 
     def _room_of(self, message_id: bytes) -> str:
         """The room a message (an event, a poll) was posted in: answers go to the same room."""
-        author_room = self.service.store.room_of(message_id)
+        author_room = self.service.store.messages.room_of(message_id)
         if author_room is None:
             raise HttpError(404, f"no message {message_id.hex()} on this node")
         return author_room
@@ -134,7 +134,7 @@ class Rooms:
     # ------------------------------------------------------------------ events
 
     async def list_events(self, call: Call) -> Response:
-        events = self.service.store.events(call.request.query.get("room"))
+        events = self.service.store.rooms.events(call.request.query.get("room"))
         return Response(200, {"events": [_event_json(e) for e in events]})
 
     async def create_event(self, call: Call) -> Response:
@@ -155,7 +155,7 @@ class Rooms:
     # ------------------------------------------------------------------ polls
 
     async def list_polls(self, call: Call) -> Response:
-        polls = self.service.store.polls(call.request.query.get("room"))
+        polls = self.service.store.rooms.polls(call.request.query.get("room"))
         return Response(200, {"polls": [_poll_json(p) for p in polls]})
 
     async def create_poll(self, call: Call) -> Response:
@@ -168,7 +168,7 @@ class Rooms:
 
     async def poll(self, call: Call) -> Response:
         ident = call.params["id"]
-        view = self.service.store.poll_view(parse_id(ident, "poll id"))
+        view = self.service.store.rooms.poll_view(parse_id(ident, "poll id"))
         if view is None:
             raise HttpError(404, f"no poll {ident} on this node")
         return Response(200, _poll_json(view))
@@ -188,7 +188,7 @@ def _ms(data: dict[str, Any], name: str) -> int:
     return value
 
 
-def _event_json(event: spaces.EventView) -> dict[str, Any]:
+def _event_json(event: EventView) -> dict[str, Any]:
     counts = {label: sum(1 for a in event.answers.values() if a == value) for value, label in RSVP_ANSWERS.items()}
     return {
         "id": event.id.hex(),
@@ -203,7 +203,7 @@ def _event_json(event: spaces.EventView) -> dict[str, Any]:
     }
 
 
-def _poll_json(poll: spaces.PollView) -> dict[str, Any]:
+def _poll_json(poll: PollView) -> dict[str, Any]:
     return {
         "id": poll.id.hex(),
         "author": poll.author,

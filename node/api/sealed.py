@@ -60,7 +60,7 @@ class SealedRooms:
 
     def thread(self, post_id: MessageId) -> dict[str, Any] | None:
         """A sealed post with its replies, if this node can read it."""
-        room_id = self.service.store.room_of(post_id)
+        room_id = self.service.store.messages.room_of(post_id)
         room = self.encrypted_room(room_id) if room_id else None
         if room is None:
             return None
@@ -74,7 +74,7 @@ class SealedRooms:
     def _opened_posts(self, room: Room, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` sealed messages of a room, opened: posts with their reply counts
         and reactions (a member's latest reaction of each kind wins, as in open rooms)."""
-        messages = self.service.store.messages_in_room(room.id, Kind.SEALED, limit)
+        messages = self.service.store.rooms.messages_in_room(room.id, Kind.SEALED, limit)
         posts: list[dict[str, Any]] = []
         latest: dict[tuple[bytes, str, str], tuple[int, bytes, bool]] = {}
         for message in messages:

@@ -44,7 +44,7 @@ class Status:
                 "app_key": key.hex(),
                 "member": service.view.owner_of(key),
                 "app_key_active": key in service.view.keys and service.view.keys[key].revoked_ms is None,
-                "store": service.store.counts(),
+                "store": service.store.messages.counts(),
                 "messages": service.counters.as_dict(),
                 **self.status_extra(),
             },

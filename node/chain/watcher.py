@@ -1,7 +1,8 @@
 """Following the community contract: events in, view and effects out, through any outage.
 
 The watcher polls the chain (``eth_getLogs`` in bounded block ranges) up to ``head -
-confirmations``, and hands each range to the store, which applies it idempotently (keyed by block
+confirmations``, translates each event into the core's facts (``node.chain.facts``) and hands
+each range to the store, which applies it idempotently (keyed by block
 hash and log index) together with the cursor in one transaction. Web3 is synchronous (``AsyncWeb3``
 does not run under trio), so every RPC call runs in a worker thread; store writes stay on the trio
 thread. When the endpoint fails, the watcher backs off and says so in its status while the node
@@ -20,8 +21,10 @@ from web3.exceptions import BlockNotFound
 
 from governance.client import CommunityClient, rpc_errors
 from governance.errors import GovernanceError
+from node.chain.facts import fact_of, position_of
 from node.core.view import CommunityView, Effect
-from node.store.store import ChainBatch, Cursor, Store
+from node.store import Store
+from node.store.chain import ChainBatch, ChainEntry, Cursor
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ class ChainWatcher:
 
     async def poll_once(self) -> bool:
         """Applies the next range of confirmed blocks; returns whether there was one."""
-        cursor = self.store.cursor()
+        cursor = self.store.chain.cursor()
         tip = await trio.to_thread.run_sync(self._tip)
         head = tip[0]
         self.status.head = head
@@ -114,7 +117,7 @@ class ChainWatcher:
             # the view is rebuilt from the deployment block rather than unwound event by event.
             self.status.reorgs += 1
             log.warning("the chain no longer holds block %d as we saw it; rebuilding the view", cursor.block_number)
-            self.store.reset_chain(self.view)
+            self.store.chain.reset(self.view)
             cursor = None
         start = cursor.block_number + 1 if cursor else await trio.to_thread.run_sync(self.client.deployment_block)
         if start > target:
@@ -124,9 +127,9 @@ class ChainWatcher:
         self._quiet_tip = None
         end = min(target, start + self.config.max_range - 1)
         batch = await trio.to_thread.run_sync(self._fetch, start, end, head)
-        effects = self.store.apply_chain(self.view, batch)
+        effects = self.store.chain.apply(self.view, batch)
         self.status.cursor = end
-        self.status.events_applied += len(batch.events)
+        self.status.events_applied += len(batch.entries)
         self._healthy()
         if effects:
             self.on_effects(effects)
@@ -150,7 +153,7 @@ class ChainWatcher:
                     self.view.advance(now_ms)  # in memory; a restart re-learns it at its first poll
                 else:
                     batch = ChainBatch([], Cursor(cursor.block_number, cursor.block_hash, now_ms))
-                    self.store.apply_chain(self.view, batch)
+                    self.store.chain.apply(self.view, batch)
                     self._persisted_at = time.monotonic()
         self._healthy()
         self.caught_up.set()
@@ -176,7 +179,7 @@ class ChainWatcher:
         return bytes(block["hash"]), int(block["timestamp"])
 
     def _fetch(self, start: int, end: int, head: int) -> ChainBatch:
-        """Events of blocks start..end with their block times (runs in a worker thread)."""
+        """The logs of blocks start..end as facts, with their block times (runs in a worker thread)."""
         events = self.client.events(from_block=start, to_block=end)
         times: dict[int, int] = {}
         for event in events:
@@ -190,7 +193,8 @@ class ChainWatcher:
         if last is None:
             raise GovernanceError(f"block {end} vanished while reading it")
         complete_until = self._complete_until(end, head, last[1])
-        return ChainBatch([(e, times[e.log.block_number]) for e in events], Cursor(end, last[0], complete_until))
+        entries = [ChainEntry(position_of(e), times[e.log.block_number], fact_of(e)) for e in events]
+        return ChainBatch(entries, Cursor(end, last[0], complete_until))
 
     def _complete_until(self, end: int, head: int, end_time_s: int) -> int:
         """Every event in a block with a timestamp up to this (ms) is applied once ``end`` is."""

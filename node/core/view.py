@@ -1,10 +1,11 @@
 """The community as the chain describes it: who is a member when, which keys sign for whom,
-which posts are hidden. Built only from the contract's events, in chain order.
+which posts are hidden. Built only from what the chain decided (``node.core.facts``), in chain
+order.
 
 Membership and keys are kept as time intervals, not as flags, because a message is judged by the
 moment it claims to have been written: a post signed while its author was a member stays valid
 after they leave (history is not rewritten), and a post signed after removal or key revocation is
-refused. ``apply`` returns the effects an event has on stored content, which the node enforces
+refused. ``apply`` returns the effects a fact has on stored content, which the node enforces
 (a newly hidden post leaves the feed at once).
 """
 
@@ -12,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from governance import events as ev
-from node.core import limits
+from node.core import facts, limits
 from node.core.types import AppKey, MessageId
 
 
@@ -68,8 +68,9 @@ Effect = PostHiddenEffect | PostUnhiddenEffect | MemberGoneEffect | KeyRevokedEf
 
 
 @dataclass(frozen=True)
-class MediaPolicy:
-    """The community's caps on attachments, voted on-chain; never above the protocol's own."""
+class AttachmentCaps:
+    """What this node enforces on attachments: the community's voted media policy, in bytes,
+    never above the protocol's own ceiling."""
 
     max_attachments: int = limits.MAX_ATTACHMENTS
     max_attachment_bytes: int = limits.MAX_ATTACHMENT_BYTES
@@ -89,62 +90,60 @@ class CommunityView:
     members: dict[str, MemberRecord] = field(default_factory=dict)
     keys: dict[bytes, KeyRecord] = field(default_factory=dict)
     hidden: set[bytes] = field(default_factory=set)
-    #: (from ms, policy) in chain order: which caps on attachments held when.
-    media: list[tuple[int, MediaPolicy]] = field(default_factory=list)
+    #: (from ms, caps) in chain order: which caps on attachments held when.
+    media: list[tuple[int, AttachmentCaps]] = field(default_factory=list)
     #: Every chain event up to this moment (ms) has been applied: how far this view can judge.
     #: The chain watcher moves it (``advance``) as it confirms blocks.
     chain_time_ms: int = 0
 
-    def apply(self, event: ev.Event, block_time_s: int) -> list[Effect]:
-        """Applies one contract event (in chain order) and returns its effects on content."""
+    def apply(self, fact: facts.Fact, block_time_s: int) -> list[Effect]:
+        """Applies one fact (in chain order) and returns its effects on content."""
         at = block_time_s * 1000
         # Block times have whole seconds, messages milliseconds: an ending (removal, leaving,
         # revocation) is taken to happen at the end of its block's second, so a message signed
         # within that second, before the transaction, is not refused by a rounding.
         ends_at = at + 999
         self.chain_time_ms = max(self.chain_time_ms, at)
-        if isinstance(event, ev.MemberAdded):
-            joined = self.members.setdefault(event.member, MemberRecord(event.member))
+        if isinstance(fact, facts.MemberJoined):
+            joined = self.members.setdefault(fact.member, MemberRecord(fact.member))
             if not joined.active:
                 joined.intervals.append((at, None))
             return []
-        if isinstance(event, ev.MemberRemoved | ev.MemberLeft):
-            gone = self.members.get(event.member)
+        if isinstance(fact, facts.MemberGone):
+            gone = self.members.get(fact.member)
             if gone is not None and gone.active:
                 start, _ = gone.intervals[-1]
                 gone.intervals[-1] = (start, ends_at)
-            return [MemberGoneEffect(event.member)]
-        if isinstance(event, ev.KeyAdded):
-            self.keys.setdefault(event.key, KeyRecord(AppKey(event.key), event.owner, at))
+            return [MemberGoneEffect(fact.member)]
+        if isinstance(fact, facts.KeyAuthorised):
+            self.keys.setdefault(fact.key, KeyRecord(AppKey(fact.key), fact.owner, at))
             return []
-        if isinstance(event, ev.KeyRevoked):
-            key = self.keys.get(event.key)
+        if isinstance(fact, facts.KeyRevoked):
+            key = self.keys.get(fact.key)
             if key is not None and key.revoked_ms is None:
                 key.revoked_ms = ends_at
-            return [KeyRevokedEffect(AppKey(event.key))]
-        if isinstance(event, ev.PostHidden):
-            self.hidden.add(event.post_id)
-            return [PostHiddenEffect(MessageId(event.post_id))]
-        if isinstance(event, ev.PostUnhidden):
-            self.hidden.discard(event.post_id)
-            return [PostUnhiddenEffect(MessageId(event.post_id))]
-        if isinstance(event, ev.MediaPolicyChanged):
-            # at most the protocol's ceiling, whatever the contract allowed
-            policy = MediaPolicy(
-                min(event.new_max_attachments, limits.MAX_ATTACHMENTS),
-                min(event.new_max_attachment_kib * 1024, limits.MAX_ATTACHMENT_BYTES),
-            )
-            self.media.append((at, policy))
-            return []
+            return [KeyRevokedEffect(AppKey(fact.key))]
+        if isinstance(fact, facts.PostHidden):
+            self.hidden.add(fact.post_id)
+            return [PostHiddenEffect(MessageId(fact.post_id))]
+        if isinstance(fact, facts.PostUnhidden):
+            self.hidden.discard(fact.post_id)
+            return [PostUnhiddenEffect(MessageId(fact.post_id))]
+        # MediaPolicyChanged: at most the protocol's ceiling, whatever the contract allowed
+        caps = AttachmentCaps(
+            min(fact.max_attachments, limits.MAX_ATTACHMENTS),
+            min(fact.max_attachment_bytes, limits.MAX_ATTACHMENT_BYTES),
+        )
+        self.media.append((at, caps))
         return []
 
-    def media_policy_at(self, ms: int) -> MediaPolicy:
+    def media_policy_at(self, ms: int) -> AttachmentCaps:
         """The caps on attachments in force at ``ms`` (a post is judged by when it was signed)."""
-        current = MediaPolicy()
-        for start, policy in self.media:
+        current = AttachmentCaps()
+        for start, caps in self.media:
             if start > ms:
                 break
-            current = policy
+            current = caps
         return current
 
     def advance(self, complete_until_ms: int) -> None:

@@ -101,7 +101,7 @@ async def _run(
     on_ready: Callable[[dict[str, Any]], None] | None,
 ) -> None:
     signer, p2p_seed, token = secrets_.signer, secrets_.p2p_seed, secrets_.token
-    view = store.load_view()
+    view = store.chain.load_view()
     community = Community(config.chain_id, bytes.fromhex(config.community.removeprefix("0x")))
     service = NodeService(store, view, signer, community, name=config.name or config.home.name)
     watcher = ChainWatcher(

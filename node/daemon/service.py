@@ -131,7 +131,7 @@ class NodeService:
             # Only what this node's own member publishes must survive a power cut before it is
             # acknowledged; a message from a peer that a power cut loses is simply synced again
             # (its peers hold it), so it skips the fsync (it still survives a crashed process).
-            if self.store.add(message, author, self.now_ms(), durable=via is Via.LOCAL):
+            if self.store.messages.add(message, author, self.now_ms(), durable=via is Via.LOCAL):
                 self.counters.accepted += 1
             return verdict
         self._count_refusal(verdict, via, peer)
@@ -192,7 +192,7 @@ class NodeService:
             else:
                 self._count_refusal(verdict, via, peer)
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
-        added = self.store.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
+        added = self.store.messages.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
         self.counters.accepted += added
         return added
 

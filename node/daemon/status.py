@@ -65,7 +65,7 @@ def _guard(parts: Parts) -> dict[str, Any]:
 
 def _rooms(parts: Parts) -> dict[str, Any]:
     return {
-        "rooms": len(parts.service.store.rooms()),
+        "rooms": len(parts.service.store.rooms.all()),
         "following": sorted(parts.topics.following()),
         "x25519_key": parts.rooms.public.hex(),
         "blobs_fetched": parts.blobs.fetched,

@@ -74,9 +74,9 @@ class PrivateRooms:
         """Publishes this node's X25519 key if the community does not know it yet (the caller
         gossips the message returned)."""
         member = self.member
-        if member is None or self.service.store.xkeys().get(member) == self.public:
+        if member is None or self.service.store.rooms.xkeys().get(member) == self.public:
             return None
-        if self.service.store.erased_until(member) is not None:
+        if self.service.store.messages.erased_until(member) is not None:
             # the member erased everything they wrote (`kiez forget-me`): publishing their key
             # again would undo part of that, and they are on their way out
             return None
@@ -84,7 +84,7 @@ class PrivateRooms:
 
     def issue_key(self, room: Room, members: set[str]) -> Message:
         """Seals a fresh key to ``members`` (those whose X25519 key is known) and publishes it."""
-        xkeys = self.service.store.xkeys()
+        xkeys = self.service.store.rooms.xkeys()
         recipients = []
         room_key = seal.new_room_key()
         for member in sorted(members):
@@ -102,7 +102,7 @@ class PrivateRooms:
         """Encrypts ``body`` for the room's current participants."""
         if kind not in SEALABLE:
             raise PublishError(f"a private room carries posts and reactions, not {kind.label} messages")
-        key = current_key(self.service.store.room_keys(room.id))
+        key = current_key(self.service.store.rooms.room_keys(room.id))
         if key is None:
             raise PublishError(f"room {room.body.name!r} has no key yet")
         room_key = self.room_key(key.key_id)
@@ -120,14 +120,14 @@ class PrivateRooms:
 
     def can_read(self, room: Room) -> bool:
         """Whether this node holds the room's current key."""
-        key = current_key(self.service.store.room_keys(room.id))
+        key = current_key(self.service.store.rooms.room_keys(room.id))
         return key is not None and self.room_key(key.key_id) is not None
 
     def room_key(self, key_id: bytes) -> bytes | None:
         """The room key a ROOM_KEY message carries for this node, if it carries one."""
         if key_id in self._keys:
             return self._keys[key_id]
-        envelope = self.service.store.envelope(key_id)
+        envelope = self.service.store.messages.envelope(key_id)
         if envelope is None:
             return None
         message = decode(envelope)
@@ -170,22 +170,22 @@ class PrivateRooms:
     def desired(self, room: Room) -> set[str] | None:
         """Who should hold the room's key now (None: leave it as it is)."""
         view = self.service.view
-        xkeys = self.service.store.xkeys()
+        xkeys = self.service.store.rooms.xkeys()
         if room.body.visibility is Visibility.MEMBERS:
             return {m for m in xkeys if view.is_member(m)}
-        key = current_key(self.service.store.room_keys(room.id))
+        key = current_key(self.service.store.rooms.room_keys(room.id))
         if key is None:
             return None
         holders = participants(key, xkeys)
-        left = self.service.store.left_members(room.id, since_ms=key.version[0])
+        left = self.service.store.rooms.left_members(room.id, since_ms=key.version[0])
         return {m for m in holders if view.is_member(m) and m not in left}
 
     def invite(self, room: Room, member: str) -> Message:
         """Adds ``member`` to a private room: a fresh key for the participants and them."""
-        if member not in self.service.store.xkeys():
+        if member not in self.service.store.rooms.xkeys():
             raise PublishError(f"{member} has no X25519 key yet (their node publishes one when it starts)")
-        key = current_key(self.service.store.room_keys(room.id))
-        holders = participants(key, self.service.store.xkeys())
+        key = current_key(self.service.store.rooms.room_keys(room.id))
+        holders = participants(key, self.service.store.rooms.xkeys())
         return self.issue_key(room, holders | {member})
 
     def maintain(self) -> list[Message]:
@@ -195,11 +195,11 @@ class PrivateRooms:
         if member is None or not self.service.view.is_member(member):
             return []
         rotated = []
-        xkeys = self.service.store.xkeys()
-        for room in self.service.store.rooms():
+        xkeys = self.service.store.rooms.xkeys()
+        for room in self.service.store.rooms.all():
             if not room.encrypted:
                 continue
-            key = current_key(self.service.store.room_keys(room.id))
+            key = current_key(self.service.store.rooms.room_keys(room.id))
             holders = participants(key, xkeys)
             if member not in holders:
                 continue

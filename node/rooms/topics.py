@@ -40,16 +40,16 @@ class RoomTopics:
         return self.config.topic if not room else f"{self.config.topic}/{room}"
 
     async def start(self) -> None:
-        for room in sorted(self.service.store.follows()):
+        for room in sorted(self.service.store.rooms.follows()):
             await self.gossip.subscribe(self.topic(room))
 
     def following(self) -> set[str]:
-        return self.service.store.follows()
+        return self.service.store.rooms.follows()
 
     async def follow(self, room: str, on: bool) -> None:
         """Follows (subscribes to) or stops following a room. py-libp2p cannot unsubscribe
         cleanly, so an unfollowed room's topic stays subscribed until the node restarts."""
-        self.service.store.set_follow(room, on)
+        self.service.store.rooms.set_follow(room, on)
         if on and room:
             await self.gossip.subscribe(self.topic(room))
 
@@ -59,7 +59,7 @@ class RoomTopics:
             room = decode(envelope).room
         except DecodeError:
             return
-        if room and room not in self.service.store.follows():
+        if room and room not in self.service.store.rooms.follows():
             await self.follow(room, True)
         await self.gossip.publish(self.topic(room), envelope)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from node.errors import NodeError
+
 MIGRATIONS: list[str] = [
     # 1: messages, tombstones, reactions, the community view and the chain cursor
     """
@@ -195,7 +197,7 @@ MIGRATIONS: list[str] = [
 ]
 
 
-class SchemaError(Exception):
+class SchemaError(NodeError):
     """The database file was written by a newer kiez, or is not a kiez database."""
 
 

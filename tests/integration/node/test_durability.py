@@ -94,18 +94,19 @@ def _check_chain_state(node: NodeProcess, client: CommunityClient, tmp_path: Pat
     """The node's cursor, applied logs and view equal what a fresh follower of the chain builds."""
     db = node.config.db_path
     fresh = Store.open(tmp_path / "fresh.db")
-    watcher = ChainWatcher(client, fresh, fresh.load_view())
+    watcher = ChainWatcher(client, fresh, fresh.chain.load_view())
 
     async def catch_up() -> None:
         while await watcher.poll_once():
             pass
 
     trio.run(catch_up)
-    expected_members = sorted((a, s, e) for a, recs in fresh.load_view().members.items() for s, e in recs.intervals)
+    view = fresh.chain.load_view()
+    expected_members = sorted((a, s, e) for a, recs in view.members.items() for s, e in recs.intervals)
     members = sorted(_query(db, "SELECT address, start_ms, end_ms FROM members"))
     assert members == expected_members
     keys = sorted(_query(db, "SELECT key, owner, added_ms, revoked_ms FROM app_keys"))
-    expected_keys = sorted((k.key, k.owner, k.added_ms, k.revoked_ms) for k in fresh.load_view().keys.values())
+    expected_keys = sorted((k.key, k.owner, k.added_ms, k.revoked_ms) for k in view.keys.values())
     assert keys == expected_keys
     (applied,) = _query(db, "SELECT COUNT(*) FROM applied_logs")[0]
     (cursor_block,) = _query(db, "SELECT block_number FROM chain_cursor")[0]

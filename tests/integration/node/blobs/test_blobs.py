@@ -20,8 +20,8 @@ def test_a_peer_serves_what_it_holds_and_wrong_bytes_are_refused(tmp_path: Path)
     good = hashlib.sha256(PICTURE).digest()
     forged = hashlib.sha256(b"what the post named").digest()
     serving, asking = Store.open(tmp_path / "a.db"), Store.open(tmp_path / "b.db")
-    serving.put_blob(good, "image/png", PICTURE, keep_until_ms=2**62)
-    serving.put_blob(forged, "image/png", b"something else entirely", keep_until_ms=2**62)
+    serving.blobs.put(good, "image/png", PICTURE, keep_until_ms=2**62)
+    serving.blobs.put(forged, "image/png", b"something else entirely", keep_until_ms=2**62)
 
     async def body() -> None:
         async with open_host(os.urandom(32)) as a, open_host(os.urandom(32)) as b:

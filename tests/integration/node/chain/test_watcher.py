@@ -37,7 +37,7 @@ def test_follows_members_keys_and_hides(community: DevCommunity, tmp_path: Path)
     a = community.client(community.founders[0])
     a.add_key(b"\x01" * 32)
     _hide(community, b"\xaa" * 32)
-    watcher = ChainWatcher(community.client(), store, store.load_view(), FAST)
+    watcher = ChainWatcher(community.client(), store, store.chain.load_view(), FAST)
     _catch_up(watcher)
     view = watcher.view
     assert {m for m in view.members if view.is_member(m)} == {f.address for f in community.founders}
@@ -51,7 +51,7 @@ def test_follows_members_keys_and_hides(community: DevCommunity, tmp_path: Path)
 
     # restart: the cursor resumes; nothing is applied twice
     reopened = Store.open(tmp_path / "node.db")
-    again = ChainWatcher(community.client(), reopened, reopened.load_view(), FAST)
+    again = ChainWatcher(community.client(), reopened, reopened.chain.load_view(), FAST)
     _catch_up(again)
     assert again.status.events_applied == 0
     assert b"\xaa" * 32 in again.view.hidden
@@ -65,7 +65,7 @@ def test_follows_members_keys_and_hides(community: DevCommunity, tmp_path: Path)
 def test_a_dead_endpoint_is_reported_not_raised(community: DevCommunity, tmp_path: Path) -> None:
     store = Store.open(tmp_path / "node.db")
     dead = CommunityClient(connect_web3("http://127.0.0.1:9", timeout=1.0), community.address)
-    watcher = ChainWatcher(dead, store, store.load_view(), WatcherConfig(poll_interval=0.01, max_backoff=0.05))
+    watcher = ChainWatcher(dead, store, store.chain.load_view(), WatcherConfig(poll_interval=0.01, max_backoff=0.05))
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:

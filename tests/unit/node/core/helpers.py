@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from governance.events import KeyAdded, KeyRevoked, LogRef, MemberAdded, MemberRemoved
-from governance.types import Address, ProposalId
+from node.core.facts import KeyAuthorised, KeyRevoked, MemberGone, MemberJoined
 from node.core.rooms import Room
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, PollBody
@@ -15,33 +14,32 @@ from node.core.view import CommunityView
 COMMUNITY = Community(31337, bytes.fromhex("700b6a60ce7eaaea56f065753d8dcb9653dbad35"))
 T0 = 1_796_112_000  # seconds: the chain time at which everyone joined
 NOW_MS = (T0 + 3600) * 1000
-_LOG = LogRef(1, 0, b"\x00" * 32, b"\x00" * 32)
 
 
 def signer(name: str) -> Signer:
     return Signer(hashlib.sha256(name.encode()).digest())
 
 
-def address(name: str) -> Address:
-    return Address("0x" + hashlib.sha256(b"addr" + name.encode()).hexdigest()[:40])  # type: ignore[arg-type]
+def address(name: str) -> str:
+    return "0x" + hashlib.sha256(b"addr" + name.encode()).hexdigest()[:40]
 
 
 def view_with(*names: str, at: int = T0) -> CommunityView:
     """A view in which each named person is a member with an app key since ``at``."""
     view = CommunityView()
     for name in names:
-        view.apply(MemberAdded(_LOG, address(name), ProposalId(0), 0), at)
-        view.apply(KeyAdded(_LOG, address(name), signer(name).public_key), at)
+        view.apply(MemberJoined(address(name)), at)
+        view.apply(KeyAuthorised(address(name), signer(name).public_key), at)
     view.advance(NOW_MS)
     return view
 
 
 def remove(view: CommunityView, name: str, at: int) -> None:
-    view.apply(MemberRemoved(_LOG, address(name), ProposalId(1)), at)
+    view.apply(MemberGone(address(name)), at)
 
 
 def revoke(view: CommunityView, name: str, at: int) -> None:
-    view.apply(KeyRevoked(_LOG, address(name), signer(name).public_key), at)
+    view.apply(KeyRevoked(signer(name).public_key), at)
 
 
 def envelope(name: str, kind: Kind, body: Body, ts_ms: int = NOW_MS, community: Community = COMMUNITY) -> bytes:

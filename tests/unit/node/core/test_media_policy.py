@@ -3,21 +3,18 @@ of a post that exceeds it."""
 
 from __future__ import annotations
 
-from governance.events import LogRef, MediaPolicyChanged
-from governance.types import ProposalId
 from node.core import limits
+from node.core.facts import MediaPolicyChanged
 from node.core.types import Attachment, Kind, PostBody
 from node.core.validation import Context, Via, validate
 from node.core.verdict import Outcome, Reason
-from node.core.view import MediaPolicy
+from node.core.view import AttachmentCaps
 
 from .helpers import COMMUNITY, NOW_MS, T0, MemoryKnown, envelope, view_with
 
-_LOG = LogRef(3, 0, b"\x00" * 32, b"\x00" * 32)
 
-
-def _policy(count: int, kib: int, proposal: int = 1) -> MediaPolicyChanged:
-    return MediaPolicyChanged(_LOG, ProposalId(proposal), 4, count, 2048, kib)
+def _policy(count: int, kib: int) -> MediaPolicyChanged:
+    return MediaPolicyChanged(count, kib * 1024)
 
 
 def _post(count: int, size: int, ts: int = NOW_MS) -> bytes:
@@ -27,16 +24,18 @@ def _post(count: int, size: int, ts: int = NOW_MS) -> bytes:
 
 def test_the_protocol_ceiling_holds_until_the_community_votes() -> None:
     view = view_with("alice")
-    assert view.media_policy_at(NOW_MS) == MediaPolicy(limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES)
+    assert view.media_policy_at(NOW_MS) == AttachmentCaps(limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES)
 
 
 def test_a_policy_holds_from_its_block_on_and_never_above_the_protocol() -> None:
     view = view_with("alice")
     view.apply(_policy(1, 256), T0 + 100)
-    view.apply(_policy(200, 999_999, proposal=2), T0 + 200)  # a contract bug must not lift the ceiling
-    assert view.media_policy_at((T0 + 99) * 1000) == MediaPolicy()
-    assert view.media_policy_at((T0 + 100) * 1000) == MediaPolicy(1, 256 * 1024)
-    assert view.media_policy_at((T0 + 200) * 1000) == MediaPolicy(limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES)
+    view.apply(_policy(200, 999_999), T0 + 200)  # a contract bug must not lift the ceiling
+    assert view.media_policy_at((T0 + 99) * 1000) == AttachmentCaps()
+    assert view.media_policy_at((T0 + 100) * 1000) == AttachmentCaps(1, 256 * 1024)
+    assert view.media_policy_at((T0 + 200) * 1000) == AttachmentCaps(
+        limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES
+    )
 
 
 def test_posts_are_judged_by_the_policy_when_they_were_signed() -> None:

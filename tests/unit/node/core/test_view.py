@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from governance.events import KeyRevoked, LogRef, MemberAdded, MemberLeft, PostHidden, PostUnhidden
-from governance.types import ProposalId
 from node.core import limits
+from node.core.facts import KeyRevoked, MemberGone, MemberJoined, PostHidden, PostUnhidden
 from node.core.types import MessageId
 from node.core.view import CommunityView, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect, PostUnhiddenEffect
 
 from .helpers import T0, address, remove, revoke, signer, view_with
-
-_LOG = LogRef(2, 0, b"\x00" * 32, b"\x00" * 32)
 
 
 def test_membership_is_an_interval() -> None:
@@ -26,7 +23,7 @@ def test_membership_is_an_interval() -> None:
 def test_a_member_may_return() -> None:
     view = view_with("alice")
     remove(view, "alice", T0 + 100)
-    view.apply(MemberAdded(_LOG, address("alice"), ProposalId(2), 5), T0 + 2000)
+    view.apply(MemberJoined(address("alice")), T0 + 2000)
     record = view.members[address("alice")]
     # an ending counts at the end of its block's second (block times are whole seconds)
     assert record.intervals == [((T0) * 1000, (T0 + 100) * 1000 + 999), ((T0 + 2000) * 1000, None)]
@@ -39,7 +36,7 @@ def test_a_member_may_return() -> None:
 
 def test_leaving_and_removal_report_the_member() -> None:
     view = view_with("alice", "bob")
-    assert view.apply(MemberLeft(_LOG, address("bob")), T0 + 5) == [MemberGoneEffect(address("bob"))]
+    assert view.apply(MemberGone(address("bob")), T0 + 5) == [MemberGoneEffect(address("bob"))]
     assert not view.is_member(address("bob"))
     assert view.is_member(address("alice"))
 
@@ -55,15 +52,15 @@ def test_revocation_keeps_the_time() -> None:
 
 
 def _revoked(name: str) -> KeyRevoked:
-    return KeyRevoked(_LOG, address(name), signer(name).public_key)
+    return KeyRevoked(signer(name).public_key)
 
 
 def test_hide_and_unhide_are_effects() -> None:
     view = CommunityView()
     post = b"\x09" * 32
-    hidden = view.apply(PostHidden(_LOG, post, address("bob"), ProposalId(0), "spam"), T0)
+    hidden = view.apply(PostHidden(post), T0)
     assert hidden == [PostHiddenEffect(MessageId(post))]
     assert post in view.hidden
-    assert view.apply(PostUnhidden(_LOG, post, ProposalId(3)), T0 + 1) == [PostUnhiddenEffect(MessageId(post))]
+    assert view.apply(PostUnhidden(post), T0 + 1) == [PostUnhiddenEffect(MessageId(post))]
     assert post not in view.hidden
     assert view.chain_time_ms == (T0 + 1) * 1000

@@ -1,0 +1,66 @@
+"""What the chain decided, as the core needs it: who joined or went, which keys sign for whom,
+which posts are hidden, which caps on attachments were voted.
+
+The contract's own event records belong to ``governance``; the chain adapter
+(``node.chain.facts``) translates them into these, so the core judges messages without knowing
+how the chain encodes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class LogPosition:
+    """Where the chain recorded a fact. (block hash, log index) names a log uniquely, which is
+    what makes applying the chain idempotent; ordering by (block, index) is chain order."""
+
+    block_number: int
+    log_index: int
+    block_hash: bytes
+
+
+@dataclass(frozen=True)
+class MemberJoined:
+    member: str
+
+
+@dataclass(frozen=True)
+class MemberGone:
+    """Removed by a vote or left on their own: the core treats both the same."""
+
+    member: str
+
+
+@dataclass(frozen=True)
+class KeyAuthorised:
+    owner: str
+    key: bytes
+
+
+@dataclass(frozen=True)
+class KeyRevoked:
+    key: bytes
+
+
+@dataclass(frozen=True)
+class PostHidden:
+    post_id: bytes
+
+
+@dataclass(frozen=True)
+class PostUnhidden:
+    post_id: bytes
+
+
+@dataclass(frozen=True)
+class MediaPolicyChanged:
+    """The community voted new caps on attachments (in bytes, as voted; the view still holds
+    them to the protocol's ceiling)."""
+
+    max_attachments: int
+    max_attachment_bytes: int
+
+
+Fact = MemberJoined | MemberGone | KeyAuthorised | KeyRevoked | PostHidden | PostUnhidden | MediaPolicyChanged

@@ -1,0 +1,316 @@
+"""Messages and what they do to each other: tombstones, reactions, erasures.
+
+An accepted message commits together with its effects (a delete's tombstone and purge, a
+reaction's last-write-wins state, an erasure's sweep, the room state it changes), so a restart
+never finds half of them. Reading for the feed is ``node.store.feed``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from node.core.conflicts import reaction_supersedes
+from node.core.rooms import Room
+from node.core.types import DeleteBody, EraseBody, Kind, Message, PollBody, PostBody, ReactionBody
+from node.store.db import Database
+from node.store.rooms import Rooms
+
+
+@dataclass
+class BatchKnown:
+    """``Known`` for a batch: answers about the batch's own ids from prefetched dicts, and about
+    anything else (a delete's target, say) from the store."""
+
+    messages: Messages
+    rooms: Rooms
+    ids: set[bytes]
+    stored: dict[bytes, str]
+    tombstones: dict[bytes, str]
+    erasures: dict[str, int | None] = field(default_factory=dict)
+
+    def has_message(self, message_id: bytes) -> bool:
+        if message_id in self.ids:
+            return message_id in self.stored
+        return self.messages.has_message(message_id)
+
+    def author_of(self, message_id: bytes) -> str | None:
+        if message_id in self.ids:
+            return self.stored.get(message_id)
+        return self.messages.author_of(message_id)
+
+    def tombstone_of(self, message_id: bytes) -> str | None:
+        if message_id in self.ids:
+            return self.tombstones.get(message_id)
+        return self.messages.tombstone_of(message_id)
+
+    def erased_until(self, member: str) -> int | None:
+        if member not in self.erasures:
+            self.erasures[member] = self.messages.erased_until(member)
+        return self.erasures[member]
+
+    def room(self, room_id: str) -> Room | None:
+        return self.rooms.room(room_id)
+
+    def last_post_at(self, member: str, room_id: str) -> int | None:
+        return self.rooms.last_post_at(member, room_id)
+
+    def poll(self, poll_id: bytes) -> PollBody | None:
+        return self.rooms.poll(poll_id)
+
+
+class Messages:
+    def __init__(self, db: Database, rooms: Rooms) -> None:
+        self._db = db
+        self._rooms = rooms
+        self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
+
+    # ------------------------------------------------------------------ what validation asks
+
+    def has_message(self, message_id: bytes) -> bool:
+        return self._db.conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is not None
+
+    def author_of(self, message_id: bytes) -> str | None:
+        row = self._db.conn.execute("SELECT author FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def tombstone_of(self, message_id: bytes) -> str | None:
+        return _deleted_by(self._db.conn, message_id)
+
+    def erased_until(self, member: str) -> int | None:
+        return _erased_until(self._db.conn, member)
+
+    def known_among(self, ids: Sequence[bytes]) -> BatchKnown:
+        """What validation needs to know about ``ids``, fetched in two queries (for batches)."""
+        stored: dict[bytes, str] = {}
+        tombs: dict[bytes, str] = {}
+        conn = self._db.conn
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id, author FROM messages WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+            stored.update((bytes(i), str(a)) for i, a in conn.execute(query, chunk))
+            query = f"SELECT target, member FROM tombstones WHERE target IN ({marks})"  # noqa: S608
+            tombs.update((bytes(t), str(m)) for t, m in conn.execute(query, chunk))
+        return BatchKnown(self, self._rooms, set(ids), stored, tombs)
+
+    # ------------------------------------------------------------------ writing
+
+    def add(self, message: Message, author: str, received_ms: int, durable: bool = True) -> bool:
+        """Stores an accepted message with its effects; False if it was already there.
+        ``durable=False`` as for ``add_many``."""
+        return self.add_many([(message, author)], received_ms, durable=durable) == 1
+
+    def add_many(
+        self,
+        items: Iterable[tuple[Message, str]],
+        received_ms: int,
+        known: BatchKnown | None = None,
+        durable: bool = True,
+    ) -> int:
+        """Stores accepted messages in one transaction; returns how many were new. ``known``, if
+        given, is what the store held about these ids before (saves a lookup per message).
+        ``durable=False`` (for synced batches) skips the fsync of the commit: the batch survives a
+        crashed process but maybe not a power cut, after which sync simply fetches it again."""
+        batch = list(items)
+        unchecked: set[bytes] = set()
+        if known is not None:
+            # ids known to have no tombstone: neither before the batch nor from a delete in it
+            deleted_here = {m.body.target for m, _ in batch if isinstance(m.body, DeleteBody)}
+            unchecked = known.ids - set(known.tombstones) - deleted_here
+        with self._db.relaxed(not durable):
+            return self._add_batch(batch, received_ms, unchecked)
+
+    def _add_batch(self, batch: list[tuple[Message, str]], received_ms: int, unchecked: set[bytes]) -> int:
+        added = 0
+        with self._db.transaction() as conn:
+            # one lookup per author and batch (a sync batch is thousands of one member's posts)
+            erasing = any(isinstance(m.body, EraseBody) for m, _ in batch)
+            self._erasures = {} if erasing else {a: _erased_until(conn, a) for a in {a for _, a in batch}}
+            try:
+                for message, author in batch:
+                    added += self._insert(conn, message, author, received_ms, message.id in unchecked)
+            finally:
+                self._erasures = {}
+        return added
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        message: Message,
+        author: str,
+        received_ms: int,
+        no_tombstone: bool = False,
+    ) -> int:
+        body = message.body
+        parent = body.parent if isinstance(body, PostBody) else None
+        target = body.target if isinstance(body, ReactionBody | DeleteBody) else None
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO messages (id, kind, author_key, author, room, timestamp_ms, parent, target,"
+            " text, reaction, active, envelope, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                message.id,
+                int(message.kind),
+                message.author,
+                author,
+                message.room,
+                message.timestamp_ms,
+                parent,
+                target,
+                body.text if isinstance(body, PostBody) else None,
+                body.reaction if isinstance(body, ReactionBody) else None,
+                int(body.active) if isinstance(body, ReactionBody) else None,
+                message.envelope,
+                received_ms,
+            ),
+        )
+        if cursor.rowcount == 0:
+            return 0
+        if not no_tombstone and not isinstance(body, DeleteBody) and _deleted_by(conn, message.id) == author:
+            # A delete beats its post forever, whatever order a batch brings them in.
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+            return 0
+        erased = self._erasures[author] if author in self._erasures else _erased_until(conn, author)
+        if erased is not None and message.timestamp_ms <= erased and not isinstance(body, EraseBody):
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+            return 0
+        self._rooms.apply(conn, message, author)
+        if isinstance(body, DeleteBody):
+            self._tombstone(conn, body.target, author, message)
+        elif isinstance(body, EraseBody):
+            self._erase(conn, author, body.until_ms, message)
+        elif isinstance(body, ReactionBody):
+            _react(conn, body, author, message)
+        return 1
+
+    def _tombstone(self, conn: sqlite3.Connection, target: bytes, author: str, delete: Message) -> None:
+        conn.execute(
+            "INSERT OR IGNORE INTO tombstones (target, member, delete_id, timestamp_ms) VALUES (?,?,?,?)",
+            (target, author, delete.id, delete.timestamp_ms),
+        )
+        # A delete beats its post forever: the content goes, the tombstone stays.
+        gone = conn.execute("DELETE FROM messages WHERE id = ? AND author = ?", (target, author)).rowcount
+        conn.execute("DELETE FROM reactions WHERE message_id = ? AND member = ?", (target, author))
+        if gone > 0:
+            self._db.purged()
+
+    def _erase(self, conn: sqlite3.Connection, author: str, until_ms: int, erase: Message) -> None:
+        conn.execute(
+            "INSERT INTO erasures (member, until_ms, erase_id) VALUES (?,?,?)"
+            " ON CONFLICT (member) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms),"
+            " erase_id = CASE WHEN excluded.until_ms > until_ms THEN excluded.erase_id ELSE erase_id END",
+            (author, until_ms, erase.id),
+        )
+        conn.execute(
+            "DELETE FROM messages WHERE author = ? AND timestamp_ms <= ? AND kind != ?",
+            (author, until_ms, int(Kind.ERASE)),
+        )
+        conn.execute("DELETE FROM reactions WHERE member = ? AND timestamp_ms <= ?", (author, until_ms))
+        # the state their messages built goes with them: their X25519 key, answers and RSVPs
+        conn.execute("DELETE FROM xkeys WHERE member = ? AND version_ms <= ?", (author, until_ms))
+        conn.execute("DELETE FROM answers WHERE member = ? AND version_ms <= ?", (author, until_ms))
+        conn.execute("DELETE FROM rsvps WHERE member = ? AND version_ms <= ?", (author, until_ms))
+        self._db.purged()
+
+    # ------------------------------------------------------------------ reading
+
+    def room_of(self, message_id: bytes) -> str | None:
+        row = self._db.conn.execute("SELECT room FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def is_hidden(self, message_id: bytes) -> bool:
+        row = self._db.conn.execute("SELECT hidden FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return row is not None and bool(row[0])
+
+    def sync_keys_sorted(self) -> Iterator[tuple[int, bytes]]:
+        """``sync_keys`` in ascending (timestamp, id) order, streamed from the database (SQLite
+        sorts in its own memory and frees it), for building a sync session's item set."""
+        for ts, ident in self._db.conn.execute(
+            "SELECT timestamp_ms, id FROM messages WHERE hidden = 0 ORDER BY timestamp_ms, id"
+        ):
+            yield int(ts), bytes(ident)
+
+    def sync_keys(self) -> list[tuple[int, bytes]]:
+        """(timestamp, id) of every message this node offers to sync: all but hidden posts."""
+        return [
+            (int(ts), bytes(i))
+            for ts, i in self._db.conn.execute("SELECT timestamp_ms, id FROM messages WHERE hidden = 0")
+        ]
+
+    def envelopes(self, ids: Sequence[bytes]) -> list[bytes]:
+        """The envelopes of the stored messages among ``ids`` (at most 1000 ids per call)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        query = f"SELECT envelope FROM messages WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+        return [bytes(r[0]) for r in self._db.conn.execute(query, ids)]
+
+    def envelope(self, message_id: bytes) -> bytes | None:
+        row = self._db.conn.execute("SELECT envelope FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def counts(self) -> dict[str, int]:
+        """How many messages of each kind are stored, hidden posts, and tombstones."""
+        conn = self._db.conn
+        out = {kind.label: 0 for kind in Kind}
+        for kind, count in conn.execute("SELECT kind, COUNT(*) FROM messages GROUP BY kind"):
+            out[Kind(kind).label] = int(count)
+        out["hidden"] = int(conn.execute("SELECT COUNT(*) FROM messages WHERE hidden = 1").fetchone()[0])
+        out["tombstones"] = int(conn.execute("SELECT COUNT(*) FROM tombstones").fetchone()[0])
+        return out
+
+    def export(self, member: str) -> dict[str, object]:
+        """Everything this store holds that ``member`` wrote or did, as plain JSON values."""
+        columns = "id, kind, room, timestamp_ms, parent, target, text, reaction, active, hidden, received_ms, envelope"
+        messages = [
+            {
+                "id": bytes(row[0]).hex(),
+                "kind": Kind(row[1]).label,
+                "room": row[2],
+                "timestamp_ms": row[3],
+                "parent": bytes(row[4]).hex() if row[4] is not None else None,
+                "target": bytes(row[5]).hex() if row[5] is not None else None,
+                "text": row[6],
+                "reaction": row[7],
+                "active": None if row[8] is None else bool(row[8]),
+                "hidden_by_community": bool(row[9]),
+                "received_ms": row[10],
+                "envelope": bytes(row[11]).hex(),
+            }
+            for row in self._db.conn.execute(
+                f"SELECT {columns} FROM messages WHERE author = ? ORDER BY timestamp_ms, id",  # noqa: S608
+                (member,),
+            )
+        ]
+        tombstones = [
+            {"target": bytes(t).hex(), "delete_id": bytes(d).hex(), "timestamp_ms": ts}
+            for t, d, ts in self._db.conn.execute(
+                "SELECT target, delete_id, timestamp_ms FROM tombstones WHERE member = ?", (member,)
+            )
+        ]
+        return {"messages": messages, "tombstones": tombstones, "erased_until_ms": self.erased_until(member)}
+
+
+def _react(conn: sqlite3.Connection, body: ReactionBody, author: str, message: Message) -> None:
+    row = conn.execute(
+        "SELECT timestamp_ms, message_id FROM reactions WHERE target = ? AND member = ? AND reaction = ?",
+        (body.target, author, body.reaction),
+    ).fetchone()
+    if row is not None and not reaction_supersedes((message.timestamp_ms, message.id), (row[0], bytes(row[1]))):
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO reactions (target, member, reaction, active, timestamp_ms, message_id)"
+        " VALUES (?,?,?,?,?,?)",
+        (body.target, author, body.reaction, int(body.active), message.timestamp_ms, message.id),
+    )
+
+
+def _erased_until(conn: sqlite3.Connection, member: str) -> int | None:
+    row = conn.execute("SELECT until_ms FROM erasures WHERE member = ?", (member,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _deleted_by(conn: sqlite3.Connection, message_id: bytes) -> str | None:
+    row = conn.execute("SELECT member FROM tombstones WHERE target = ?", (message_id,)).fetchone()
+    return None if row is None else str(row[0])
