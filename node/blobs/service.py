@@ -83,7 +83,7 @@ class BlobService:
                 request = msgpack.unpackb(await _read_frame(stream, 1024), raw=False)
                 if type(request) is not list or len(request) != 1 or type(request[0]) is not bytes:
                     raise BlobError("a request is [sha256]")
-                held = self.store.blob(request[0])
+                held = self.store.blobs.get(request[0])
                 answer = [False, "", b""] if held is None else [True, held[0], held[1]]
                 await stream.write(_frame(answer))
                 self.served += held is not None
@@ -119,13 +119,13 @@ class BlobService:
         """Fetches the attachments of stored posts that this node does not hold yet."""
         while True:
             now = time.monotonic()
-            for sha256, size, mime in self.store.missing_blobs():
+            for sha256, size, mime in self.store.blobs.missing():
                 if now - self._failed_at.get(sha256, -60.0) < 30.0:
                     continue
                 for peer in self.host.connected_peers():
                     got = await self.fetch(peer, sha256, size)
                     if got is not None:
-                        self.store.put_blob(sha256, mime, got[1])
+                        self.store.blobs.put(sha256, mime, got[1])
                         self.fetched += 1
                         break
                 else:

@@ -426,7 +426,7 @@ def make_posts(signers: list[Signer], community: Community, count: int) -> list[
 def fill_store(config: NodeConfig, client: CommunityClient, envelopes: list[bytes]) -> None:
     """Stores posts in a node's database (before it starts), through sync validation."""
     store = Store.open(config.db_path)
-    view = store.load_view()
+    view = store.chain.load_view()
     watcher = ChainWatcher(client, store, view)
 
     async def catch_up() -> None:
@@ -438,7 +438,7 @@ def fill_store(config: NodeConfig, client: CommunityClient, envelopes: list[byte
     service = NodeService(store, view, Signer(read_secret(config.app_key_path, 32)), community)
     for start in range(0, len(envelopes), 5000):
         service.ingest_batch(envelopes[start : start + 5000], Via.SYNC)
-    stored = store.counts()["post"]
+    stored = store.messages.counts()["post"]
     store.close()
     if stored != len(envelopes):
         raise NodeError(f"filling {config.name}: {stored} of {len(envelopes)} posts stored")

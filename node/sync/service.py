@@ -108,7 +108,7 @@ class Session:
         self.service = service
         self.result = SyncResult(peer, initiator)
         self.framed = FramedStream(stream, self.result)
-        self.items = ItemSet(service.store.sync_keys_sorted(), presorted=True)
+        self.items = ItemSet(service.store.messages.sync_keys_sorted(), presorted=True)
         self.reconciler = Reconciler(self.items)
 
     async def run(self) -> SyncResult:
@@ -165,7 +165,7 @@ class Session:
 
     async def _give(self, ids: list[bytes]) -> None:
         for start in range(0, len(ids), GIVE_BATCH):
-            envelopes = self.service.store.envelopes(ids[start : start + GIVE_BATCH])
+            envelopes = self.service.store.messages.envelopes(ids[start : start + GIVE_BATCH])
             self.result.sent += len(envelopes)
             for data in syncwire.messages_frames(envelopes):
                 await self.framed.send(data)
