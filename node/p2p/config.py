@@ -1,13 +1,15 @@
 """Gossipsub parameters chosen for small communities (3-50 nodes), validated at start.
 
 py-libp2p 0.8.1's defaults are tuned for large public networks, and several of them lose
-messages for us (see ../shared/DESIGN.md, section 8). Every field below says which default it
+messages for us (see docs/architecture.md, "py-libp2p facts"). Every field below says which default it
 replaces and why; ``validate()`` refuses values that would silently break delivery.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from node.core import limits
 
 # py-libp2p's per-peer outbound RPC queue holds 32 RPCs and drops the rest without an error
 # (pubsub/rpc_queue.py, OutBoundQueueSize); it is not configurable.
@@ -16,6 +18,17 @@ PY_LIBP2P_OUTBOUND_QUEUE_SLOTS = 32
 PY_LIBP2P_MAX_RPC_BYTES = 1024 * 1024
 # Room for the protobuf envelope around our data: topic, from, seqno, signature, key, record.
 RPC_ENVELOPE_HEADROOM = 4096
+# The gossip size cap, derived from the protocol's envelope limit (node/core/limits.py, 16 KiB).
+# A gossiped message's data is exactly one envelope: gossipsub's own framing (the protobuf fields
+# above, the RPC's varint length) sits outside the data and needs no room in this cap; py-libp2p
+# bounds the whole RPC by PY_LIBP2P_MAX_RPC_BYTES, and ``validate`` keeps the headroom for it.
+# The cap is twice the envelope limit, not equal to it, on purpose: data somewhat over the limit
+# (a peer on another protocol version, or a bug) still reaches validation, which refuses it with
+# the protocol's own reason, "oversized", so the node's refusals name the real cause; data beyond
+# twice the limit cannot be a kiez envelope and is dropped unread, before any signature check
+# (strike "over_size_cap"). tests/integration/node/test_attacks.py checks both.
+GOSSIP_OVERSIZE_MARGIN = limits.MAX_MESSAGE_BYTES
+MAX_GOSSIP_DATA_BYTES = limits.MAX_MESSAGE_BYTES + GOSSIP_OVERSIZE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -50,9 +63,9 @@ class GossipConfig:
     # How long a message id stays "seen" (each sighting extends it). Must outlast the gossip history
     # so a message advertised by IHAVE is never fetched and validated a second time.
     seen_ttl_s: int = 120
-    # Largest message data we publish or accept. Posts are small; 64 KiB leaves room for a long text
-    # and bounds what one peer can make us verify and store per message.
-    max_message_size: int = 64 * 1024
+    # Largest message data we publish or accept: MAX_GOSSIP_DATA_BYTES (above), which bounds what one
+    # peer can make us verify per message.
+    max_message_size: int = MAX_GOSSIP_DATA_BYTES
     # Heartbeats whose messages are advertised in IHAVE gossip to non-mesh peers (spec default 3).
     gossip_window: int = 3
     # Heartbeats a message stays in the cache to answer IWANT (spec default 5).
@@ -91,7 +104,7 @@ class GossipConfig:
     gossip_threshold: float = -4.0
     # Below this score the peer is graylisted (12 un-decayed rejects): every RPC it sends, messages,
     # control and subscriptions, is dropped before any work is done on it. py-libp2p 0.8.1 only gates
-    # its messages (with ``publish_threshold``) and GRAFTs; we gate the rest (gossip.py).
+    # its messages (with ``publish_threshold``) and GRAFTs; we gate the rest (defence.py).
     graylist_threshold: float = -10.0
 
     # --- Misbehaviour ledger (guard.py): the deterministic backstop --------------------------------

@@ -1,14 +1,17 @@
-"""One error tree for the p2p layer.
+"""One error tree for the p2p layer, a branch of the node's (``node.errors.NodeError``).
 
 Everything here is *expected during normal operation* (a peer is offline, a member pasted a
-broken address, a post is too big), so callers catch ``P2PError`` and tell the member; the message
-is a sentence a person can act on. py-libp2p's own exceptions never leak out of this package.
+broken address, a post is too big, a peer reset a stream), so callers catch ``P2PError`` and tell
+the member; the message is a sentence a person can act on. py-libp2p's own exceptions never leak
+out of this package.
 """
 
 from __future__ import annotations
 
+from node.errors import NodeError
 
-class P2PError(Exception):
+
+class P2PError(NodeError):
     """Base of every error raised by ``node.p2p``."""
 
 
@@ -44,3 +47,28 @@ class NotSubscribed(P2PError):
     def __init__(self, topic: str) -> None:
         super().__init__(f"not subscribed to topic {topic!r}; subscribe before publishing")
         self.topic = topic
+
+
+class StreamFailed(P2PError):
+    """A stream to a peer could not be opened, or was reset or closed under us (``reason`` says how)."""
+
+    def __init__(self, peer_id: str, reason: str) -> None:
+        super().__init__(f"stream with peer {peer_id} failed: {reason}")
+        self.peer_id = peer_id
+        self.reason = reason
+
+
+class BadFrame(StreamFailed):
+    """The peer announced a frame over the protocol's size limit, or ended the stream inside one."""
+
+
+class UnsupportedLibp2p(P2PError):
+    """The installed py-libp2p is not the release whose internals ``node.p2p.libp2p_compat`` patches."""
+
+    def __init__(self, installed: str, supported: str) -> None:
+        super().__init__(
+            f"py-libp2p {installed} is installed, but kiez works around the bugs of py-libp2p {supported} "
+            f"only; install libp2p=={supported}"
+        )
+        self.installed = installed
+        self.supported = supported

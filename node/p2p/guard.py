@@ -206,8 +206,5 @@ class SubscriptionBudget:
             self._buckets.popitem(last=False)
         return allowed
 
-    def forget(self, peer: str) -> None:
-        self._buckets.pop(peer, None)
-
     def __len__(self) -> int:
         return len(self._buckets)

@@ -1,20 +1,23 @@
 """A py-libp2p host that speaks Noise only, muxes with yamux and lives inside one trio scope.
 
-Why not ``libp2p.new_host()`` with its defaults (DESIGN section 8):
+Why not ``libp2p.new_host()`` with its defaults (see docs/architecture.md, "py-libp2p facts"):
 
 - Security: the default ``sec_opt`` offers Noise, TLS, SECIO *and plaintext*, so a peer could
   talk to us unencrypted and unauthenticated. We pass ``{"/noise": ...}`` and nothing else; a
   peer that cannot do Noise fails the multistream negotiation.
 - Muxer: yamux only (js-libp2p interop; mplex is deprecated upstream), returning receive credit
-  once per drained buffer, not after every read (``yamux_credit``).
+  once per drained buffer, not after every read (``libp2p_compat.yamux``, installed here).
 - Dialing policy: the swarm's auto-connector redials every peerstore entry every 10-30 s and on
-  each disconnect. We stop it, so dialing happens in exactly one place (``peers.maintain_peers``,
-  with per-peer backoff) and nobody fills the swarm's 60 s negative dial cache behind our back.
+  each disconnect. We stop it (``libp2p_compat.swarm``), so dialing happens in exactly one place
+  (``peers.maintain_peers``, with per-peer backoff) and nobody fills the swarm's 60 s negative
+  dial cache behind our back.
 - Structure: ``open_host`` owns the host's lifetime. ``BasicHost.run`` keeps the swarm service in
   a nursery inside this context. py-libp2p runs the TCP listener (transport/tcp/tcp.py) and each
   identify exchange (host/basic_host.py, ``_schedule_identify``) as trio *system* tasks outside
   any nursery of ours; ``BasicHost.close()``, which we call on exit, cancels both. Nothing is
   module-level, so several hosts can run in one process.
+- Streams: the node's own protocols (sync, blobs) get a kiez ``Stream`` (streams.py) from
+  ``open_stream`` and ``set_stream_handler``, never py-libp2p's stream or its exceptions.
 
 Known cost kept: ``Swarm.dial_peer`` waits a fixed 250 ms happy-eyeballs head start before it
 returns even a finished dial (network/swarm.py, ``_HAPPY_EYEBALLS_DELAY``); that is latency once
@@ -28,7 +31,6 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import cast
 
 import multiaddr
 import trio
@@ -37,7 +39,6 @@ from libp2p.abc import IHost
 from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
 from libp2p.custom_types import TProtocol
 from libp2p.network.exceptions import SwarmException
-from libp2p.network.swarm import Swarm
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
@@ -47,7 +48,10 @@ from libp2p.stream_muxer.yamux.yamux import Yamux
 
 from node.p2p.errors import BadMultiaddr, DialFailed
 from node.p2p.identity import key_pair_from_seed, peer_id_of
-from node.p2p.yamux_credit import batch_yamux_window_updates
+from node.p2p.libp2p_compat import require_supported_libp2p
+from node.p2p.libp2p_compat.swarm import close_peer, forget_failed_dial, stop_auto_connector
+from node.p2p.libp2p_compat.yamux import install_yamux_credit
+from node.p2p.streams import Stream, StreamHandler, open_on, raw_handler
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +80,8 @@ class P2PHost:
 
     @property
     def libp2p_host(self) -> IHost:
-        """The underlying py-libp2p host, for sibling modules (gossip) that must attach to it."""
+        """The underlying py-libp2p host, for ``node.p2p``'s own modules (gossip attaches to it) and
+        for tests' raw attacker peers; the rest of the node uses streams (``open_stream``)."""
         return self._host
 
     @property
@@ -110,9 +115,8 @@ class P2PHost:
 
     async def disconnect(self, peer_id: str) -> None:
         """Close every connection to ``peer_id`` (bounded in time; a no-op if there is none)."""
-        swarm = cast(Swarm, self._host.get_network())
         with trio.move_on_after(CLOSE_TIMEOUT_S):
-            await swarm.close_peer(ID.from_base58(peer_id))
+            await close_peer(self._host, ID.from_base58(peer_id))
         logger.debug("disconnected from peer %s", peer_id)
 
     async def connect(self, addr: str) -> None:
@@ -128,10 +132,7 @@ class P2PHost:
         if self._refused is not None and self._refused(peer_id):
             raise DialFailed(peer_id, "refused: the peer is banned for misbehaving")
         info = info_from_p2p_addr(maddr)
-        swarm = cast(Swarm, self._host.get_network())
-        # The swarm refuses to dial a peer for 60 s after a failed dial (negative cache). Callers
-        # (maintain_peers) do their own backoff, and a restarted peer must be reachable at once.
-        swarm.unblock_peer(info.peer_id)
+        forget_failed_dial(self._host, info.peer_id)
         try:
             with trio.fail_after(DIAL_TIMEOUT_S):
                 await self._host.connect(info)
@@ -140,6 +141,15 @@ class P2PHost:
         except (SwarmException, OSError) as error:
             raise DialFailed(peer_id, _describe(error)) from error
         logger.debug("connected to peer %s at %s", peer_id, addr)
+
+    async def open_stream(self, peer_id: str, protocol: str) -> Stream:
+        """A new stream to connected peer ``peer_id`` for ``protocol``; ``StreamFailed`` if it
+        cannot be opened (no connection, the peer does not speak ``protocol``, ...)."""
+        return await open_on(lambda: self._host.new_stream(ID.from_base58(peer_id), [TProtocol(protocol)]), peer_id)
+
+    def set_stream_handler(self, protocol: str, handler: StreamHandler) -> None:
+        """From now on every stream a peer opens for ``protocol`` is handed to ``handler``."""
+        self._host.set_stream_handler(TProtocol(protocol), raw_handler(handler))
 
 
 def _describe(error: BaseException) -> str:
@@ -169,8 +179,9 @@ async def open_host(seed: bytes, host: str = "127.0.0.1", port: int = 0) -> Asyn
 
     The identity comes from the 32-byte ``seed`` (see ``identity``), so restarts keep the peer id.
     """
+    require_supported_libp2p()
     key_pair = key_pair_from_seed(seed)
-    batch_yamux_window_updates()  # one WINDOW_UPDATE per drained buffer, not per read (yamux_credit.py)
+    install_yamux_credit()  # one WINDOW_UPDATE per drained buffer, not per read (process-wide, idempotent)
     listen_addr = _listen_multiaddr(host, port)
     # Noise's static DH key is a fresh x25519 key per run, as in go/js: the libp2p identity key
     # signs it during the handshake, so it needs no persistence.
@@ -183,7 +194,7 @@ async def open_host(seed: bytes, host: str = "127.0.0.1", port: int = 0) -> Asyn
     )
     async with libp2p_host.run(listen_addrs=[listen_addr]):
         try:
-            await cast(Swarm, libp2p_host.get_network()).auto_connector.stop()
+            await stop_auto_connector(libp2p_host)
             wrapper = P2PHost(libp2p_host)
             logger.info("p2p host %s listening on %s", peer_id_of(key_pair), ", ".join(wrapper.addrs))
             yield wrapper

@@ -1,6 +1,6 @@
 """The node's libp2p identity: an ed25519 key pair derived from a 32-byte seed.
 
-The peer identity is separate from members' app keys and wallets (DESIGN section 2). The node keeps
+The peer identity is separate from members' app keys and wallets. The node keeps
 the seed in a 0600 file elsewhere; this module only converts it, so the same seed always gives the
 same peer id across restarts (peers and bootstrap lists keep working).
 """

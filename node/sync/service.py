@@ -13,7 +13,6 @@ a node that never had one will not take it. Sessions are bounded: at most ``MAX_
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections import deque
@@ -21,10 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-from libp2p.abc import INetStream
-from libp2p.custom_types import TProtocol
-from libp2p.network.stream.exceptions import StreamClosed, StreamEOF, StreamError, StreamReset
-from libp2p.peer.id import ID
 
 from node.core import syncwire
 from node.core.errors import SyncProtocolError
@@ -32,18 +27,19 @@ from node.core.reconcile import ItemSet, Range, Reconciler
 from node.core.syncwire import MESSAGES
 from node.core.validation import Via
 from node.daemon.service import NodeService
-from node.p2p.host import P2PHost
+from node.p2p import BadFrame, P2PHost, Stream, StreamFailed
+from node.p2p.streams import HEADER_BYTES
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = TProtocol(syncwire.PROTOCOL)
+PROTOCOL = syncwire.PROTOCOL
 MAX_ROUNDS = 64
 SESSION_TIMEOUT = 120.0
 FOLLOWER_GRACE = 5.0
 INGEST_SLICE = 512
 #: Envelopes read from the store per batch when giving.
 GIVE_BATCH = 1000
-_STREAM_ERRORS = (StreamEOF, StreamReset, StreamClosed, StreamError)
+CLOSE_TIMEOUT = 5.0
 
 
 @dataclass
@@ -63,51 +59,14 @@ class SyncResult:
         return dict(self.__dict__)
 
 
-class FramedStream:
-    """Length-prefixed frames over a libp2p stream, counting bytes both ways."""
-
-    def __init__(self, stream: INetStream, result: SyncResult) -> None:
-        self._stream = stream
-        self._result = result
-        self._buffer = bytearray()
-
-    async def send(self, frame: bytes) -> None:
-        await self._stream.write(frame)
-        self._result.bytes_sent += len(frame)
-
-    async def _read_exactly(self, size: int) -> bytes | None:
-        while len(self._buffer) < size:
-            try:
-                chunk = await self._stream.read(max(size - len(self._buffer), 64 * 1024))
-            except StreamEOF:
-                return None
-            if not chunk:
-                return None
-            self._buffer += chunk
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        self._result.bytes_received += size
-        return data
-
-    async def receive(self) -> tuple[int, Any] | None:
-        """The next frame, or None when the peer closed the stream."""
-        header = await self._read_exactly(4)
-        if header is None:
-            return None
-        body = await self._read_exactly(syncwire.frame_length(header))
-        if body is None:
-            raise SyncProtocolError("the peer closed the stream in the middle of a frame")
-        return syncwire.decode(body)
-
-
 class Session:
-    """One reconciliation with one peer; both sides run the same code."""
+    """One reconciliation with one peer; both sides run the same code, over length-prefixed frames
+    (``Stream``) of at most ``syncwire.MAX_FRAME`` bytes, one in memory at a time."""
 
-    def __init__(self, stream: INetStream, service: NodeService, peer: str, initiator: bool) -> None:
+    def __init__(self, stream: Stream, service: NodeService, peer: str, initiator: bool) -> None:
         self.stream = stream
         self.service = service
         self.result = SyncResult(peer, initiator)
-        self.framed = FramedStream(stream, self.result)
         self.items = ItemSet(service.store.messages.sync_keys_sorted(), presorted=True)
         self.reconciler = Reconciler(self.items)
 
@@ -120,19 +79,22 @@ class Session:
             self.result.error = f"no agreement within {SESSION_TIMEOUT:.0f} s"
         except SyncProtocolError as exc:
             self.result.error = f"protocol violation: {exc}"
-        except _STREAM_ERRORS as exc:
-            self.result.error = f"stream failed: {type(exc).__name__}"
+        except BadFrame as exc:
+            self.result.error = f"protocol violation: {exc.reason}"
+        except StreamFailed as exc:
+            self.result.error = f"stream failed: {exc.reason}"
         finally:
-            with trio.CancelScope(shield=True), trio.move_on_after(5), contextlib.suppress(*_STREAM_ERRORS):
-                await self.stream.close()
+            await self.stream.close(CLOSE_TIMEOUT)
+            self.result.bytes_sent = self.stream.bytes_sent
+            self.result.bytes_received = self.stream.bytes_received
         self.result.seconds = time.monotonic() - started
         return self.result
 
     async def _converse(self) -> None:
         if self.result.initiator:
-            await self.framed.send(syncwire.turn_frame(self.reconciler.initiate(), []))
-        while (frame := await self.framed.receive()) is not None:
-            kind, contents = frame
+            await self._send(syncwire.turn_frame(self.reconciler.initiate(), []))
+        while (body := await self.stream.read_frame(syncwire.MAX_FRAME)) is not None:
+            kind, contents = syncwire.decode(body)
             if kind == MESSAGES:
                 self.result.received += len(contents)
                 # In slices, letting the node's other tasks (gossip, API, keep-alives) run between
@@ -157,8 +119,12 @@ class Session:
         await self._give(self._wanted(want))
         if not outcome.ranges and not outcome.want:
             return False
-        await self.framed.send(syncwire.turn_frame(outcome.ranges, outcome.want))
+        await self._send(syncwire.turn_frame(outcome.ranges, outcome.want))
         return True
+
+    async def _send(self, frame: bytes) -> None:
+        """Send a frame ``syncwire`` built (it carries its own length prefix; the stream adds it)."""
+        await self.stream.write_frame(frame[HEADER_BYTES:])
 
     def _wanted(self, want: list[bytes]) -> list[bytes]:
         return self.reconciler.wanted(want) if want else []
@@ -168,10 +134,10 @@ class Session:
             envelopes = self.service.store.messages.envelopes(ids[start : start + GIVE_BATCH])
             self.result.sent += len(envelopes)
             for data in syncwire.messages_frames(envelopes):
-                await self.framed.send(data)
+                await self._send(data)
 
 
-async def run_session(stream: INetStream, service: NodeService, peer: str, initiator: bool) -> SyncResult:
+async def run_session(stream: Stream, service: NodeService, peer: str, initiator: bool) -> SyncResult:
     """One reconciliation with ``peer`` over ``stream``."""
     return await Session(stream, service, peer, initiator).run()
 
@@ -191,10 +157,10 @@ class SyncService:
     _incoming: trio.Semaphore = field(default_factory=lambda: trio.Semaphore(2))
 
     def register(self) -> None:
-        self.host.libp2p_host.set_stream_handler(PROTOCOL, self._handle)
+        self.host.set_stream_handler(PROTOCOL, self._handle)
 
-    async def _handle(self, stream: INetStream) -> None:
-        peer = stream.muxed_conn.peer_id.to_base58()
+    async def _handle(self, stream: Stream) -> None:
+        peer = stream.peer_id
         if self._incoming.value == 0:
             log.info("sync from %s refused: too many sessions", peer)
             await stream.reset()
@@ -211,9 +177,9 @@ class SyncService:
         async with self._outgoing:
             self._active.add(peer)
             try:
-                stream = await self.host.libp2p_host.new_stream(ID.from_base58(peer), [PROTOCOL])
-            except Exception as exc:
-                result = SyncResult(peer, True, error=f"cannot open a sync stream: {type(exc).__name__}: {exc}")
+                stream = await self.host.open_stream(peer, PROTOCOL)
+            except StreamFailed as exc:
+                result = SyncResult(peer, True, error=f"cannot open a sync stream: {exc.reason}")
             else:
                 result = await run_session(stream, self.service, peer, initiator=True)
             finally:

@@ -1,4 +1,4 @@
-"""One gossip node as its own process, for multi-node tests (DESIGN 8.9: many nodes in one process saturate).
+"""One gossip node as its own process, for multi-node tests (many py-libp2p nodes in one process saturate its CPU).
 
     python gossip_peer.py --seed HEX --port N --topic T [--bootstrap MULTIADDR ...] [--interval S]
 

@@ -4,7 +4,8 @@ import dataclasses
 
 import pytest
 
-from node.p2p.config import GossipConfig
+from node.core import limits
+from node.p2p.config import PY_LIBP2P_MAX_RPC_BYTES, RPC_ENVELOPE_HEADROOM, GossipConfig
 
 
 def test_defaults_are_valid_and_tuned_for_small_communities() -> None:
@@ -14,7 +15,7 @@ def test_defaults_are_valid_and_tuned_for_small_communities() -> None:
     assert config.heartbeat_interval_s == 1
     assert not config.adaptive_gossip
     assert not config.spam_protection
-    assert config.max_message_size == 64 * 1024
+    assert config.max_message_size == 2 * limits.MAX_MESSAGE_BYTES
     assert config.seen_ttl_s > config.gossip_history * config.heartbeat_interval_s
     # scoring bites: a burst of rejects graylists a peer before the ledger bans it
     assert config.graylist_threshold < config.gossip_threshold < 0
@@ -67,3 +68,12 @@ def test_validate_names_the_bad_value(changes: dict[str, object], complaint: str
 
 def test_a_bigger_community_may_raise_the_degree() -> None:
     GossipConfig(mesh_degree=6, mesh_degree_low=4, mesh_degree_high=12).validate()
+
+
+def test_the_gossip_cap_derives_from_the_protocols_envelope_limit() -> None:
+    """One source for the number: the gossip cap follows node.core.limits.MAX_MESSAGE_BYTES. Every
+    envelope the protocol allows passes it; data far beyond the limit never reaches validation;
+    and a whole RPC carrying a message at the cap stays within what py-libp2p reads."""
+    cap = GossipConfig().max_message_size
+    assert limits.MAX_MESSAGE_BYTES < cap <= 2 * limits.MAX_MESSAGE_BYTES
+    assert cap + RPC_ENVELOPE_HEADROOM <= PY_LIBP2P_MAX_RPC_BYTES

@@ -1,7 +1,7 @@
 """The misbehaviour ledger, the subscription budget, our scorer and the gate, on a fake clock.
 
 No network: ``PeerGuard`` and ``SubscriptionBudget`` are pure bookkeeping; the scorer and the gate
-(``_Defence``) only need peer ids; the stall memory of ``Gossip`` is exercised with fake queues.
+(``Defence``) only need peer ids; the stall memory of ``Gossip`` is exercised with fake queues.
 """
 
 from __future__ import annotations
@@ -17,19 +17,14 @@ from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 
 from node.p2p.config import GossipConfig
-from node.p2p.gossip import (
-    OVER_SIZE_CAP,
-    SUBSCRIPTION_FLOOD,
-    WHILE_GRAYLISTED,
-    Gossip,
-    P2PVerdict,
-    _Defence,
-    _KiezScorer,
-    score_params,
-)
+from node.p2p.defence import OVER_SIZE_CAP, SUBSCRIPTION_FLOOD, WHILE_GRAYLISTED, Defence
+from node.p2p.gossip import Gossip
 from node.p2p.guard import PeerGuard, SubscriptionBudget
 from node.p2p.host import P2PHost
 from node.p2p.identity import key_pair_from_seed
+from node.p2p.libp2p_compat.scorer import KiezScorer
+from node.p2p.scoring import score_params
+from node.p2p.verdicts import P2PVerdict
 
 
 @dataclass
@@ -173,7 +168,7 @@ def test_subscription_budget_keeps_at_most_max_peers() -> None:
 
 def test_each_reject_lowers_the_score_past_the_grace_and_graylists_at_the_threshold() -> None:
     config = GossipConfig()
-    scorer = _KiezScorer(score_params(config), config.score_decay_interval_s, Clock())
+    scorer = KiezScorer(score_params(config), config.score_decay_interval_s, Clock())
     peer, topics = peer_id(), ["t"]
     assert not scorer.graylisted(peer, topics)
     assert not scorer.penalised(peer)
@@ -191,7 +186,7 @@ def test_each_reject_lowers_the_score_past_the_grace_and_graylists_at_the_thresh
 def test_penalties_decay_once_per_interval_not_per_heartbeat_and_vanish() -> None:
     config = GossipConfig()
     clock = Clock()
-    scorer = _KiezScorer(score_params(config), config.score_decay_interval_s, clock)
+    scorer = KiezScorer(score_params(config), config.score_decay_interval_s, clock)
     peer = peer_id()
     scorer.penalize_behavior(peer, 4.0)
     for _ in range(59):
@@ -210,9 +205,9 @@ def test_penalties_decay_once_per_interval_not_per_heartbeat_and_vanish() -> Non
 # --- the gate ------------------------------------------------------------------------------------
 
 
-def defence(config: GossipConfig) -> _Defence:
-    scorer = _KiezScorer(score_params(config), config.score_decay_interval_s)
-    gate = _Defence(config, scorer, cast(P2PHost, None), peer_id())  # no nursery: nothing to disconnect
+def defence(config: GossipConfig) -> Defence:
+    scorer = KiezScorer(score_params(config), config.score_decay_interval_s)
+    gate = Defence(config, scorer, cast(P2PHost, None), peer_id())  # no nursery: nothing to disconnect
     gate.topics = ["t"]
     return gate
 

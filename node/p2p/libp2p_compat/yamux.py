@@ -1,4 +1,4 @@
-"""Yamux receive credit returned once per drained buffer, not after every read.
+"""Yamux receive credit returned once per drained buffer, not after every read (py-libp2p#1269).
 
 py-libp2p 0.8.1 sends a WINDOW_UPDATE frame after *every* ``YamuxStream.read`` that consumed
 anything (stream_muxer/yamux/yamux.py, ``_auto_tune_and_send_window_update``: its "partial
@@ -18,20 +18,15 @@ receiving once the window is spent (what tests/integration/node/test_attacks.py 
 window auto-tuning (``_apply_autotune_epoch``) applies to each update as before.
 
 The replacement is installed on the class (py-libp2p creates streams inside its muxer, with no
-factory to pass), once per process, and only on the py-libp2p version it was written against.
+factory to pass), so it is process-wide: ``open_host`` installs it explicitly, and installing it
+again is a no-op.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import logging
-
 from libp2p.stream_muxer.yamux.yamux import YamuxStream
 
-logger = logging.getLogger(__name__)
-
-#: The py-libp2p release whose ``_auto_tune_and_send_window_update`` this replaces.
-PATCHED_VERSION = "0.8.1"
+from node.p2p.libp2p_compat import require_supported_libp2p
 
 
 async def _batched_window_update(self: YamuxStream, *, bytes_read: int = 0) -> None:
@@ -47,14 +42,15 @@ async def _batched_window_update(self: YamuxStream, *, bytes_read: int = 0) -> N
     await self.send_window_update(increment, skip_lock=True)
 
 
-def batch_yamux_window_updates() -> bool:
-    """Install the batched credit on ``YamuxStream`` (idempotent). Returns whether it is in place:
-    not on another py-libp2p version, whose yamux may differ (then py's own behaviour stays)."""
+def install_yamux_credit() -> None:
+    """Replace ``YamuxStream._auto_tune_and_send_window_update`` with the batched credit, once per
+    process (idempotent); ``UnsupportedLibp2p`` on another py-libp2p, whose yamux may differ."""
     if YamuxStream._auto_tune_and_send_window_update is _batched_window_update:
-        return True
-    version = importlib.metadata.version("libp2p")
-    if version != PATCHED_VERSION:
-        logger.warning("py-libp2p %s is not %s: yamux window updates left as they are", version, PATCHED_VERSION)
-        return False
+        return
+    require_supported_libp2p()
     YamuxStream._auto_tune_and_send_window_update = _batched_window_update  # type: ignore[method-assign]
-    return True
+
+
+def yamux_credit_installed() -> bool:
+    """Whether ``install_yamux_credit`` has run in this process."""
+    return YamuxStream._auto_tune_and_send_window_update is _batched_window_update
