@@ -1,6 +1,6 @@
 """Per-member rate limiting: a token bucket per member, driven by the caller's clock.
 
-Gossipsub's own limiter counts per topic and drops silently (DESIGN pitfall 1), punishing a whole
+Gossipsub's own limiter counts per topic and drops silently, punishing a whole
 community for one member's flood; this one counts per member and reports the refusal as a reason.
 """
 
