@@ -13,7 +13,6 @@ that name it). Blobs of hidden or deleted posts are dropped unless a visible pos
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import time
@@ -21,48 +20,36 @@ from dataclasses import dataclass, field
 
 import msgpack
 import trio
-from libp2p.abc import INetStream
-from libp2p.custom_types import TProtocol
-from libp2p.network.stream.exceptions import StreamClosed, StreamEOF, StreamError, StreamReset
-from libp2p.peer.id import ID
 
 from node.core import limits
-from node.p2p.host import P2PHost
+from node.errors import NodeError
+from node.p2p import P2PHost, Stream, StreamFailed
 from node.store import Store
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = TProtocol("/kiez/blob/1.0.0")
+PROTOCOL = "/kiez/blob/1.0.0"
 REQUEST_TIMEOUT = 30.0
-_STREAM_ERRORS = (StreamEOF, StreamReset, StreamClosed, StreamError)
+CLOSE_TIMEOUT = 2.0
+_MAX_REQUEST = 1024
 _MAX_FRAME = limits.MAX_ATTACHMENT_BYTES + 1024
 
 
-class BlobError(Exception):
-    pass
+class BlobError(NodeError):
+    """A peer's blob request or answer broke the protocol (too big, cut short, malformed)."""
 
 
-async def _read_frame(stream: INetStream, limit: int) -> bytes:
-    buffer = bytearray()
-    size: int | None = None
-    while size is None or len(buffer) < 4 + size:
-        try:
-            chunk = await stream.read(64 * 1024)
-        except StreamEOF:
-            chunk = b""
-        if not chunk:
-            raise BlobError("the peer closed the stream early")
-        buffer += chunk
-        if size is None and len(buffer) >= 4:
-            size = int.from_bytes(buffer[:4], "big")
-            if size > limit:
-                raise BlobError(f"a frame of {size} bytes is over the limit")
-    return bytes(buffer[4 : 4 + size])
+async def _read_message(stream: Stream, limit: int) -> object:
+    """The next frame's msgpack value; ``BlobError`` if the peer closed the stream first."""
+    body = await stream.read_frame(limit)
+    if body is None:
+        raise BlobError("the peer closed the stream early")
+    return msgpack.unpackb(body, raw=False)
 
 
-def _frame(value: object) -> bytes:
+def _pack(value: object) -> bytes:
     data: bytes = msgpack.packb(value, use_bin_type=True)
-    return len(data).to_bytes(4, "big") + data
+    return data
 
 
 @dataclass
@@ -75,35 +62,33 @@ class BlobService:
     _failed_at: dict[bytes, float] = field(default_factory=dict)
 
     def register(self) -> None:
-        self.host.libp2p_host.set_stream_handler(PROTOCOL, self._serve)
+        self.host.set_stream_handler(PROTOCOL, self._serve)
 
-    async def _serve(self, stream: INetStream) -> None:
+    async def _serve(self, stream: Stream) -> None:
         try:
             with trio.fail_after(REQUEST_TIMEOUT):
-                request = msgpack.unpackb(await _read_frame(stream, 1024), raw=False)
+                request = await _read_message(stream, _MAX_REQUEST)
                 if type(request) is not list or len(request) != 1 or type(request[0]) is not bytes:
                     raise BlobError("a request is [sha256]")
                 held = self.store.blobs.get(request[0])
                 answer = [False, "", b""] if held is None else [True, held[0], held[1]]
-                await stream.write(_frame(answer))
+                await stream.write_frame(_pack(answer))
                 self.served += held is not None
-        except (BlobError, trio.TooSlowError, ValueError, *_STREAM_ERRORS) as exc:
+        except (BlobError, StreamFailed, trio.TooSlowError, ValueError) as exc:
             log.info("blob request refused: %s", exc)
         finally:
-            with trio.CancelScope(shield=True), trio.move_on_after(2), contextlib.suppress(*_STREAM_ERRORS):
-                await stream.close()
+            await stream.close(CLOSE_TIMEOUT)
 
     async def fetch(self, peer: str, sha256: bytes, size: int) -> tuple[str, bytes] | None:
         """Asks ``peer`` for a blob; returns (mime, data) if it had the right bytes."""
         try:
             with trio.fail_after(REQUEST_TIMEOUT):
-                stream = await self.host.libp2p_host.new_stream(ID.from_base58(peer), [PROTOCOL])
+                stream = await self.host.open_stream(peer, PROTOCOL)
                 try:
-                    await stream.write(_frame([sha256]))
-                    answer = msgpack.unpackb(await _read_frame(stream, _MAX_FRAME), raw=False)
+                    await stream.write_frame(_pack([sha256]))
+                    answer = await _read_message(stream, _MAX_FRAME)
                 finally:
-                    with trio.CancelScope(shield=True), trio.move_on_after(2), contextlib.suppress(*_STREAM_ERRORS):
-                        await stream.close()
+                    await stream.close(CLOSE_TIMEOUT)
         except Exception as exc:
             log.debug("blob %s from %s: %s", sha256.hex()[:16], peer, exc)
             return None
