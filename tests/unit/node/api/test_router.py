@@ -20,9 +20,8 @@ AUTH = {"authorization": f"Bearer {TOKEN.decode()}"}
 
 
 def test_the_route_table_and_openapi_list_the_same_routes() -> None:
-    router = build_api(
-        Mock(), TOKEN, rooms=Mock(), broadcast=Mock(), follow=Mock(), following=Mock(), status_extra=Mock(), peers=Mock()
-    )
+    parts = {name: Mock() for name in ("rooms", "broadcast", "follow", "following", "status_extra", "peers")}
+    router = build_api(Mock(), TOKEN, **parts)
     table = {(route.method, route.path) for route in router.routes}
     documented = {
         (method.upper(), path)
