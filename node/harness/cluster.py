@@ -5,7 +5,7 @@ A node home is prepared like ``kiez init`` does (config, app key, libp2p key, to
 but without an encrypted keystore: the devnet signs its governance transactions with Anvil's dev
 accounts directly, and a node never needs the member's Ethereum key to run. Each node runs as
 ``python -m node.cli node run`` so that nodes never share an interpreter (py-libp2p saturates
-when many hosts share one process, DESIGN section 8).
+when many hosts share one process: ARCHITECTURE.md, "py-libp2p facts").
 """
 
 from __future__ import annotations

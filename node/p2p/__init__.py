@@ -3,7 +3,7 @@ a defence against misbehaving peers (peer scoring that graylists, a ledger that 
 guard.py), and kiez-owned streams for the node's own protocols (streams.py). Every change to
 py-libp2p's internals is in libp2p_compat/, which refuses any release but the one it was written for.
 
-py-libp2p 0.8.1 loses messages or weakens security with its defaults (see docs/architecture.md,
+py-libp2p 0.8.1 loses messages or weakens security with its defaults (see ARCHITECTURE.md,
 "py-libp2p facts"); each module says which pitfall it avoids. Everything runs inside trio scopes owned by the caller:
 
     async with open_host(seed, port=4001) as host, open_gossip(host, GossipConfig(), validator) as gossip:

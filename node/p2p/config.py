@@ -1,7 +1,7 @@
 """Gossipsub parameters chosen for small communities (3-50 nodes), validated at start.
 
 py-libp2p 0.8.1's defaults are tuned for large public networks, and several of them lose
-messages for us (see docs/architecture.md, "py-libp2p facts"). Every field below says which default it
+messages for us (see ARCHITECTURE.md, "py-libp2p facts"). Every field below says which default it
 replaces and why; ``validate()`` refuses values that would silently break delivery.
 """
 

@@ -1,6 +1,6 @@
 """A py-libp2p host that speaks Noise only, muxes with yamux and lives inside one trio scope.
 
-Why not ``libp2p.new_host()`` with its defaults (see docs/architecture.md, "py-libp2p facts"):
+Why not ``libp2p.new_host()`` with its defaults (see ARCHITECTURE.md, "py-libp2p facts"):
 
 - Security: the default ``sec_opt`` offers Noise, TLS, SECIO *and plaintext*, so a peer could
   talk to us unencrypted and unauthenticated. We pass ``{"/noise": ...}`` and nothing else; a

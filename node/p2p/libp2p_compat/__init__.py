@@ -1,7 +1,7 @@
 """Everything kiez changes inside py-libp2p 0.8.1, in one place, and only on that release.
 
 py-libp2p loses messages, wastes CPU or weakens the defence with some of its internals (see
-docs/architecture.md, "py-libp2p facts"). What kiez does about it reaches into private methods and
+ARCHITECTURE.md, "py-libp2p facts"). What kiez does about it reaches into private methods and
 attributes that any release may change, so it lives here, each patch naming the upstream issue it
 stands for (or, where there is none, the upstream behaviour it works around):
 
