@@ -20,8 +20,8 @@ import threading
 
 from procstat import rss_mb
 
-from node.harness.cluster import NodeProcess, wait_until
 from node.harness.history import fresh_history
+from node.harness.process import NodeProcess, wait_until
 
 
 class PeakSampler:

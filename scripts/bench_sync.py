@@ -23,8 +23,8 @@ import json
 import sys
 from typing import Any
 
-from node.harness.cluster import NodeProcess, wait_until
 from node.harness.history import fresh_history
+from node.harness.process import NodeProcess, wait_until
 
 
 def sync_record(node: NodeProcess, peer_id: str, expected: int) -> dict[str, Any]:

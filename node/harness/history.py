@@ -9,17 +9,76 @@ before the node starts (``fill_store``), so a node starts with its history alrea
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import trio
+
 from governance.anvil import start_anvil
+from governance.client import CommunityClient
 from governance.devchain import DevCommunity, deploy_dev_community
+from node.chain import ChainWatcher
 from node.config import NodeConfig, read_secret
 from node.core.signing import Signer
-from node.core.types import Community
-from node.harness.cluster import NodeProcess, app_key_of, fill_store, make_posts, peer_addr, prepare_home
+from node.core.types import Community, Kind, PostBody
+from node.core.validation import Via
+from node.daemon.service import NodeService
+from node.errors import NodeError
+from node.harness.process import NodeProcess, app_key_of, peer_addr, prepare_home
+from node.store import Store
+
+WORDS = [
+    "repair",
+    "café",
+    "ladder",
+    "garden",
+    "bread",
+    "canal",
+    "bike",
+    "lamp",
+    "radio",
+    "meeting",
+    "sunday",
+    "neighbours",
+    "tools",
+    "share",
+]
+
+
+def make_posts(signers: list[Signer], community: Community, count: int) -> list[bytes]:
+    """``count`` posts, oldest first, spread over the last eight minutes (inside every validity
+    window: the keys were authorised just before)."""
+    now = int(time.time() * 1000)
+    start = now - 8 * 60 * 1000
+    posts = []
+    for n in range(count):
+        text = f"#{n}: " + " ".join(WORDS[(n * 7 + k) % len(WORDS)] for k in range(12))
+        posts.append(signers[n % len(signers)].envelope(community, Kind.POST, PostBody(text), start + n * 4))
+    return posts
+
+
+def fill_store(config: NodeConfig, client: CommunityClient, envelopes: list[bytes]) -> None:
+    """Stores posts in a node's database (before it starts), through sync validation."""
+    store = Store.open(config.db_path)
+    view = store.chain.load_view()
+    watcher = ChainWatcher(client, store, view)
+
+    async def catch_up() -> None:
+        while await watcher.poll_once():
+            pass
+
+    trio.run(catch_up)
+    community = Community(config.chain_id, bytes.fromhex(config.community[2:]))
+    service = NodeService(store, view, Signer(read_secret(config.app_key_path, 32)), community)
+    for start in range(0, len(envelopes), 5000):
+        service.ingest_batch(envelopes[start : start + 5000], Via.SYNC)
+    stored = store.messages.counts()["post"]
+    store.close()
+    if stored != len(envelopes):
+        raise NodeError(f"filling {config.name}: {stored} of {len(envelopes)} posts stored")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from node.config import NodeConfig
 
 if TYPE_CHECKING:
-    from node.harness.cluster import NodeProcess
+    from node.harness.process import NodeProcess
 
 T = TypeVar("T")
 

@@ -20,8 +20,9 @@ from gossipbench.swarm import Direct, KiezSwarm, Submitter
 from gossipbench.sweep import Plan, neighbours, sweep, wait_for_topology
 from governance.anvil import Anvil, start_anvil
 from node.config import NodeConfig
-from node.harness.cluster import Bootstrap, NodeProcess, start_network
+from node.harness.cluster import Bootstrap, start_network
 from node.harness.placement import Placement
+from node.harness.process import NodeProcess
 
 LAB_P2P_PORT = 4101
 LAB_API_PORT = 8601

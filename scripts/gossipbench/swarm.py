@@ -16,7 +16,7 @@ from node.api.client import ApiClient
 from node.core.signing import Signer
 from node.core.types import Community, Kind, PostBody
 from node.errors import ApiError
-from node.harness.cluster import NodeProcess
+from node.harness.process import NodeProcess
 
 T = TypeVar("T")
 

@@ -16,7 +16,8 @@ from gossipbench.figures import Step, percentile
 from gossipbench.profile import profile_summary, start_profilers
 from gossipbench.swarm import Swarm
 from node.errors import NodeError
-from node.harness.cluster import Bootstrap, wait_until
+from node.harness.cluster import Bootstrap
+from node.harness.process import wait_until
 
 WARMUP_RATE = 10.0
 

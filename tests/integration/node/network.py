@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from node.harness.cluster import Network, peer_addr
+from node.harness.cluster import Network
+from node.harness.process import peer_addr
 
 ROOT = Path(__file__).resolve().parents[3]
 

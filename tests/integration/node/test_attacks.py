@@ -31,7 +31,8 @@ from node.core.encoding import decode, encode_envelope
 from node.core.signing import Signer
 from node.core.types import Kind, PostBody
 from node.errors import ApiError
-from node.harness.cluster import Network, start_network, wait_until
+from node.harness.cluster import Network, start_network
+from node.harness.process import wait_until
 from node.p2p.config import GossipConfig
 
 from .network import ROOT, RawPeer, raw_peer

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.anvil import start_anvil
-from node.harness.cluster import start_network, wait_until
+from node.harness.cluster import start_network
+from node.harness.process import wait_until
 
 
 def test_the_node_serves_through_an_rpc_outage(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from node.config import read_secret
 from node.core.signing import Signer
 from node.core.types import Community
 from node.errors import NodeError
-from node.harness.cluster import NodeProcess, app_key_of, fill_store, make_posts, peer_addr, prepare_home, wait_until
+from node.harness.history import fill_store, make_posts
+from node.harness.process import NodeProcess, app_key_of, peer_addr, prepare_home, wait_until
 from node.store import Store
 
 POSTS = 4000

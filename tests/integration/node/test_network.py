@@ -20,7 +20,8 @@ from node.core.encoding import decode, encode_envelope, pack
 from node.core.signing import Signer
 from node.core.types import Kind, PostBody
 from node.errors import ApiError
-from node.harness.cluster import Network, start_network, wait_until
+from node.harness.cluster import Network, start_network
+from node.harness.process import wait_until
 
 from .network import raw_peer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.anvil import start_anvil
-from node.harness.cluster import start_network, wait_until
+from node.harness.cluster import start_network
+from node.harness.process import wait_until
 
 
 def test_a_reorganisation_undoes_a_hide(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from node.api.client import ApiClient
 from node.cli import main
 from node.config import NodeConfig
 from node.errors import ApiError
-from node.harness.cluster import NodeProcess, free_port, wait_until
+from node.harness.process import NodeProcess, free_port, wait_until
 
 
 def kiez(*args: str, ok: bool = True, password: str = "pw") -> Result:

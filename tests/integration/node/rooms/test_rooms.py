@@ -21,7 +21,8 @@ from governance.types import MediaPolicy, Support
 from node.cli import main
 from node.core.types import Attachment, Kind, PostBody
 from node.errors import ApiError, NodeError
-from node.harness.cluster import Network, start_network, until_accepted, wait_until
+from node.harness.cluster import Network, start_network
+from node.harness.process import until_accepted, wait_until
 from tests.integration.node.network import raw_peer
 
 #: The smallest valid PNG file would do; any bytes with a declared image type are stored as sent.

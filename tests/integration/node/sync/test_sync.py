@@ -9,7 +9,8 @@ import pytest
 
 from governance.anvil import Anvil
 from governance.types import Support
-from node.harness.cluster import Network, start_network, wait_until
+from node.harness.cluster import Network, start_network
+from node.harness.process import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,206 @@
+"""One node process on this machine: a home prepared like ``kiez init`` does (without an
+encrypted keystore: the harness signs governance transactions with Anvil's dev accounts), the
+process started as ``python -m node.cli node run`` and read back through its API, and the waits
+that tests and the devnet share."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from node.api.client import ApiClient
+from node.config import NodeConfig, create_secrets, read_secret
+from node.core.signing import Signer
+from node.core.types import AppKey
+from node.errors import ApiError, NodeError
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prepare_home(
+    home: Path,
+    *,
+    rpc_url: str,
+    community: str,
+    chain_id: int,
+    name: str,
+    bootstrap: tuple[str, ...] = (),
+    poll_interval: float = 0.5,
+) -> NodeConfig:
+    """A node home with fresh keys on free ports; returns its configuration."""
+    config = NodeConfig(
+        home=home,
+        rpc_url=rpc_url,
+        community=community,
+        chain_id=chain_id,
+        p2p_port=free_port(),
+        api_port=free_port(),
+        bootstrap=bootstrap,
+        poll_interval=poll_interval,
+        name=name,
+    )
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(home, 0o700)
+    create_secrets(config)
+    config.save()
+    return config
+
+
+def app_key_of(config: NodeConfig) -> AppKey:
+    return Signer(read_secret(config.app_key_path, 32)).public_key
+
+
+def peer_addr(config: NodeConfig) -> str:
+    """The multiaddr other nodes dial to reach this one (known before it starts)."""
+    from node.p2p.identity import peer_id_from_seed  # noqa: PLC0415 - libp2p only where needed
+
+    peer = peer_id_from_seed(read_secret(config.p2p_key_path, 32))
+    return f"/ip4/{config.p2p_host}/tcp/{config.p2p_port}/p2p/{peer}"
+
+
+@dataclass
+class NodeProcess:
+    """One running node. ``start`` returns once it printed its ready line."""
+
+    config: NodeConfig
+    process: subprocess.Popen[bytes] | None = None
+    ready: dict[str, Any] = field(default_factory=dict)
+    log_path: Path | None = None
+    #: Run the node through this command, e.g. ``("ip", "netns", "exec", NAME)`` (it must exec it,
+    #: so that signals reach the node itself).
+    command_prefix: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def api(self) -> ApiClient:
+        return ApiClient.for_node(self.config)
+
+    def find(self, path: str) -> dict[str, Any] | None:
+        """``GET path`` on the node's API, or None where it answers 404 (not there, or not yet)."""
+        try:
+            found: dict[str, Any] = self.api.get(path)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found
+
+    def has_post(self, post_id: str) -> bool:
+        return self.find(f"/v1/posts/{post_id}") is not None
+
+    def start(self, timeout: float = 60.0, log_level: str = "info") -> NodeProcess:
+        self.log_path = self.config.home / "node.log"
+        log: IO[bytes] = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                *self.command_prefix,
+                sys.executable,
+                "-m",
+                "node.cli",
+                "node",
+                "run",
+                "--home",
+                str(self.config.home),
+                "--log-level",
+                log_level,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C in a terminal reaches the devnet, which stops us in order
+        )
+        log.close()
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            if line.startswith(b'{"ready"'):
+                self.ready = json.loads(line)["ready"]
+                return self
+        self.kill()
+        raise NodeError(f"node {self.name} did not start:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 15) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-lines:])
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, the way a member's Ctrl-C stops it; SIGKILL if it does not stop in time."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._close()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, for durability tests."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> None:
+    """Polls ``predicate()`` until it is true; raises ``NodeError`` naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except NodeError:
+            pass
+        if time.monotonic() > deadline:
+            raise NodeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def until_accepted(call: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Retries an API request the node refuses for now (422: e.g. an X25519 key or a room key it
+    has not seen yet) until it is accepted; returns its answer. Other errors are raised at once."""
+    result: list[Any] = []
+
+    def attempt() -> bool:
+        try:
+            result.append(call())
+        except ApiError as exc:
+            if exc.status != 422:
+                raise
+            return False
+        return True
+
+    wait_until(attempt, timeout, what, 0.5)
+    return result[0]
