@@ -12,14 +12,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from node.core.conflicts import reaction_supersedes
-from node.core.rooms import Room
-from node.core.types import DeleteBody, EraseBody, Kind, Message, PollBody, PostBody, ReactionBody
+from node.core.types import DeleteBody, EraseBody, Kind, Message, PostBody, ReactionBody
 from node.store.db import Database
-from node.store.rooms import Rooms
+from node.store.rooms import Rooms, RoomsKnown
 
 
 @dataclass
-class BatchKnown:
+class BatchKnown(RoomsKnown):
     """``Known`` for a batch: answers about the batch's own ids from prefetched dicts, and about
     anything else (a delete's target, say) from the store."""
 
@@ -49,15 +48,6 @@ class BatchKnown:
         if member not in self.erasures:
             self.erasures[member] = self.messages.erased_until(member)
         return self.erasures[member]
-
-    def room(self, room_id: str) -> Room | None:
-        return self.rooms.room(room_id)
-
-    def last_post_at(self, member: str, room_id: str) -> int | None:
-        return self.rooms.last_post_at(member, room_id)
-
-    def poll(self, poll_id: bytes) -> PollBody | None:
-        return self.rooms.poll(poll_id)
 
 
 class Messages:

@@ -263,3 +263,19 @@ def _lww(
         f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608 - fixed names
         (*key, *values, *version),
     )
+
+
+class RoomsKnown:
+    """The room half of validation's ``Known`` (``node.core.validation``), answered by ``rooms``:
+    shared by the store and by a sync batch's ``BatchKnown``."""
+
+    rooms: Rooms
+
+    def room(self, room_id: str) -> Room | None:
+        return self.rooms.room(room_id)
+
+    def last_post_at(self, member: str, room_id: str) -> int | None:
+        return self.rooms.last_post_at(member, room_id)
+
+    def poll(self, poll_id: bytes) -> PollBody | None:
+        return self.rooms.poll(poll_id)

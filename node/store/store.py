@@ -15,17 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from node.core.rooms import Room
-from node.core.types import PollBody
 from node.store.blobs import Blobs
 from node.store.chain import Chain
 from node.store.db import Database
 from node.store.feed import Feed
 from node.store.messages import BatchKnown, Messages
-from node.store.rooms import Rooms
+from node.store.rooms import Rooms, RoomsKnown
 
 
-class Store:
+class Store(RoomsKnown):
     def __init__(self, db: Database) -> None:
         self._db = db
         self.path = db.path
@@ -56,15 +54,6 @@ class Store:
 
     def erased_until(self, member: str) -> int | None:
         return self.messages.erased_until(member)
-
-    def room(self, room_id: str) -> Room | None:
-        return self.rooms.room(room_id)
-
-    def last_post_at(self, member: str, room_id: str) -> int | None:
-        return self.rooms.last_post_at(member, room_id)
-
-    def poll(self, poll_id: bytes) -> PollBody | None:
-        return self.rooms.poll(poll_id)
 
     def known_among(self, ids: Sequence[bytes]) -> BatchKnown:
         """What validation needs to know about ``ids``, fetched in two queries (for batches)."""
