@@ -34,7 +34,7 @@ class Blobs:
         mime = request.headers.get("content-type", "").split(";")[0].strip()
         if mime not in limits.ATTACHMENT_TYPES:
             raise HttpError(415, f"attachments are {', '.join(sorted(limits.ATTACHMENT_TYPES))}, not {mime!r}")
-        policy = self.service.view.media_policy_at(self.service.now_ms())
+        policy = self.service.view.attachment_caps_at(self.service.now_ms())
         if not 0 < len(request.body) <= policy.max_attachment_bytes:
             raise HttpError(
                 413, f"the community allows attachments of at most {policy.max_attachment_bytes // 1024} KiB"

@@ -123,7 +123,7 @@ class Messages:
         names = data.get("attachments", [])
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise HttpError(400, "attachments must be a list of SHA-256 hex strings from POST /v1/blobs")
-        policy = self.service.view.media_policy_at(self.service.now_ms())
+        policy = self.service.view.attachment_caps_at(self.service.now_ms())
         if len(names) > policy.max_attachments:
             raise HttpError(400, f"the community allows at most {policy.max_attachments} attachments per post")
         attachments = []

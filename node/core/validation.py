@@ -189,7 +189,7 @@ def _check_media(message: Message, view: CommunityView) -> Verdict | None:
     body = message.body
     if not isinstance(body, PostBody) or not body.attachments:
         return None
-    policy = view.media_policy_at(message.timestamp_ms)
+    policy = view.attachment_caps_at(message.timestamp_ms)
     problem = policy.problem(len(body.attachments), max(a.size for a in body.attachments))
     return None if problem is None else reject(Reason.BAD_CONTENT, problem, message)
 

@@ -137,7 +137,7 @@ class CommunityView:
         self.media.append((at, caps))
         return []
 
-    def media_policy_at(self, ms: int) -> AttachmentCaps:
+    def attachment_caps_at(self, ms: int) -> AttachmentCaps:
         """The caps on attachments in force at ``ms`` (a post is judged by when it was signed)."""
         current = AttachmentCaps()
         for start, caps in self.media:

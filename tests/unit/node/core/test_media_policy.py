@@ -24,16 +24,16 @@ def _post(count: int, size: int, ts: int = NOW_MS) -> bytes:
 
 def test_the_protocol_ceiling_holds_until_the_community_votes() -> None:
     view = view_with("alice")
-    assert view.media_policy_at(NOW_MS) == AttachmentCaps(limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES)
+    assert view.attachment_caps_at(NOW_MS) == AttachmentCaps(limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES)
 
 
 def test_a_policy_holds_from_its_block_on_and_never_above_the_protocol() -> None:
     view = view_with("alice")
     view.apply(_policy(1, 256), T0 + 100)
     view.apply(_policy(200, 999_999), T0 + 200)  # a contract bug must not lift the ceiling
-    assert view.media_policy_at((T0 + 99) * 1000) == AttachmentCaps()
-    assert view.media_policy_at((T0 + 100) * 1000) == AttachmentCaps(1, 256 * 1024)
-    assert view.media_policy_at((T0 + 200) * 1000) == AttachmentCaps(
+    assert view.attachment_caps_at((T0 + 99) * 1000) == AttachmentCaps()
+    assert view.attachment_caps_at((T0 + 100) * 1000) == AttachmentCaps(1, 256 * 1024)
+    assert view.attachment_caps_at((T0 + 200) * 1000) == AttachmentCaps(
         limits.MAX_ATTACHMENTS, limits.MAX_ATTACHMENT_BYTES
     )
 
