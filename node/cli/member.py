@@ -177,7 +177,7 @@ def status(home: Path | None, as_json: bool) -> None:
             f"{store['hidden']} hidden, {store['tombstones']} tombstones",
             f"messages  {messages['accepted']} accepted, {messages['published']} published by you; refused: {refused}",
             _sync_line(data.get("sync", {})),
-            _spaces_line(data.get("spaces", {})),
+            _rooms_line(data.get("rooms", {}), data.get("blobs", {})),
             _guard_line(data.get("guard", {}), messages),
             _throttle_line(messages.get("throttled", {})),
         ]
@@ -195,11 +195,11 @@ def _sync_line(sync: dict[str, Any]) -> str:
     return f"sync      {sync['sessions']} sessions; last with {last['peer'][:16]}…: {outcome}"
 
 
-def _spaces_line(spaces: dict[str, Any]) -> str:
-    following = len(spaces.get("following", []))
+def _rooms_line(rooms: dict[str, Any], blobs: dict[str, Any]) -> str:
+    following = len(rooms.get("following", []))
     return (
-        f"rooms     {spaces.get('rooms', 0)} known, following {following}; attachments "
-        f"{spaces.get('blobs_fetched', 0)} fetched, {spaces.get('blobs_served', 0)} served"
+        f"rooms     {rooms.get('known', 0)} known, following {following}; attachments "
+        f"{blobs.get('fetched', 0)} fetched, {blobs.get('served', 0)} served"
     )
 
 

@@ -44,7 +44,8 @@ def node_status(parts: Parts) -> dict[str, Any]:
         "peers": len(parts.host.connected_peers()),
         "mesh_peers": len(parts.gossip.mesh_peers(parts.config.topic)),
         "guard": _guard(parts),
-        "spaces": _rooms(parts),
+        "rooms": _rooms(parts),
+        "blobs": {"fetched": parts.blobs.fetched, "served": parts.blobs.served},
         "sync": {
             "sessions": parts.sync.sessions,
             "last": {peer: result.as_dict() for peer, result in parts.sync.last.items()},
@@ -65,11 +66,9 @@ def _guard(parts: Parts) -> dict[str, Any]:
 
 def _rooms(parts: Parts) -> dict[str, Any]:
     return {
-        "rooms": len(parts.service.store.rooms.all()),
+        "known": len(parts.service.store.rooms.all()),
         "following": sorted(parts.topics.following()),
         "x25519_key": parts.rooms.public.hex(),
-        "blobs_fetched": parts.blobs.fetched,
-        "blobs_served": parts.blobs.served,
     }
 
 

@@ -31,7 +31,7 @@ PICTURE = b"\x89PNG\r\n\x1a\n" + hashlib.sha256(b"kiez garden").digest() * 40
 
 @pytest.fixture(scope="module")
 def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    network = start_network(anvil, tmp_path_factory.mktemp("spaces"), size=4)
+    network = start_network(anvil, tmp_path_factory.mktemp("rooms"), size=4)
     yield network
     network.stop()
 
@@ -76,7 +76,7 @@ def test_an_open_room_has_its_own_feed(net: Network) -> None:
     net.wait_post(post)
     assert texts(net, 2, room) == ["Tomatoes are in"]
     assert "Tomatoes are in" not in texts(net, 2)  # the general feed is a room of its own
-    assert room in net.status(1)["spaces"]["following"]
+    assert room in net.status(1)["rooms"]["following"]
     assert room_of(net, 3, room) | {"following": None} == {
         "id": room,
         "name": "garden",
