@@ -139,24 +139,29 @@ async def _run(
         nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
 
         parts = Parts(config, service, host, gossip, watcher, sync, blobs, rooms, topics)
-
-        api = build_api(
-            service,
-            token,
-            rooms=rooms,
-            broadcast=topics.broadcast,
-            follow=topics.follow,
-            following=topics.following,
-            status_extra=partial(node_status, parts),
-            peers=host.connected_peers,
-        )
-        api_port = await nursery.start(serve, api.handle, config.api_port)
+        api_port = await _serve_api(nursery, parts, token)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
         log.info("node %s ready: peer %s, API on 127.0.0.1:%d", service.name, host.peer_id, api_port)
         if on_ready is not None:
             on_ready(info)
         await _until_signalled()
         nursery.cancel_scope.cancel()
+
+
+async def _serve_api(nursery: trio.Nursery, parts: Parts, token: bytes) -> int:
+    """Starts the local API over the running parts; returns its port."""
+    api = build_api(
+        parts.service,
+        token,
+        rooms=parts.rooms,
+        broadcast=parts.topics.broadcast,
+        follow=parts.topics.follow,
+        following=parts.topics.following,
+        status_extra=partial(node_status, parts),
+        peers=parts.host.connected_peers,
+    )
+    port: int = await nursery.start(serve, api.handle, parts.config.api_port)
+    return port
 
 
 @dataclass(frozen=True)
