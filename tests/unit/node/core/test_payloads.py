@@ -4,6 +4,7 @@ which fault gets ``malformed`` and which ``bad_content``."""
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +118,10 @@ def test_the_blank_table_is_white_space_controls_and_format_characters() -> None
     assert all(unicodedata.category(chr(c)) in {"Cc", "Cf"} for c in table - WHITE_SPACE)
     if unicodedata.unidata_version == "14.0.0":  # the version the table is frozen at
         assert table == WHITE_SPACE | by_category
+
+
+def test_the_spec_lists_the_same_blank_ranges() -> None:
+    spec = (Path(__file__).resolve().parents[4] / "node" / "spec" / "wire-format.md").read_text(encoding="utf-8")
+    block = spec.split("### Blank text", 1)[1].split("```", 2)[1]
+    listed = [tuple(int(end, 16) for end in (item.split("-") * 2)[:2]) for item in block.split()]
+    assert tuple(listed) == payloads.BLANK_RANGES

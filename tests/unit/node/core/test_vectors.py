@@ -15,6 +15,7 @@ from node.core.encoding import decode
 from node.core.signing import DOMAIN
 from node.core.types import AppKey, Community
 from node.core.validation import Context, Via, validate
+from node.core.verdict import Reason
 from node.core.view import CommunityView, KeyRecord, MemberRecord
 
 from . import vectors_gen
@@ -72,3 +73,9 @@ def test_vector(vector: dict[str, Any]) -> None:
         assert "0x" + message.signed.hex() == expect["signed"]
         assert "0x" + message.signature.hex() == expect["signature"]
         assert (message.kind.label, message.timestamp_ms) == (expect["kind"], expect["timestamp_ms"])
+
+
+@pytest.mark.parametrize("reason", list(Reason), ids=[r.value for r in Reason])
+def test_the_spec_names_every_reason(reason: Reason) -> None:
+    spec = (vectors_gen.PATH.parent / "wire-format.md").read_text(encoding="utf-8")
+    assert f"`{reason.value}`" in spec.split("## 6. Conflicts")[0]  # in the validation section or before
