@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from node.api.http import HttpError
+from node.core.encoding import SEALABLE
 from node.core.rooms import Room
 from node.core.types import Body, Kind, Message, MessageId, PostBody, ReactionBody, SealedBody
 from node.daemon.service import NodeService
 from node.errors import PublishError
-from node.rooms.private import SEALABLE, Opened
+from node.rooms.private import Opened
 
 
 class RoomSeal(Protocol):

@@ -5,10 +5,15 @@ with a fixed field order (see ``node/spec/wire-format.md``). The signed bytes tr
 signed and are verified as received, never re-encoded. The decoder still insists that both layers
 are in canonical form (exactly what ``msgpack.packb`` produces for the decoded value): otherwise
 one message could be spelled in several byte strings with several ids.
+
+Each layer's version (its first item) is read before anything else of that layer: a version
+above 1 is ``unsupported_version`` whatever follows it, since a newer peer's message is not
+malformed by the rules of version 1 (spec section 5, steps 2 to 9).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
@@ -27,14 +32,21 @@ from node.core.types import (
 from node.core.verdict import Reason
 
 ENVELOPE_VERSION = 1
+#: What a sealed message may carry inside (spec section 11).
+SEALABLE = frozenset({Kind.POST, Kind.REACTION})
 _KINDS = frozenset(k.value for k in Kind)
+#: What a version-1 message may hold: no maps, no extension types, no array longer than the
+#: longest one a payload allows (a room key's recipients).
 _UNPACK_LIMITS: dict[str, int] = {
     "max_bin_len": limits.MAX_MESSAGE_BYTES,
     "max_str_len": limits.MAX_MESSAGE_BYTES,
-    "max_array_len": 16,
+    "max_array_len": limits.MAX_ROOM_PARTICIPANTS,
     "max_map_len": 0,
     "max_ext_len": 0,
 }
+#: Reading only a layer's version: its first item must be a plain integer, nothing bigger.
+_PEEK_LIMITS: dict[str, int] = dict.fromkeys(_UNPACK_LIMITS, 0)
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def message_id(signed: bytes) -> MessageId:
@@ -72,6 +84,21 @@ def _unpack(data: bytes, what: str) -> Any:
         raise DecodeError(Reason.MALFORMED, f"{what} is not valid msgpack: {type(exc).__name__}") from None
 
 
+def _version(data: bytes, what: str, supported: int) -> None:
+    """Reads the first item of the array ``data`` starts with, and nothing after it: a version
+    above ``supported`` is ``unsupported_version`` (a newer peer, not a faulty one) before any
+    rule of this version applies to the rest; anything else than an integer >= 1 is malformed."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, max_buffer_size=max(len(data), 1), **_PEEK_LIMITS)
+    unpacker.feed(data)
+    version: Any = None  # stays None if not an array, or if its first item is not a plain value
+    with contextlib.suppress(ValueError, TypeError, msgpack.OutOfData, msgpack.FormatError, msgpack.StackError):
+        version = unpacker.unpack() if unpacker.read_array_header() else None
+    if not _is_int(version) or version < 1:
+        raise DecodeError(Reason.MALFORMED, f"{what} must be an array starting with its version (an integer >= 1)")
+    if version != supported:
+        raise DecodeError(Reason.UNSUPPORTED_VERSION, f"{what} version {version}")
+
+
 def _is_int(value: Any) -> bool:
     return type(value) is int and value >= 0  # bool is an int subclass: refuse it
 
@@ -82,27 +109,24 @@ def _bytes(value: Any, size: int, field: str) -> bytes:
     return value
 
 
-def _text(value: Any, limit: int, field: str) -> str:
-    if type(value) is not str:
-        raise DecodeError(Reason.MALFORMED, f"{field} must be a string")
-    if len(value.encode("utf-8")) > limit:
-        raise DecodeError(Reason.BAD_CONTENT, f"{field} is longer than {limit} bytes")
+def _room(value: Any) -> str:
+    """The header room: "" (the general room) or a room's id, 64 lowercase hex digits."""
+    if type(value) is not str or (value and (len(value) != 64 or not _HEX_DIGITS.issuperset(value))):
+        raise DecodeError(Reason.MALFORMED, 'the header room must be "" or a room id (64 lowercase hex digits)')
     return value
 
 
 def decode(envelope: bytes) -> Message:
     """Parses an envelope, or raises ``DecodeError``. Checks form only: the signature, the
-    community and the author's rights are for ``validation.validate``."""
+    community and the author's rights are for ``validation.validate``. The order of the checks is
+    the spec's (section 5, steps 1 to 9)."""
     if len(envelope) > limits.MAX_MESSAGE_BYTES:
         raise DecodeError(Reason.OVERSIZED, f"{len(envelope)} bytes > {limits.MAX_MESSAGE_BYTES}")
+    _version(envelope, "envelope", ENVELOPE_VERSION)
     outer = _unpack(envelope, "envelope")
     if type(outer) is not list or len(outer) != 3:
         raise DecodeError(Reason.MALFORMED, "envelope must be an array [version, signed, signature]")
-    version, signed, signature = outer
-    if not _is_int(version):
-        raise DecodeError(Reason.MALFORMED, "envelope version must be an unsigned integer")
-    if version != ENVELOPE_VERSION:
-        raise DecodeError(Reason.UNSUPPORTED_VERSION, f"envelope version {version}")
+    _, signed, signature = outer
     if type(signed) is not bytes:
         raise DecodeError(Reason.MALFORMED, "signed part must be bytes")
     _bytes(signature, 64, "signature")
@@ -112,21 +136,18 @@ def decode(envelope: bytes) -> Message:
 
 
 def _decode_signed(signed: bytes, signature: bytes, envelope: bytes) -> Message:
+    _version(signed, "protocol", limits.PROTOCOL_VERSION)
     fields = _unpack(signed, "signed part")
     if type(fields) is not list or len(fields) != 8:
         raise DecodeError(Reason.MALFORMED, "signed part must be an array of 8 fields")
     version, chain_id, contract, kind, author, timestamp, room, payload = fields
-    if not _is_int(version):
-        raise DecodeError(Reason.MALFORMED, "protocol version must be an unsigned integer")
-    if version != limits.PROTOCOL_VERSION:
-        raise DecodeError(Reason.UNSUPPORTED_VERSION, f"protocol version {version}")
     if not _is_int(chain_id) or not _is_int(timestamp):
         raise DecodeError(Reason.MALFORMED, "chain id and timestamp must be unsigned integers")
     if not _is_int(kind) or kind not in _KINDS:
         raise DecodeError(Reason.MALFORMED, f"unknown message kind {kind!r}")
     community = Community(chain_id, _bytes(contract, 20, "community contract"))
     key = AppKey(_bytes(author, 32, "author key"))
-    room_name = _text(room, limits.MAX_ROOM_BYTES, "room")
+    room_name = _room(room)
     body = payloads.decode(Kind(kind), payload)
     if pack(fields) != signed:
         raise DecodeError(Reason.NON_CANONICAL, "signed part is not in canonical msgpack form")
@@ -143,3 +164,21 @@ def _decode_signed(signed: bytes, signature: bytes, envelope: bytes) -> Message:
         signature=signature,
         envelope=envelope,
     )
+
+
+def encode_plaintext(kind: Kind, body: Body) -> bytes:
+    """What a sealed message encrypts: msgpack ``[kind, payload]``, canonical."""
+    return pack([int(kind), payloads.encode(body)])
+
+
+def decode_plaintext(plaintext: bytes) -> tuple[Kind, Body]:
+    """The kind and body inside an opened sealed message, or ``DecodeError``. The same rules as
+    for a plain post or reaction, canonical form included, so that every reader shows the same
+    content or none."""
+    value = _unpack(plaintext, "sealed plaintext")
+    if type(value) is not list or len(value) != 2 or not _is_int(value[0]) or value[0] not in SEALABLE:
+        raise DecodeError(Reason.MALFORMED, "a sealed plaintext is [kind, payload] of a post or a reaction")
+    body = payloads.decode(Kind(value[0]), value[1])
+    if pack(value) != plaintext:
+        raise DecodeError(Reason.NON_CANONICAL, "sealed plaintext is not in canonical msgpack form")
+    return Kind(value[0]), body

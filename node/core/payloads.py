@@ -59,13 +59,33 @@ def _id(value: Any, field: str) -> MessageId:
     return MessageId(_bin(value, 32, field))
 
 
+#: Code points that are not text: Unicode's White_Space, and General_Category Cc (controls) and
+#: Cf (format characters), as of Unicode 14.0, as inclusive ranges. Listed rather than read from
+#: ``unicodedata``, so that nodes built on other Unicode versions agree on which text is blank.
+BLANK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x0020), (0x007F, 0x00A0), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),
+    (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x1680, 0x1680),
+    (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F), (0x205F, 0x2064), (0x2066, 0x206F),
+    (0x3000, 0x3000), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+_BLANK = frozenset(chr(c) for low, high in BLANK_RANGES for c in range(low, high + 1))
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` has no code point outside ``BLANK_RANGES``: it may look like anything
+    (a combining mark, a Hangul filler), but only White_Space, controls and format characters
+    are nothing. The same rule for every field that must not be blank (spec section 1)."""
+    return all(c in _BLANK for c in text)
+
+
 def _text(value: Any, limit: int, field: str, blank_ok: bool = False) -> str:
     if type(value) is not str:
         _malformed(f"{field} must be a string")
     if len(value.encode("utf-8")) > limit:
         _bad(f"{field} is longer than {limit} bytes")
-    if not blank_ok and not value.strip():
-        _bad(f"{field} is empty")
+    if not blank_ok and is_blank(value):
+        _bad(f"{field} is blank")
     return value
 
 
@@ -173,7 +193,9 @@ def _xkey(p: Any) -> XKeyBody:
 
 def _room_key(p: Any) -> RoomKeyBody:
     recipients = _array(p, 1, "[recipients]")[0]
-    if type(recipients) is not list or not 0 < len(recipients) <= limits.MAX_ROOM_PARTICIPANTS:
+    if type(recipients) is not list:
+        _malformed("a room key's recipients are a list")
+    if not 0 < len(recipients) <= limits.MAX_ROOM_PARTICIPANTS:
         _bad(f"a room key goes to 1..{limits.MAX_ROOM_PARTICIPANTS} participants")
     out = []
     for item in recipients:
@@ -215,7 +237,9 @@ def _rsvp(p: Any) -> RsvpBody:
 
 def _poll(p: Any) -> PollBody:
     p = _array(p, 3, "[question, options, closes_ms]")
-    if type(p[1]) is not list or not 2 <= len(p[1]) <= limits.MAX_POLL_OPTIONS:
+    if type(p[1]) is not list:
+        _malformed("a poll's options are a list")
+    if not 2 <= len(p[1]) <= limits.MAX_POLL_OPTIONS:
         _bad(f"a poll has 2..{limits.MAX_POLL_OPTIONS} options")
     options = tuple(_text(o, limits.MAX_OPTION_BYTES, "poll option") for o in p[1])
     if len(set(options)) != len(options):

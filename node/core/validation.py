@@ -2,7 +2,7 @@
 
 Checks run cheapest first, so garbage costs a node as little as possible:
 
- 1. size cap, decoding, canonical form, version          (encoding.decode)
+ 1. size cap, each layer's version, its form, its canonical form       (encoding.decode)
  2. the community (chain id + contract)
  3. already known (a replay or a duplicate copy)
  4. timestamp window (gossip only accepts fresh messages; sync may bring old ones)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from node.core import errors, payloads, seal
-from node.core.encoding import decode, pack
+from node.core import errors, seal
+from node.core.encoding import SEALABLE, decode
 from node.core.rooms import Room, current_key, participants
 from node.core.types import (
     Body,
@@ -36,14 +36,6 @@ from node.daemon.service import NodeService
 from node.errors import PublishError
 
 log = logging.getLogger(__name__)
-
-#: What a sealed message may carry inside.
-SEALABLE = {Kind.POST, Kind.REACTION}
-
-
-def _header(message_room: str, key_id: bytes, author: bytes, community: bytes) -> bytes:
-    """The associated data binding a ciphertext to its room, key, author and community."""
-    return b"kiez/sealed/v1" + community + message_room.encode() + key_id + author
 
 
 @dataclass
@@ -108,10 +100,9 @@ class PrivateRooms:
         room_key = self.room_key(key.key_id)
         if room_key is None:
             raise PublishError(f"you are not a participant of room {room.body.name!r} (ask one to invite you)")
-        plaintext = pack([int(kind), payloads.encode(body)])
-        header = _header(room.id, key.key_id, self.service.signer.public_key, self.service.community.contract)
-        nonce, ciphertext = seal.encrypt(room_key, plaintext, header)
-        return SealedBody(key.key_id, nonce, ciphertext)
+        author = self.service.signer.public_key
+        header = seal.content_header(self.service.community.contract, room.id, key.key_id, author)
+        return seal.seal_content(room_key, kind, body, header, key.key_id)
 
     def leave(self, room: Room) -> Message:
         return self.service.publish(Kind.LEAVE, LeaveBody(), room.id)
@@ -153,15 +144,9 @@ class PrivateRooms:
         room_key = self.room_key(body.key_id)
         if room_key is None:
             return None
-        header = _header(message.room, body.key_id, message.author, message.community.contract)
         try:
-            inner = seal.decrypt(room_key, body.nonce, body.ciphertext, header)
-            kind_value, payload = _unpack_inner(inner)
-            kind = Kind(kind_value)
-            if kind not in SEALABLE:
-                return None
-            return Opened(kind, payloads.decode(kind, payload))
-        except (errors.SealError, errors.DecodeError, ValueError):
+            return Opened(*seal.open_content(room_key, message))
+        except (errors.SealError, errors.DecodeError):
             log.info("sealed message %s does not open into a valid message", message.id.hex()[:16])
             return None
 
@@ -212,12 +197,3 @@ class PrivateRooms:
             except PublishError as exc:
                 log.info("could not rotate the key of room %s: %s", room.body.name, exc)
         return rotated
-
-
-def _unpack_inner(data: bytes) -> tuple[int, object]:
-    import msgpack  # noqa: PLC0415 - only here, to read an opened message
-
-    value = msgpack.unpackb(data, raw=False, strict_map_key=True, max_map_len=0, max_ext_len=0)
-    if type(value) is not list or len(value) != 2 or type(value[0]) is not int:
-        raise ValueError("an opened message is [kind, payload]")
-    return value[0], value[1]

@@ -6,7 +6,7 @@ import pytest
 from node.core import limits
 from node.core.encoding import decode, encode_body, encode_envelope, message_id, pack
 from node.core.errors import DecodeError
-from node.core.types import AppKey, DeleteBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.types import AppKey, DeleteBody, Kind, MessageId, PostBody, ReactionBody, RoomKeyBody
 from node.core.verdict import Reason
 
 from .helpers import COMMUNITY, NOW_MS, envelope, signer
@@ -68,7 +68,7 @@ def _with(index: int, value: object) -> list[object]:
         (_raw(_with(4, "key")), Reason.MALFORMED),
         (_raw(_with(5, 1.5)), Reason.MALFORMED),
         (_raw(_with(6, None)), Reason.MALFORMED),
-        (_raw(_with(6, "r" * (limits.MAX_ROOM_BYTES + 1))), Reason.BAD_CONTENT),
+        (_raw(_with(6, "r" * (limits.MAX_ROOM_BYTES + 1))), Reason.MALFORMED),
         (_raw(_with(7, ["hi"])), Reason.MALFORMED),
         (_raw(_with(7, [b"hi", None])), Reason.MALFORMED),
         (_raw(_with(7, ["   ", None])), Reason.BAD_CONTENT),
@@ -114,3 +114,82 @@ def test_invalid_utf8_is_malformed() -> None:
 def test_encode_body_field_order_is_the_spec() -> None:
     body = encode_body(COMMUNITY, Kind.POST, AppKey(b"\x02" * 32), NOW_MS, "", PostBody("hi"))
     assert body == pack(GOOD_FIELDS)
+
+
+SIGNATURE = b"\x01" * 64
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pack([2, "str", SIGNATURE]),  # what version 2 carries is not version 1's business
+        pack([2, pack(GOOD_FIELDS), SIGNATURE, "a fourth item"]),
+        pack([2]),
+        pack([2, {"a map": 1}]),
+        pack([2**64 - 1, b""]),
+        pack([2]) + b"\xc1",  # nothing after the version is read
+        _raw([2, *GOOD_FIELDS[1:], "a ninth field"]),
+        _raw([2]),
+        _raw([2, {"a map": 1}]),
+    ],
+    ids=[
+        "env-v2-str",
+        "env-v2-4-items",
+        "env-v2-alone",
+        "env-v2-map",
+        "env-max-version",
+        "env-v2-trailing",
+        "proto-v2-9-fields",
+        "proto-v2-alone",
+        "proto-v2-map",
+    ],
+)
+def test_a_newer_version_is_unsupported_whatever_it_carries(data: bytes) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(data)
+    assert caught.value.reason is Reason.UNSUPPORTED_VERSION
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pack([]),
+        pack([0, pack(GOOD_FIELDS), SIGNATURE]),
+        pack(["1", pack(GOOD_FIELDS), SIGNATURE]),
+        pack([[1], pack(GOOD_FIELDS), SIGNATURE]),
+        pack([1, pack(GOOD_FIELDS), SIGNATURE]) + b"\x00",  # trailing bytes after a version-1 envelope
+        _raw([]),
+        _raw(_with(0, 0)),
+        _raw(_with(0, True)),
+        _raw(_with(0, -1)),
+    ],
+)
+def test_a_version_that_never_existed_is_malformed(data: bytes) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(data)
+    assert caught.value.reason is Reason.MALFORMED
+
+
+ROOM_ID = "ab" * 32
+
+
+@pytest.mark.parametrize("room", ["", ROOM_ID, "0123456789abcdef" * 4])
+def test_a_header_room_is_empty_or_a_room_id(room: str) -> None:
+    assert decode(_raw(_with(6, room))).room == room
+
+
+@pytest.mark.parametrize(
+    "room", ["general", ROOM_ID.upper(), ROOM_ID[:-1], ROOM_ID + "0", "0x" + ROOM_ID[2:], "ab" * 31 + "g0", " " * 64]
+)
+def test_any_other_header_room_is_malformed(room: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(_raw(_with(6, room)))
+    assert caught.value.reason is Reason.MALFORMED
+
+
+@pytest.mark.parametrize("count", [1, 17, limits.MAX_ROOM_PARTICIPANTS])
+def test_a_room_key_reaches_up_to_its_participant_limit(count: int) -> None:
+    recipients = [[bytes([i]) * 32, b"\x02" * 32, b"\x03" * 48] for i in range(count)]
+    message = decode(_raw([*GOOD_FIELDS[:3], int(Kind.ROOM_KEY), *GOOD_FIELDS[4:6], ROOM_ID, [recipients]]))
+    assert isinstance(message.body, RoomKeyBody)
+    assert len(message.body.recipients) == count

@@ -15,10 +15,10 @@ from node.core.encoding import decode
 from node.core.signing import DOMAIN
 from node.core.types import AppKey, Community
 from node.core.validation import Context, Via, validate
+from node.core.verdict import Reason
 from node.core.view import CommunityView, KeyRecord, MemberRecord
 
 from . import vectors_gen
-from .helpers import MemoryKnown
 
 DOC: dict[str, Any] = json.loads(vectors_gen.PATH.read_text(encoding="utf-8"))
 
@@ -39,18 +39,18 @@ def _view() -> CommunityView:
     return view
 
 
-def _known(spec: dict[str, Any]) -> MemoryKnown:
-    return MemoryKnown(
-        messages={_bytes(k): v for k, v in spec["messages"].items()},
-        tombstones={_bytes(k): v for k, v in spec["tombstones"].items()},
-        erasures={k: int(v) for k, v in spec.get("erasures", {}).items()},
-    )
-
-
 def test_the_committed_vectors_are_what_the_generator_makes() -> None:
     assert vectors_gen.PATH.read_text(encoding="utf-8") == vectors_gen.render(), (
         "node/spec/vectors.json is stale: python -m tests.unit.node.core.vectors_gen --write"
     )
+
+
+def test_the_topics_are_the_nodes() -> None:
+    """kiez/1/<chain id>/<contract, 0x and lowercase hex>, and /<room id> after it for a room."""
+    contract = DOC["community"]["contract"]
+    assert DOC["topics"]["general"] == f"kiez/1/{DOC['community']['chain_id']}/{contract}"
+    assert DOC["topics"]["room_topic"] == DOC["topics"]["general"] + "/" + DOC["topics"]["room"]
+    assert DOC["topics"] == vectors_gen.topics()
 
 
 def test_vectors_cover_every_outcome() -> None:
@@ -63,7 +63,7 @@ def test_vectors_cover_every_outcome() -> None:
 def test_vector(vector: dict[str, Any]) -> None:
     community = Community(DOC["community"]["chain_id"], _bytes(DOC["community"]["contract"]))
     ctx = Context(community, DOC["now_ms"], Via(vector["via"]))
-    verdict = validate(_bytes(vector["envelope"]), ctx, _view(), _known(vector["known"]))
+    verdict = validate(_bytes(vector["envelope"]), ctx, _view(), vectors_gen.known_of(vector["known"]))
     expect = vector["expect"]
     assert verdict.outcome.value == expect["outcome"], str(verdict)
     assert (verdict.reason.value if verdict.reason else None) == expect["reason"]
@@ -73,3 +73,9 @@ def test_vector(vector: dict[str, Any]) -> None:
         assert "0x" + message.signed.hex() == expect["signed"]
         assert "0x" + message.signature.hex() == expect["signature"]
         assert (message.kind.label, message.timestamp_ms) == (expect["kind"], expect["timestamp_ms"])
+
+
+@pytest.mark.parametrize("reason", list(Reason), ids=[r.value for r in Reason])
+def test_the_spec_names_every_reason(reason: Reason) -> None:
+    spec = (vectors_gen.PATH.parent / "wire-format.md").read_text(encoding="utf-8")
+    assert f"`{reason.value}`" in spec.split("## 6. Conflicts")[0]  # in the validation section or before

@@ -3,6 +3,8 @@
 Deterministic (fixed seeds and times), so the committed file can be regenerated and compared:
 ``.venv/bin/python -m tests.unit.node.core.vectors_gen --write`` rewrites it; the unit tests check
 both that the implementation agrees with every vector and that the file is what this produces.
+The world the vectors are judged in is vectors_base.py; the cases added for versions, blank text,
+room rules and signatures are vectors_more.py.
 """
 
 from __future__ import annotations
@@ -10,77 +12,35 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-import json
-import sys
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+from node.config import NodeConfig
 from node.core import limits
 from node.core.encoding import encode_body, encode_envelope, pack
-from node.core.signing import DOMAIN, Signer
+from node.core.rooms import Room
+from node.core.signing import DOMAIN
 from node.core.types import (
-    AnswerBody,
-    Attachment,
     Body,
     Community,
     DeleteBody,
     EraseBody,
-    EventBody,
     Kind,
-    LeaveBody,
-    MessageId,
     PollBody,
     PostBody,
     ReactionBody,
     RoomBody,
-    RsvpBody,
-    SealedBody,
     Visibility,
-    XKeyBody,
 )
 from node.core.validation import Context, Via, validate
-from node.core.view import CommunityView, KeyRecord, MemberRecord
+from node.rooms.topics import RoomTopics
+from tests.unit.node.core import vectorfile, vectors_more
 from tests.unit.node.core.helpers import MemoryKnown
+from tests.unit.node.core.vectorfile import hexed as _hex
+from tests.unit.node.core.vectors_base import COMMUNITY, NOW_MS, PEOPLE, TARGET, seed, sign, signer, view
 
-PATH = Path(__file__).resolve().parents[4] / "node" / "spec" / "vectors.json"
-COMMUNITY = Community(31337, bytes.fromhex("700b6a60ce7eaaea56f065753d8dcb9653dbad35"))
-JOINED_MS = 1_796_112_000_000  # 2026-12-01 08:00 UTC
-NOW_MS = JOINED_MS + 3_600_000
-PEOPLE = {
-    "alice": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-    "bob": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
-    "mallory": "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",  # never a member
-    "revoked": "0x90f79bf6eb2c4f870365e785982e1f101e93b906",  # key revoked 30 min before now
-    "removed": "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65",  # removed 30 min before now
-}
-
-
-def seed(name: str) -> bytes:
-    return hashlib.sha256(b"kiez test vector key " + name.encode()).digest()
-
-
-def signer(name: str) -> Signer:
-    return Signer(seed(name))
-
-
-def view() -> CommunityView:
-    v = CommunityView(chain_time_ms=NOW_MS)
-    half_hour_ago = NOW_MS - 1_800_000
-    for name, address in PEOPLE.items():
-        if name == "mallory":
-            continue
-        end = half_hour_ago if name == "removed" else None
-        v.members[address] = MemberRecord(address, [(JOINED_MS, end)])
-        revoked = half_hour_ago if name == "revoked" else None
-        v.keys[signer(name).public_key] = KeyRecord(signer(name).public_key, address, JOINED_MS, revoked)
-    return v
-
-
-def sign(name: str, kind: Kind, body: Body, ts: int = NOW_MS, community: Community = COMMUNITY) -> bytes:
-    return signer(name).envelope(community, kind, body, ts)
-
-
-TARGET = MessageId(hashlib.sha256(b"an earlier post by alice").digest())
+PATH = vectorfile.SPEC / "vectors.json"
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -228,85 +188,13 @@ def _cases() -> list[dict[str, Any]]:
             "envelope": sign("bob", Kind.DELETE, DeleteBody(TARGET)),
             "known": {"messages": {TARGET: PEOPLE["alice"]}},
         },
-        *_space_cases(),
+        *vectors_more.space_cases(),
+        *vectors_more.version_cases(),
+        *vectors_more.text_cases(),
+        *vectors_more.room_cases(),
+        *vectors_more.signature_cases(),
     ]
     return cases
-
-
-def _space_cases() -> list[dict[str, Any]]:
-    """Rooms, private-room keys, events, polls and attachments (spec sections 10 to 13)."""
-    picture = Attachment(hashlib.sha256(b"a picture").digest(), 9, "image/png")
-    return [
-        {
-            "name": "room",
-            "description": "creating a private room (header room is the general room)",
-            "envelope": sign("alice", Kind.ROOM, RoomBody("organisers", "street party", Visibility.PRIVATE)),
-        },
-        {
-            "name": "xkey",
-            "description": "a member's X25519 public key for private rooms",
-            "envelope": sign("bob", Kind.XKEY, XKeyBody(bytes(range(32)))),
-        },
-        {
-            "name": "sealed-outside-a-room",
-            "description": "sealed content belongs in a private room, never in the general room",
-            "envelope": sign("alice", Kind.SEALED, SealedBody(TARGET, bytes(12), bytes(32))),
-        },
-        {
-            "name": "leave-outside-a-room",
-            "description": "a leave message belongs in a private room",
-            "envelope": sign("alice", Kind.LEAVE, LeaveBody()),
-        },
-        {
-            "name": "event",
-            "description": "an event with a place",
-            "envelope": sign(
-                "bob", Kind.EVENT, EventBody("Repair café", NOW_MS + 3_600_000, NOW_MS + 7_200_000, "Library")
-            ),
-        },
-        {
-            "name": "event-ends-before-it-starts",
-            "description": "an event must not end before it starts",
-            "envelope": sign("bob", Kind.EVENT, EventBody("Backwards", NOW_MS + 7_200_000, NOW_MS, "")),
-        },
-        {
-            "name": "rsvp",
-            "description": "a 'maybe' to an event",
-            "envelope": sign("alice", Kind.RSVP, RsvpBody(TARGET, 2)),
-        },
-        {
-            "name": "poll",
-            "description": "an opinion poll with two options",
-            "envelope": sign("alice", Kind.POLL, PollBody("Which day?", ("Saturday", "Sunday"), NOW_MS + 86_400_000)),
-        },
-        {
-            "name": "poll-closed-when-asked",
-            "description": "a poll must close after it is asked",
-            "envelope": sign("alice", Kind.POLL, PollBody("Too late?", ("yes", "no"), NOW_MS)),
-        },
-        {
-            "name": "poll-same-options",
-            "description": "a poll's options must differ",
-            "envelope": sign("alice", Kind.POLL, PollBody("Which day?", ("Sunday", "Sunday"), NOW_MS + 1)),
-        },
-        {
-            "name": "answer",
-            "description": "an answer to a poll (the poll itself is not known here)",
-            "envelope": sign("bob", Kind.ANSWER, AnswerBody(TARGET, 1)),
-        },
-        {
-            "name": "post-with-attachment",
-            "description": "a post naming a picture by hash, size and type",
-            "envelope": sign("alice", Kind.POST, PostBody("The new bench", None, (picture,))),
-        },
-        {
-            "name": "attachment-of-a-forbidden-type",
-            "description": "attachments are images or PDF only",
-            "envelope": sign(
-                "alice", Kind.POST, PostBody("run me", None, (Attachment(picture.sha256, 9, "application/x-sh"),))
-            ),
-        },
-    ]
 
 
 def _versioned(version: int) -> bytes:
@@ -314,10 +202,6 @@ def _versioned(version: int) -> bytes:
         [version, COMMUNITY.chain_id, COMMUNITY.contract, 1, signer("alice").public_key, NOW_MS, "", ["hi", None]]
     )
     return encode_envelope(signed, signer("alice").sign(signed))
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 def _json(value: Any) -> Any:
@@ -338,6 +222,47 @@ def _body_json(body: Body) -> dict[str, Any]:
     return result
 
 
+def known_of(spec: dict[str, Any]) -> MemoryKnown:
+    """The store's answers a vector's ``known`` describes (as the JSON file lists it)."""
+    rooms = {
+        room_id: Room(
+            room_id,
+            r["creator"],
+            RoomBody(r["name"], r["topic"], Visibility(r["visibility"]), r["creator_only"], r["slow_mode_s"]),
+            (0, b""),
+        )
+        for room_id, r in spec["rooms"].items()
+    }
+    return MemoryKnown(
+        messages={vectorfile.unhexed(k): v for k, v in spec["messages"].items()},
+        tombstones={vectorfile.unhexed(k): v for k, v in spec["tombstones"].items()},
+        erasures={k: int(v) for k, v in spec["erasures"].items()},
+        rooms=rooms,
+        last_posts={(p["member"], p["room"]): p["at_ms"] for p in spec["last_posts"]},
+        polls={
+            vectorfile.unhexed(k): PollBody(p["question"], tuple(p["options"]), p["closes_ms"])
+            for k, p in spec["polls"].items()
+        },
+    )
+
+
+def _known_json(case: dict[str, Any], self_id: bytes) -> dict[str, Any]:
+    """A case's ``known`` as JSON: ``$self`` stands for the case's own message id."""
+    spec = case.get("known", {})
+
+    def ids(table: dict[Any, Any]) -> dict[str, Any]:
+        return {_hex(self_id if k == "$self" else k): v for k, v in table.items()}
+
+    return {
+        "messages": ids(spec.get("messages", {})),
+        "tombstones": ids(spec.get("tombstones", {})),
+        "erasures": spec.get("erasures", {}),
+        "rooms": spec.get("rooms", {}),
+        "last_posts": spec.get("last_posts", []),
+        "polls": ids(spec.get("polls", {})),
+    }
+
+
 def build() -> dict[str, Any]:
     """The whole vectors document, with each expectation computed by this implementation."""
     the_view = view()
@@ -346,21 +271,14 @@ def build() -> dict[str, Any]:
         envelope: bytes = case["envelope"]
         via = Via(case.get("via", "gossip"))
         self_id = hashlib.sha256(_signed_part(envelope)).digest() if _signed_part(envelope) else b""
-        known_spec = case.get("known", {})
-        resolve = {k if k != "$self" else self_id: v for k, v in known_spec.get("messages", {}).items()}
-        tombs = {k if k != "$self" else self_id: v for k, v in known_spec.get("tombstones", {}).items()}
-        erasures: dict[str, int] = known_spec.get("erasures", {})
-        verdict = validate(envelope, Context(COMMUNITY, NOW_MS, via), the_view, MemoryKnown(resolve, tombs, erasures))
+        known = _known_json(case, self_id)
+        verdict = validate(envelope, Context(COMMUNITY, NOW_MS, via), the_view, known_of(known))
         entry: dict[str, Any] = {
             "name": case["name"],
             "description": case["description"],
             "via": via.value,
             "envelope": _hex(envelope),
-            "known": {
-                "messages": {_hex(k): v for k, v in resolve.items()},
-                "tombstones": {_hex(k): v for k, v in tombs.items()},
-                "erasures": erasures,
-            },
+            "known": known,
             "expect": {"outcome": verdict.outcome.value, "reason": verdict.reason.value if verdict.reason else None},
         }
         if verdict.message is not None:
@@ -392,6 +310,7 @@ def build() -> dict[str, Any]:
         },
         "community": {"chain_id": COMMUNITY.chain_id, "contract": _hex(COMMUNITY.contract)},
         "now_ms": NOW_MS,
+        "topics": topics(),
         "keys": {
             name: {"seed": _hex(seed(name)), "public": _hex(signer(name).public_key), "member": address}
             for name, address in PEOPLE.items()
@@ -421,13 +340,21 @@ def _signed_part(envelope: bytes) -> bytes:
         return b""
 
 
+def topics() -> dict[str, str]:
+    """The gossip topics of the general room and of one room (spec section 7), as the node makes
+    them from its configuration (the contract address as configured, with 0x, in any case)."""
+    config = NodeConfig(Path("/"), "http://127.0.0.1:8545", "0x" + COMMUNITY.contract.hex().upper(), COMMUNITY.chain_id)
+    room = vectors_more.MARKET
+    return {
+        "general": config.topic,
+        "room": room,
+        "room_topic": RoomTopics.topic(cast(RoomTopics, SimpleNamespace(config=config)), room),
+    }
+
+
 def render() -> str:
-    return json.dumps(build(), indent=1, ensure_ascii=False) + "\n"
+    return vectorfile.render(build())
 
 
 if __name__ == "__main__":
-    if "--write" in sys.argv:
-        PATH.write_text(render(), encoding="utf-8")
-        print(f"wrote {PATH}")
-    else:
-        sys.stdout.write(render())
+    vectorfile.main(PATH, render)
