@@ -6,6 +6,11 @@ pragma solidity 0.8.37;
 /// unhide a post, change the rules, set the charter, grant or revoke a moderator, set the media
 /// policy); the members who were members when a proposal was created vote on it; anyone executes a
 /// proposal that succeeded.
+/// Membership can never run dry: the last member cannot leave, and a vote can never shrink the
+/// community below two members, so there is always a member who can propose and admit others.
+/// A removal is decided by the others: its subject does not vote on it and is not counted in its
+/// electorate, and it needs the for votes of at least two of them, so no member is removed by one
+/// other member alone.
 /// Nodes of the kiez network follow this contract's events and enforce the outcome off-chain.
 /// @dev The voting surface follows OpenZeppelin's IGovernor names and semantics where they apply
 /// (castVote, castVoteWithReason, castVoteBySig with an EIP-712 Ballot and per-voter nonce, state,
@@ -138,6 +143,9 @@ contract Community {
     string public constant PROTOCOL_VERSION = "1";
     uint32 public constant MIN_VOTING_PERIOD = 60;
     uint32 public constant MAX_VOTING_PERIOD = 365 days;
+    /// @dev For votes a removal needs, from members other than its subject; so a removal can be
+    /// proposed and executed only while the community has at least _MIN_REMOVAL_VOTES + 1 members.
+    uint256 private constant _MIN_REMOVAL_VOTES = 2;
     /// @dev The protocol's ceiling on attachments per post; a community may vote a lower cap.
     uint8 private constant _MAX_ATTACHMENTS = 4;
     /// @dev The protocol's ceiling on one attachment's size, in KiB (2 MiB); a community may vote a
@@ -188,7 +196,8 @@ contract Community {
     event KeyRevoked(address indexed owner, bytes32 indexed key);
     /// @notice Proposal number `number` was created; `subject` is its kind-specific argument
     /// (an address in the low 20 bytes, a post id, a charter hash, packed rules, or a packed media
-    /// policy: maxAttachments << 32 | maxAttachmentKiB).
+    /// policy: maxAttachments << 32 | maxAttachmentKiB). `eligibleVoters` is the number of members
+    /// who may vote on it: every member, except the subject of a removal.
     event ProposalCreated(
         uint256 indexed proposalId,
         uint256 indexed number,
@@ -268,6 +277,14 @@ contract Community {
     /// @notice A media policy outside the protocol's ceiling: maxAttachments must be 0..4 and
     /// maxAttachmentKiB 1..2048 (2 MiB).
     error InvalidMediaPolicy(uint8 maxAttachments, uint32 maxAttachmentKiB);
+    /// @notice `account` is the community's only member and cannot leave: a community without
+    /// members could never decide anything again. They can admit someone first.
+    error LastMember(address account);
+    /// @notice Removing `account` needs at least `minMembers` members (the subject and two others
+    /// who decide it); the community has `memberCount`.
+    error TooFewMembersToRemove(address account, uint256 memberCount, uint256 minMembers);
+    /// @notice `voter` is the subject of removal proposal `number`; the other members decide it.
+    error VoteOnOwnRemoval(uint256 number, address voter);
 
     // ------------------------------------------------------------------ modifiers
 
@@ -328,9 +345,16 @@ contract Community {
     // ------------------------------------------------------------------ membership
 
     /// @notice Ask to join. Members see the request and may propose to add you.
+    /// @dev Refused (MemberLimitReached, ProposalLimitReached) once no admission could ever pass,
+    /// so that nobody pays for a request that can never be granted. A community always has a
+    /// member who can propose (see leaveCommunity and TooFewMembersToRemove), so these limits are
+    /// the only such case.
     /// @param introHash Hash of a short introduction text (the text itself travels off-chain).
     function requestToJoin(bytes32 introHash) external {
         if (_members[msg.sender].active) revert AlreadyMember(msg.sender);
+        Config memory c = _config;
+        if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
+        if (c.proposalCount >= _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
         _joinRequests[msg.sender] = JoinRequest({introHash: introHash, requestedAt: uint48(block.timestamp)});
         emit JoinRequested(msg.sender, introHash);
     }
@@ -343,9 +367,11 @@ contract Community {
     }
 
     /// @notice Leave the community at once. Your app keys stay registered but nodes refuse new
-    /// messages from non-members; you lose your vote on every open proposal.
+    /// messages from non-members; you lose your vote on every open proposal. The last member
+    /// cannot leave (LastMember): someone must remain who can admit others.
     function leaveCommunity() external {
         _requireMember(msg.sender);
+        if (_config.memberCount == 1) revert LastMember(msg.sender);
         _dropMember(msg.sender, 0);
         emit MemberLeft(msg.sender);
     }
@@ -396,9 +422,13 @@ contract Community {
         return _propose(ProposalKind.AddMember, bytes32(uint256(uint160(account))), description);
     }
 
-    /// @notice Propose to remove member `account`.
+    /// @notice Propose to remove member `account`. The others decide: `account` may not vote on it
+    /// (VoteOnOwnRemoval) and is not counted in its electorate, so quorum and threshold are over
+    /// the other members, and it passes only with at least two for votes. The community needs at
+    /// least three members, when proposed and when executed (TooFewMembersToRemove).
     function proposeRemoveMember(address account, string calldata description) external onlyMember returns (uint256) {
         _requireMember(account);
+        _requireRemovable(account);
         return _propose(ProposalKind.RemoveMember, bytes32(uint256(uint160(account))), description);
     }
 
@@ -691,11 +721,12 @@ contract Community {
         return _votedBits[account][number / _IDS_PER_WORD] & _voteBit(number) != 0;
     }
 
-    /// @notice Whether `account` may vote on `proposalId` now (member, joined before it was created).
+    /// @notice Whether `account` is entitled to vote on `proposalId`: a member who joined before it
+    /// was created and is not the subject of this removal (whether voting is still open is state()).
     function canVote(uint256 proposalId, address account) external view returns (bool) {
         ProposalCore memory core = _existing(proposalId);
         Member memory m = _members[account];
-        return m.active && m.joinIndex < core.memberEpoch;
+        return m.active && m.joinIndex < core.memberEpoch && !_isRemovalOf(proposalId, core, account);
     }
 
     /// @notice Everything about one proposal.
@@ -727,6 +758,8 @@ contract Community {
         uint256 id = hashProposal(number, kind, subject);
         uint40 start = uint40(block.timestamp);
         uint40 end = start + c.votingPeriod;
+        // The subject of a removal (a member, checked by the caller) does not vote on it.
+        uint24 eligible = kind == ProposalKind.RemoveMember ? c.memberCount - 1 : c.memberCount;
         _proposals[id] = ProposalCore({
             voteStart: start,
             voteEnd: end,
@@ -735,13 +768,13 @@ contract Community {
             againstVotes: 0,
             abstainVotes: 0,
             memberEpoch: c.nextJoinIndex,
-            eligible: c.memberCount,
+            eligible: eligible,
             quorumPct: c.quorumPct,
             thresholdPct: c.thresholdPct,
             kind: kind,
             executed: false
         });
-        emit ProposalCreated(id, number, msg.sender, kind, subject, start, end, c.memberCount, description);
+        emit ProposalCreated(id, number, msg.sender, kind, subject, start, end, eligible, description);
         return id;
     }
 
@@ -759,6 +792,10 @@ contract Community {
         Member memory m = _members[voter];
         if (!m.active) revert NotAMember(voter);
         if (m.joinIndex >= core.memberEpoch) revert NotEligible(core.number, voter, m.joinedAt, core.voteStart);
+        // The kind is tested here first so that a vote on any other proposal skips the call.
+        if (core.kind == ProposalKind.RemoveMember && _isRemovalOf(proposalId, core, voter)) {
+            revert VoteOnOwnRemoval(core.number, voter);
+        }
 
         uint256 word = core.number / _IDS_PER_WORD;
         uint256 bit = _voteBit(core.number);
@@ -780,7 +817,8 @@ contract Community {
     }
 
     /// @dev The whole rule set. A proposal succeeds when (a) at least quorumPct percent of its
-    /// eligible members voted, (b) for*100 >= thresholdPct*(for+against) and (c) for > against.
+    /// eligible members voted, (b) for*100 >= thresholdPct*(for+against), (c) for > against and,
+    /// for a removal, (d) for >= _MIN_REMOVAL_VOTES (its subject is not among the eligible).
     /// Before the deadline it is decided early once the outstanding votes (eligible - cast) can no
     /// longer change that outcome in either direction.
     function _state(ProposalCore memory core) private view returns (ProposalState) {
@@ -791,13 +829,26 @@ contract Community {
         bool quorumReached = cast * 100 >= uint256(core.eligible) * core.quorumPct;
         if (block.timestamp > core.voteEnd) {
             return quorumReached && _approved(yes, no, core.thresholdPct)
-                ? ProposalState.Succeeded
+                ? _removalFloor(core, yes, ProposalState.Succeeded)
                 : ProposalState.Defeated;
         }
         uint256 outstanding = core.eligible > cast ? core.eligible - cast : 0;
-        if (quorumReached && _approved(yes, no + outstanding, core.thresholdPct)) return ProposalState.Succeeded;
+        if (quorumReached && _approved(yes, no + outstanding, core.thresholdPct)) {
+            return _removalFloor(core, yes, ProposalState.Succeeded);
+        }
         if (!_approved(yes + outstanding, no, core.thresholdPct)) return ProposalState.Defeated;
-        return ProposalState.Active;
+        return _removalFloor(core, yes + outstanding, ProposalState.Active);
+    }
+
+    /// @dev Rule (d): `outcome` stands unless this is a removal whose for votes (`yes`: cast, or at
+    /// most reachable while Active) fall short of _MIN_REMOVAL_VOTES. A removal that met (a) to (c)
+    /// early with fewer has no vote outstanding, so it is Defeated, not Active.
+    function _removalFloor(
+        ProposalCore memory core,
+        uint256 yes,
+        ProposalState outcome
+    ) private pure returns (ProposalState) {
+        return core.kind == ProposalKind.RemoveMember && yes < _MIN_REMOVAL_VOTES ? ProposalState.Defeated : outcome;
     }
 
     function _approved(uint256 yes, uint256 no, uint256 thresholdPct) private pure returns (bool) {
@@ -812,6 +863,8 @@ contract Community {
             _addMember(account, proposalId);
         } else if (kind == ProposalKind.RemoveMember) {
             _requireMember(account);
+            // Members may have left since the vote; a vote never takes the community below two.
+            _requireRemovable(account);
             _dropMember(account, proposalId);
             emit MemberRemoved(account, proposalId);
         } else if (kind == ProposalKind.HidePost) {
@@ -890,6 +943,21 @@ contract Community {
 
     function _requireMember(address account) private view {
         if (!_members[account].active) revert NotAMember(account);
+    }
+
+    /// @dev A removal needs its subject and _MIN_REMOVAL_VOTES other members who can decide it.
+    function _requireRemovable(address account) private view {
+        uint256 count = _config.memberCount;
+        if (count < _MIN_REMOVAL_VOTES + 1) {
+            revert TooFewMembersToRemove(account, count, _MIN_REMOVAL_VOTES + 1);
+        }
+    }
+
+    /// @dev Whether `proposalId` is a proposal to remove `account`: the id commits to the subject,
+    /// so this needs no stored subject, and costs a hash only on removal proposals.
+    function _isRemovalOf(uint256 proposalId, ProposalCore memory core, address account) private pure returns (bool) {
+        return core.kind == ProposalKind.RemoveMember &&
+            hashProposal(core.number, core.kind, bytes32(uint256(uint160(account)))) == proposalId;
     }
 
     function _existing(uint256 proposalId) private view returns (ProposalCore memory core) {

@@ -23,11 +23,11 @@ from governance.ballot import SignedBallot, sign_ballot
 from governance.errors import (
     BallotError,
     InvalidArgument,
-    RevertDecoder,
     TransactionFailed,
 )
 from governance.events import ProposalCreated
 from governance.reader import CommunityReader
+from governance.reverts import RevertDecoder
 from governance.rpc import DEFAULT_RPC_URL, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
 from governance.types import (
     Address,

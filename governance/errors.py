@@ -3,7 +3,7 @@
 Every error here is *expected during normal operation* (a dead endpoint, a wrong password, a vote
 that came too late) and its ``str`` is a sentence a member can act on. Contract reverts arrive as
 the class named after the contract's custom error, with its arguments as typed fields, never as a
-hex selector: ``decode_revert`` does that translation from the ABI.
+hex selector: ``governance.reverts.RevertDecoder`` does that translation from the ABI.
 
 The classes mirror the contract's ``error`` declarations one to one; a test checks that every
 custom error in the ABI has its class here with the same argument names.
@@ -11,14 +11,9 @@ custom error in the ABI has its class here with the same argument names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from eth_abi.abi import decode as abi_decode
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-
-from governance.abinames import snake_name
 from governance.humanize import format_time, short_hex
 from governance.types import MAX_ATTACHMENT_KIB, MAX_ATTACHMENTS, Address, ProposalState
 
@@ -370,50 +365,36 @@ class InvalidMediaPolicy(ContractRevert):
         )
 
 
-def revert_classes() -> dict[str, type[ContractRevert]]:
-    """Every custom-error class, by the contract's error name."""
-    return {cls.__name__: cls for cls in ContractRevert.__subclasses__()}
+@dataclass(eq=False)
+class LastMember(ContractRevert):
+    account: Address
+
+    def describe(self) -> str:
+        return (
+            f"{self._who(self.account)} {self._is_are(self.account)} the last member of {self._community} "
+            "and cannot leave: a community without members could never decide anything again "
+            "(admit someone first: kiez gov propose add-member)"
+        )
 
 
-class RevertDecoder:
-    """Turns revert data into the typed error it encodes, using the contract's ABI."""
+@dataclass(eq=False)
+class TooFewMembersToRemove(ContractRevert):
+    account: Address
+    member_count: int
+    min_members: int
 
-    def __init__(self, abi: list[dict[str, Any]]) -> None:
-        classes = revert_classes()
-        self._by_selector: dict[bytes, tuple[type[ContractRevert], list[dict[str, Any]]]] = {}
-        for item in abi:
-            if item.get("type") != "error":
-                continue
-            types = ",".join(i["type"] for i in item["inputs"])
-            selector = keccak(text=f"{item['name']}({types})")[:4]
-            cls = classes.get(item["name"])
-            if cls is not None:
-                self._by_selector[selector] = (cls, item["inputs"])
+    def describe(self) -> str:
+        return (
+            f"{self.account} cannot be removed: {self._community} has {self.member_count} "
+            f"member{'' if self.member_count == 1 else 's'}, and a removal needs at least "
+            f"{self.min_members} (the member and two others who decide it)"
+        )
 
-    def decode(self, data: bytes, context: RevertContext | None = None) -> GovernanceError:
-        """The error encoded in ``data``; ``TransactionFailed`` for anything not ours."""
-        if len(data) < 4:
-            return TransactionFailed("the transaction reverted without a reason")
-        selector, body = data[:4], data[4:]
-        if selector == keccak(text="Error(string)")[:4]:
-            (reason,) = abi_decode(["string"], body)
-            return TransactionFailed(f"the transaction reverted: {reason}")
-        if selector == keccak(text="Panic(uint256)")[:4]:
-            (code,) = abi_decode(["uint256"], body)
-            return TransactionFailed(f"the contract panicked (code 0x{code:02x}); this is a bug in kiez")
-        entry = self._by_selector.get(selector)
-        if entry is None:
-            return TransactionFailed(f"the transaction reverted with unknown error data 0x{data.hex()}")
-        cls, inputs = entry
-        values = abi_decode([i["type"] for i in inputs], body)
-        kwargs: dict[str, Any] = {}
-        declared = {f.name: f for f in fields(cls)}
-        for spec, raw in zip(inputs, values, strict=True):
-            name = snake_name(spec["name"])
-            value: Any = raw
-            if spec["type"] == "address":
-                value = Address(to_checksum_address(raw))
-            elif declared[name].type == "ProposalState":
-                value = ProposalState(raw)
-            kwargs[name] = value
-        return cls(**kwargs, context=context or RevertContext())
+
+@dataclass(eq=False)
+class VoteOnOwnRemoval(ContractRevert):
+    number: int
+    voter: Address
+
+    def describe(self) -> str:
+        return f"proposal {self.number} is to remove {self._who(self.voter)}: the other members decide it"

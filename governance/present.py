@@ -83,9 +83,10 @@ def state_note(proposal: Proposal, now: int) -> str:
 
 
 def tally(proposal: Proposal) -> str:
+    needs = f", at least {proposal.for_votes_needed} for" if proposal.for_votes_needed > 1 else ""
     return (
         f"{proposal.for_votes} for, {proposal.against_votes} against, {proposal.abstain_votes} abstain "
-        f"of {proposal.eligible_voters} eligible (quorum {proposal.quorum_votes})"
+        f"of {proposal.eligible_voters} eligible (quorum {proposal.quorum_votes}{needs})"
     )
 
 

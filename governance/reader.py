@@ -21,10 +21,10 @@ from governance.errors import (
     NoSuchProposal,
     NotACommunity,
     RevertContext,
-    RevertDecoder,
     TransactionFailed,
 )
 from governance.events import Event, EventDecoder, MemberAdded, ProposalCreated, VoteCast
+from governance.reverts import RevertDecoder
 from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
 from governance.types import (
     Address,

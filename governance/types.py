@@ -146,6 +146,12 @@ class Rules:
 
 DEFAULT_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3 * 24 * 3600)
 
+#: For votes a removal needs from members other than its subject (who does not vote on it), so no
+#: member is removed by one other alone; a removal therefore needs a community of at least
+#: ``MIN_REMOVAL_VOTES + 1``. The contract's ``_MIN_REMOVAL_VOTES`` (checked by
+#: tests/integration/test_protocol_numbers.py).
+MIN_REMOVAL_VOTES = 2
+
 #: The protocol's ceiling on attachments per post (the contract refuses a higher cap). The
 #: contract's ``_MAX_ATTACHMENTS`` and ``node.core.limits.MAX_ATTACHMENTS`` are the same number;
 #: tests/integration/test_protocol_numbers.py checks that the three agree.
@@ -224,6 +230,12 @@ class Proposal:
     def quorum_votes(self) -> int:
         """Votes needed for quorum (rounded up, as in the contract)."""
         return -(-self.eligible_voters * self.quorum_pct // 100)
+
+    @property
+    def for_votes_needed(self) -> int:
+        """The fewest for votes that can pass it: two for a removal, else one (beside the quorum
+        and the threshold)."""
+        return MIN_REMOVAL_VOTES if self.kind is ProposalKind.REMOVE_MEMBER else 1
 
     @property
     def account(self) -> Address:

@@ -5,6 +5,8 @@ Written from the rules as they are stated to members, not from the contract's co
 * a proposal passes when at least ``quorum_pct`` percent of the members eligible on it voted
   (for, against or abstain count alike), at least ``threshold_pct`` percent of the for+against
   votes are for, and there are more for votes than against votes;
+* a removal is decided by the other members: its subject is not eligible on it, and it needs at
+  least two for votes (``min_for``) besides the rest;
 * after its deadline it is decided by the votes it got;
 * before its deadline it is decided as soon as *no* way the members who have not voted yet could
   still vote (or not vote) changes the outcome; until then it is active.
@@ -44,11 +46,13 @@ class Tally:
 
 @dataclass(frozen=True)
 class VoteRules:
-    """The rules a proposal was created under, and how many members may vote on it."""
+    """The rules a proposal was created under, how many members may vote on it, and the fewest
+    for votes that can pass it (two for a removal)."""
 
     eligible: int
     quorum_pct: int
     threshold_pct: int
+    min_for: int = 1
 
     def quorum_met(self, tally: Tally) -> bool:
         return self.eligible > 0 and Fraction(tally.cast, self.eligible) >= Fraction(self.quorum_pct, 100)
@@ -61,7 +65,7 @@ class VoteRules:
 
     def passes(self, tally: Tally) -> bool:
         """The final outcome if voting ended with ``tally``."""
-        return self.quorum_met(tally) and self.approved(tally)
+        return self.quorum_met(tally) and self.approved(tally) and tally.for_votes >= self.min_for
 
     def completions(self, tally: Tally) -> Iterator[Tally]:
         """Every tally the proposal could still end with: each member who has not voted yet

@@ -152,7 +152,7 @@ def join_requests(session: Session) -> None:
 @command(gov, "leave")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def leave(session: Session, yes: bool) -> None:
-    """Leave the community at once (you lose your vote on open proposals)."""
+    """Leave the community at once (you lose your vote on open proposals; the last member cannot leave)."""
     client = session.client(with_account=True)
     if not yes and not session.options.as_json:
         click.confirm(f"leave community {client.name()!r} now?", abort=True)

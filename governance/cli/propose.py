@@ -140,7 +140,7 @@ COMMANDS = (
     ),
     ProposalCommand(
         "remove-member",
-        "Remove member ACCOUNT.",
+        "Remove member ACCOUNT (the other members decide, with two for votes at least; needs three members).",
         (_ACCOUNT, _DESCRIPTION),
         _account_kind(CommunityClient.propose_remove_member),
     ),

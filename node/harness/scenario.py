@@ -257,7 +257,8 @@ class Devnet:
         self.say.step(f"The community removes {gone}; her next post is refused")
         removal, result = c["alice"].propose_remove_member(self.accounts[gone].address, "sold the shared ladder")
         self.say.did("alice", f"proposed #{removal.number}: remove-member {gone}", result, "propose")
-        for name in ("alice", "bob", self.newcomer):
+        # Carol does not vote on her own removal; two for votes of the other three decide it early.
+        for name in ("alice", "bob"):
             self.say.did(name, "voted for", c[name].cast_vote(removal.proposal_id, Support.FOR), "castVote")
         executed = c["bob"].execute(removal)
         self.say.did("bob", f"executed #{removal.number}", executed, "execute")

@@ -29,6 +29,7 @@ from governance.client import CommunityClient, TxResult, deploy_community
 from governance.devchain import DevCommunity, deploy_dev_community
 from governance.events import VoteCast
 from governance.humanize import format_time
+from governance.reverts import RevertDecoder
 from governance.types import (
     DEFAULT_MEDIA_POLICY,
     ZERO_ADDRESS,
@@ -130,7 +131,7 @@ def raw_call(client: CommunityClient, function: str, *args: Any) -> None:
     try:
         getattr(contract.functions, function)(*args).call({"from": who(client)})
     except ContractLogicError as exc:
-        raise errors.RevertDecoder(abi).decode(bytes.fromhex(str(exc.data)[2:])) from None
+        raise RevertDecoder(abi).decode(bytes.fromhex(str(exc.data)[2:])) from None
 
 
 def test_non_member_cannot_propose(crew: Crew) -> None:

@@ -116,7 +116,8 @@ def check_created(created: ProposalCreated, kind: ProposalKind, subject: bytes, 
     assert created.subject == subject
     assert created.proposer == who(by)
     assert created.number == by.proposal_count()
-    assert created.eligible_voters == by.member_count()
+    # every member votes, except the subject of a removal
+    assert created.eligible_voters == by.member_count() - (kind is ProposalKind.REMOVE_MEMBER)
     assert created.vote_end - created.vote_start == by.rules().voting_period
     assert by.state(created.proposal_id) is ACTIVE
 

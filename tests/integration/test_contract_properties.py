@@ -2,12 +2,14 @@
 against the reference model in ``tests/rules_model.py``.
 
 Each example deploys a fresh community on the session's Anvil chain (3..7 founders, random quorum
-and threshold), creates one proposal and lets the founders vote in a random order (for, against,
-abstain or not at all), with an optional jump of the chain's clock past the deadline at a random
-point. After every step the tallies (proposalVotes) and the state must equal the model's, and a
-vote must be refused (VotingClosed, with the model's state) exactly when the model says voting is
-closed. Time jumps are safe on the shared chain: every check is relative to this proposal's own
-deadline, which is an hour away unless we jump past it.
+and threshold), creates one proposal (a new charter, or the removal of a random founder) and lets
+the founders vote in a random order (for, against, abstain or not at all), with an optional jump of
+the chain's clock past the deadline at a random point. After every step the tallies
+(proposalVotes) and the state must equal the model's, and a vote must be refused (VotingClosed,
+with the model's state) exactly when the model says voting is closed; while it is open, the
+subject of a removal is refused (VoteOnOwnRemoval). Time jumps are safe on the shared chain:
+every check is relative to this proposal's own deadline, which is an hour away unless we jump past
+it.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from governance import errors
 from governance.accounts import dev_account
 from governance.anvil import Anvil
 from governance.client import CommunityClient, deploy_community
-from governance.events import CharterChanged, ProposalExecuted
-from governance.types import ProposalState, Rules, Support
+from governance.events import CharterChanged, MemberRemoved, ProposalExecuted
+from governance.types import MIN_REMOVAL_VOTES, ProposalState, Rules, Support
 from tests.rules_model import Tally, VoteRules
 
 PERIOD = 3600
@@ -55,19 +57,29 @@ class Scenario:
     choices: list[Support | None]  # choices[i]: founder i's vote (None: does not vote)
     jump_at: int | None  # before turn jump_at (== founders: after all turns), jump past the deadline
     repeat: int | None  # after all turns, founder order[repeat] tries to vote again
+    subject: int | None  # the proposal removes this founder; None: it sets a charter
+
+    @property
+    def model(self) -> VoteRules:
+        if self.subject is None:
+            return VoteRules(self.founders, self.quorum_pct, self.threshold_pct)
+        return VoteRules(self.founders - 1, self.quorum_pct, self.threshold_pct, min_for=MIN_REMOVAL_VOTES)
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     founders = draw(st.integers(3, 7))
+    subject = draw(st.none() | st.integers(0, founders - 1))
+    electorate = founders if subject is None else founders - 1
     return Scenario(
         founders=founders,
-        quorum_pct=draw(st.sampled_from(edge_quorums(founders)) | st.integers(1, 100)),
+        quorum_pct=draw(st.sampled_from(edge_quorums(electorate)) | st.integers(1, 100)),
         threshold_pct=draw(st.sampled_from(EDGE_THRESHOLDS) | st.integers(50, 100)),
         order=draw(st.permutations(range(founders))),
         choices=draw(st.lists(st.sampled_from(CHOICES), min_size=founders, max_size=founders)),
         jump_at=draw(st.none() | st.integers(0, founders)),
         repeat=draw(st.none() | st.integers(0, founders - 1)),
+        subject=subject,
     )
 
 
@@ -104,9 +116,13 @@ class Run:
         addresses = [a.address for a in self.founders]
         self.outsider = deploy_community(chain.w3, account(9), "property", addresses, rules=rules)
         self.clients: dict[int, CommunityClient] = {}
-        self.created, _ = self.client(0).propose_set_charter(CHARTER)
+        self.subject = scenario.subject
+        if self.subject is None:
+            self.created, _ = self.client(0).propose_set_charter(CHARTER)
+        else:
+            self.created, _ = self.client(0).propose_remove_member(addresses[self.subject])
         self.pid = self.created.proposal_id
-        self.model = VoteRules(scenario.founders, scenario.quorum_pct, scenario.threshold_pct)
+        self.model = scenario.model
         self.tally = Tally()
         self.executed = False
 
@@ -146,6 +162,9 @@ class Run:
             with pytest.raises(errors.VotingClosed) as closed:
                 client.cast_vote(self.pid, support)
             assert closed.value.state is expected
+        elif founder == self.subject:
+            with pytest.raises(errors.VoteOnOwnRemoval):
+                client.cast_vote(self.pid, support)
         elif repeated:
             with pytest.raises(errors.AlreadyVoted):
                 client.cast_vote(self.pid, support)
@@ -161,21 +180,27 @@ class Run:
         expected = self.check()
         if expected is ProposalState.SUCCEEDED:
             result = self.outsider.execute(self.created)
-            assert [type(e) for e in result.events] == [ProposalExecuted, CharterChanged]
-            assert self.outsider.charter_hash() == CHARTER
+            decided = CharterChanged if self.subject is None else MemberRemoved
+            assert [type(e) for e in result.events] == [ProposalExecuted, decided]
             self.executed = True
         else:
             with pytest.raises(errors.NotExecutable) as refused:
                 self.outsider.execute(self.created)
             assert refused.value.state is expected
-            assert self.outsider.charter_hash() == bytes(32)
+        assert self.decided() is self.executed
+
+    def decided(self) -> bool:
+        """Whether the proposal's decision is in force: the charter set, or the subject gone."""
+        if self.subject is None:
+            return self.outsider.charter_hash() == CHARTER
+        return not self.outsider.is_member(self.founders[self.subject].address)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(scenario=scenarios())
 def test_votes_and_states_follow_the_model(chain: Chain, scenario: Scenario) -> None:
     run = Run(chain, scenario)
-    assert run.created.eligible_voters == scenario.founders
+    assert run.created.eligible_voters == run.model.eligible
     run.check()
     voted: list[int] = []
     for turn, founder in enumerate(scenario.order):
@@ -226,6 +251,25 @@ def test_model_before_deadline(
     eligible: int, quorum: int, threshold: int, tally: Tally, expected: ProposalState
 ) -> None:
     assert VoteRules(eligible, quorum, threshold).state(tally, now=100, deadline=100) is expected
+
+
+@pytest.mark.parametrize(
+    ("eligible", "tally", "deadline_passed", "expected"),
+    [
+        # two others decide a removal in a community of three: one for vote is not enough ...
+        (2, Tally(1, 0, 0), False, ProposalState.ACTIVE),
+        (2, Tally(1, 0, 0), True, ProposalState.DEFEATED),
+        # ... and once two for votes are out of reach it is defeated at once
+        (2, Tally(1, 0, 1), False, ProposalState.DEFEATED),
+        (2, Tally(2, 0, 0), False, ProposalState.SUCCEEDED),
+        # quorum 50 % of 4 and the threshold met by one for vote, still two are needed
+        (4, Tally(1, 0, 2), False, ProposalState.ACTIVE),
+        (4, Tally(1, 0, 3), False, ProposalState.DEFEATED),
+    ],
+)
+def test_model_of_a_removal(eligible: int, tally: Tally, deadline_passed: bool, expected: ProposalState) -> None:
+    rules = VoteRules(eligible, 50, 50, min_for=MIN_REMOVAL_VOTES)
+    assert rules.state(tally, now=101 if deadline_passed else 100, deadline=100) is expected
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from web3.types import TxParams
 from governance import types as gov
 from governance.artifacts import community_artifact
 from governance.devchain import DevCommunity
-from governance.errors import InvalidMediaPolicy, RevertDecoder
+from governance.errors import InvalidMediaPolicy
+from governance.reverts import RevertDecoder
 from node.core import limits
 
 SOURCE = Path(__file__).resolve().parents[2] / "contracts" / "Community.sol"
@@ -46,6 +47,10 @@ def test_attachment_ceilings_agree_with_the_contract_source() -> None:
 def test_voting_period_bounds_agree_with_the_contract_source() -> None:
     assert contract_constant("MIN_VOTING_PERIOD") == gov.Rules.MIN_VOTING_PERIOD
     assert contract_constant("MAX_VOTING_PERIOD") == gov.Rules.MAX_VOTING_PERIOD
+
+
+def test_removal_votes_agree_with_the_contract_source() -> None:
+    assert contract_constant("_MIN_REMOVAL_VOTES") == gov.MIN_REMOVAL_VOTES
 
 
 def test_the_deployed_contract_starts_at_the_ceilings(community: DevCommunity) -> None:

@@ -22,11 +22,10 @@ from governance.errors import (
     NotAMember,
     NotEligible,
     RevertContext,
-    RevertDecoder,
     TransactionFailed,
     VotingClosed,
-    revert_classes,
 )
+from governance.reverts import RevertDecoder, revert_classes
 from governance.types import ProposalState
 
 ABI = community_artifact().abi

@@ -2,8 +2,18 @@ from __future__ import annotations
 
 import json
 
-from governance.present import describe_media_policy, describe_subject, dumps, table
-from governance.types import MediaPolicy, ProposalKind, Rules, Support
+from governance.present import describe_media_policy, describe_subject, dumps, table, tally
+from governance.types import (
+    ZERO_ADDRESS,
+    MediaPolicy,
+    Proposal,
+    ProposalId,
+    ProposalKind,
+    ProposalNumber,
+    ProposalState,
+    Rules,
+    Support,
+)
 
 
 def test_table_aligns_text_left_and_numbers_right() -> None:
@@ -22,6 +32,33 @@ def test_describe_subject_per_kind() -> None:
     )
     media = MediaPolicy(2, 512).pack()
     assert describe_subject(ProposalKind.SET_MEDIA_POLICY, media) == "≤ 2 attachments of ≤ 512 KiB"
+
+
+def proposal(kind: ProposalKind, eligible: int) -> Proposal:
+    return Proposal(
+        id=ProposalId(1),
+        number=ProposalNumber(1),
+        kind=kind,
+        state=ProposalState.ACTIVE,
+        subject=bytes(32),
+        proposer=ZERO_ADDRESS,
+        description="",
+        vote_start=0,
+        vote_end=60,
+        against_votes=0,
+        for_votes=1,
+        abstain_votes=0,
+        eligible_voters=eligible,
+        quorum_pct=50,
+        threshold_pct=50,
+    )
+
+
+def test_tally_says_a_removal_needs_two_for_votes() -> None:
+    assert tally(proposal(ProposalKind.SET_CHARTER, 3)) == "1 for, 0 against, 0 abstain of 3 eligible (quorum 2)"
+    assert tally(proposal(ProposalKind.REMOVE_MEMBER, 2)) == (
+        "1 for, 0 against, 0 abstain of 2 eligible (quorum 1, at least 2 for)"
+    )
 
 
 def test_describe_media_policy_reads_naturally() -> None:
