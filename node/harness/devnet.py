@@ -50,12 +50,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def _signals(interrupt: bool) -> Iterator[None]:
-    """Within, Ctrl-C and SIGTERM interrupt the devnet (``interrupt``), or wait (not).
+    """Within, Ctrl-C and SIGTERM raise ``KeyboardInterrupt`` (``interrupt``) or are ignored.
 
-    Python's default handler is not a given: a shell starts a background job (``kiez devnet &``)
-    with SIGINT ignored, which the devnet would inherit; and SIGTERM's default ends the process
-    at once, leaving the chain and the nodes running in sessions of their own. While it stops
-    them, neither signal may cut that short."""
+    Python's handler for Ctrl-C is not a given: a shell starts a background job (``kiez devnet
+    &``) with SIGINT ignored, and the devnet inherits that; SIGTERM's default ends the process at
+    once, leaving the chain and the nodes running in sessions of their own. While the devnet
+    stops them, neither signal may cut that short."""
     wanted = {
         signal.SIGINT: signal.default_int_handler if interrupt else signal.SIG_IGN,
         signal.SIGTERM: _interrupt if interrupt else signal.SIG_IGN,
