@@ -9,7 +9,11 @@ directory:
     p2p_key          32-byte ed25519 seed: the node's libp2p identity (separate from the app key)
     api_token        bearer token of the local HTTP API
     keystore.json    the member's Ethereum account, encrypted (for `kiez keys register`, votes)
-    node.db          the SQLite store
+    node.db          the SQLite store, with its attachments (and SQLite's node.db-wal, -shm)
+    node.log         the log, where the harness (`kiez devnet`, the tests) runs the node
+
+``write_private`` writes the files here, ``node.store.db`` the database and the harness the log,
+each with that mode from the moment it exists, whatever the umask.
 
 ``NodeConfig.load`` validates everything before a node starts and says exactly what is wrong.
 """

@@ -19,6 +19,7 @@ from governance.accounts import create_keystore
 from governance.ballot import SignedBallot
 from governance.cli.propose import propose
 from governance.cli.session import Session, command, to_app_key, to_duration, to_post_id, tx_data, tx_line
+from governance.cli.terminal import SafeGroup, echo, inline, printable
 from governance.client import checksum, connect_web3, deploy_community
 from governance.errors import AccountError, GovernanceError, InvalidArgument
 from governance.humanize import format_duration, format_time, short_hex
@@ -34,7 +35,7 @@ from governance.present import (
 from governance.types import DEFAULT_RULES, ProposalState, Rules, Support
 
 
-@click.group(name="gov")
+@click.group(name="gov", cls=SafeGroup)
 def gov() -> None:
     """Govern a community on-chain: members, keys, proposals and votes.
 
@@ -105,7 +106,7 @@ def info(session: Session) -> None:
         "charter_hash": client.charter_hash(),
     }
     session.out(
-        f"{data['name']} — community {client.address} on chain {client.chain_id}\n"
+        f"{inline(data['name'])} — community {client.address} on chain {client.chain_id}\n"
         f"  members:   {data['members']}\n  proposals: {data['proposals']}\n"
         f"  rules:     {describe_rules(rules)}\n  media:     {describe_media_policy(media)} per post\n"
         f"  charter:   0x{client.charter_hash().hex()}",
@@ -155,9 +156,9 @@ def leave(session: Session, yes: bool) -> None:
     """Leave the community at once (you lose your vote on open proposals; the last member cannot leave)."""
     client = session.client(with_account=True)
     if not yes and not session.options.as_json:
-        click.confirm(f"leave community {client.name()!r} now?", abort=True)
+        click.confirm(f"leave community '{inline(client.name())}' now?", abort=True)
     result = client.leave()
-    session.out(f"you left {client.name()!r} {tx_line(result)}", tx_data(result))
+    session.out(f"you left '{inline(client.name())}' {tx_line(result)}", tx_data(result))
 
 
 @command(gov, "hide")
@@ -234,13 +235,13 @@ def show(session: Session, number: int) -> None:
     lines = [
         f"proposal {proposal.number}: {proposal.kind.label} {describe_subject(proposal.kind, proposal.subject)}",
         f"  proposed by {proposal.proposer} at {format_time(proposal.vote_start)}",
-        f"  why: {proposal.description or '(no description)'}",
+        f"  why: {_paragraphs(proposal.description) or '(no description)'}",
         f"  state: {proposal.state.label} — {state_note(proposal, client.chain_time())}",
         f"  tally: {tally(proposal)}; threshold {proposal.threshold_pct} % of for+against",
         f"  id: {proposal.id:#066x}",
     ]
     for vote in votes:
-        reason = f" — {vote.reason}" if vote.reason else ""
+        reason = f" — {inline(vote.reason)}" if vote.reason else ""
         lines.append(f"    {vote.voter} voted {vote.support.label}{reason}")
     session.out("\n".join(lines), {"proposal": proposal, "votes": votes})
 
@@ -336,10 +337,15 @@ def account_new(path: Path, import_key_env: str | None) -> None:
         account = create_keystore(path, password, key)
     except (GovernanceError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"keystore {path} holds account {account.address}")
+    echo(f"keystore {path} holds account {account.address}")
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _paragraphs(text: str) -> str:
+    """A description in ``kiez gov show``: its line breaks stay, indented under "why:"."""
+    return printable(text).replace("\n", "\n       ")
 
 
 def _write_new(path: Path, text: str) -> None:

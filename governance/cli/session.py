@@ -21,6 +21,7 @@ import click
 from eth_account.signers.local import LocalAccount
 
 from governance.accounts import dev_account, load_keystore, require_dev_chain
+from governance.cli.terminal import echo, echo_json
 from governance.client import DEFAULT_RPC_URL, CommunityClient, TxResult, connect_web3
 from governance.errors import AccountError, GovernanceError, InvalidArgument
 from governance.humanize import parse_bytes32, parse_duration
@@ -75,8 +76,11 @@ class Session:
         return self._client
 
     def out(self, human: str, data: Any) -> None:
-        """Prints ``human`` text, or ``data`` as JSON with --json."""
-        click.echo(dumps(data) if self.options.as_json else human)
+        """Prints ``human`` text, or ``data`` as JSON with --json, made safe for a terminal."""
+        if self.options.as_json:
+            echo_json(dumps(data))
+        else:
+            echo(human)
 
 
 def command(group: click.Group, name: str, **kwargs: Any) -> Callable[[Callable[..., None]], click.Command]:

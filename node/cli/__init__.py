@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, entry_points, version
 import click
 
 from governance.cli import gov
+from governance.cli.terminal import SafeGroup
 from node.cli import member, privacy, rooms, run, setup
 
 
@@ -23,7 +24,7 @@ def _version() -> str:
         return "unknown"
 
 
-@click.group()
+@click.group(cls=SafeGroup)
 @click.version_option(_version(), prog_name="kiez")
 def main() -> None:
     """kiez: a self-governed micro-community on your own machine.

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import mimetypes
 import time
 from pathlib import Path
@@ -12,15 +11,16 @@ from typing import Any
 
 import click
 
+from governance.cli.terminal import echo, inline
 from node.api.client import ApiClient
-from node.cli.toolkit import HOME, JSON, api_for, guarded, render_item, resolve_room
+from node.cli.toolkit import HOME, JSON, api_for, echo_data, guarded, out, render_item, resolve_room
 from node.core import limits
 
 
 def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], what: str) -> None:
     def run() -> None:
         result = api_for(home).post(path, body)
-        click.echo(json.dumps(result) if as_json else f"{what} {result['id']}")
+        out(as_json, result, f"{what} {result['id']}")
 
     guarded(run)
 
@@ -46,7 +46,7 @@ def post(text: str, room: str, files: tuple[Path, ...], home: Path | None, as_js
         if files:
             body["attachments"] = [_upload(api, path) for path in files]
         result = api.post("/v1/posts", body)
-        click.echo(json.dumps(result) if as_json else f"posted {result['id']}")
+        out(as_json, result, f"posted {result['id']}")
 
     guarded(run)
 
@@ -73,7 +73,7 @@ def reply(parent: str, text: str, home: Path | None, as_json: bool) -> None:
     def run() -> None:
         api = api_for(home)
         result = api.post("/v1/posts", {"text": text, "parent": parent, "room": _room_of(api, parent)})
-        click.echo(json.dumps(result) if as_json else f"replied {result['id']}")
+        out(as_json, result, f"replied {result['id']}")
 
     guarded(run)
 
@@ -91,7 +91,7 @@ def react(target: str, reaction: str, remove: bool, home: Path | None, as_json: 
         api = api_for(home)
         body = {"target": target, "reaction": reaction, "active": not remove, "room": _room_of(api, target)}
         result = api.post("/v1/reactions", body)
-        click.echo(json.dumps(result) if as_json else f"{'withdrew reaction' if remove else 'reacted'} {result['id']}")
+        out(as_json, result, f"{'withdrew reaction' if remove else 'reacted'} {result['id']}")
 
     guarded(run)
 
@@ -120,13 +120,13 @@ def feed(room: str, limit: int, follow: bool, home: Path | None, as_json: bool) 
         items = api.get(query)["items"]
         seen = {i["id"] for i in items}
         for item in reversed(items):
-            click.echo(json.dumps(item) if as_json else render_item(item))
+            out(as_json, item, render_item(item))
         while follow:
             time.sleep(1.0)
             fresh = [i for i in api.get(query)["items"] if i["id"] not in seen]
             for item in reversed(fresh):
                 seen.add(item["id"])
-                click.echo(json.dumps(item) if as_json else render_item(item))
+                out(as_json, item, render_item(item))
 
     with contextlib.suppress(KeyboardInterrupt):
         guarded(run)
@@ -142,11 +142,11 @@ def thread(post_id: str, home: Path | None, as_json: bool) -> None:
     def run() -> None:
         data = api_for(home).get(f"/v1/posts/{post_id}")
         if as_json:
-            click.echo(json.dumps(data))
+            echo_data(data)
             return
-        click.echo(render_item(data["post"]))
+        echo(render_item(data["post"]))
         for item in data["replies"]:
-            click.echo(render_item(item, indent="    "))
+            echo(render_item(item, indent="    "))
 
     guarded(run)
 
@@ -160,15 +160,15 @@ def status(home: Path | None, as_json: bool) -> None:
     def run() -> None:
         data = api_for(home).get("/v1/status")
         if as_json:
-            click.echo(json.dumps(data, indent=2))
+            echo_data(data, indent=2)
             return
         chain = data["chain"]
-        health = "ok" if chain["healthy"] else f"UNAVAILABLE ({chain['last_error']})"
+        health = "ok" if chain["healthy"] else f"UNAVAILABLE ({inline(chain['last_error'])})"
         store = data["store"]
         messages = data["messages"]
         refused = ", ".join(f"{k} {v}" for k, v in messages["refused"].items()) or "none"
         lines = [
-            f"node      {data['name']}  peer {data['peer_id']}",
+            f"node      {inline(data['name'])}  peer {data['peer_id']}",
             f"member    {data['member'] or 'unknown (app key not registered?)'}"
             f"  app key {data['app_key'][:16]}… {'active' if data['app_key_active'] else 'NOT ACTIVE'}",
             f"peers     {data['peers']} connected, {data['mesh_peers']} in the mesh",
@@ -181,7 +181,7 @@ def status(home: Path | None, as_json: bool) -> None:
             _guard_line(data.get("guard", {}), messages),
             _throttle_line(messages.get("throttled", {})),
         ]
-        click.echo("\n".join(lines))
+        echo("\n".join(lines))
 
     guarded(run)
 
@@ -191,7 +191,7 @@ def _sync_line(sync: dict[str, Any]) -> str:
     if not history:
         return "sync      no session yet"
     last = history[-1]
-    outcome = f"failed: {last['error']}" if last["error"] else f"{last['accepted']} new, {last['sent']} sent"
+    outcome = f"failed: {inline(last['error'])}" if last["error"] else f"{last['accepted']} new, {last['sent']} sent"
     return f"sync      {sync['sessions']} sessions; last with {last['peer'][:16]}…: {outcome}"
 
 
@@ -230,10 +230,7 @@ def peers(home: Path | None, as_json: bool) -> None:
 
     def run() -> None:
         found = api_for(home).get("/v1/peers")["peers"]
-        if as_json:
-            click.echo(json.dumps(found))
-        else:
-            click.echo("\n".join(found) if found else "no peers connected")
+        out(as_json, found, "\n".join(inline(p) for p in found) if found else "no peers connected")
 
     guarded(run)
 

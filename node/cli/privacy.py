@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from governance.cli.terminal import echo, echo_json, json_safe
 from governance.client import CommunityClient
 from governance.errors import GovernanceError
 from node.api.client import ApiClient
@@ -28,15 +29,16 @@ def export(out: Path | None, member: str | None, home: Path | None) -> None:
         data = ApiClient.for_node(config).get(f"/v1/export{query}")
     except NodeError as exc:
         raise click.ClickException(str(exc)) from None
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # readable text (ensure_ascii=False) in which nothing a terminal acts on stands raw
+    text = json_safe(json.dumps(data, indent=2, ensure_ascii=False))
     if out is None:
-        click.echo(text, nl=False)
+        echo_json(text)
         return
     try:
-        write_private(out, text.encode())  # personal data: mode 0600, never overwritten
+        write_private(out, (text + "\n").encode())  # personal data: mode 0600, never overwritten
     except NodeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"wrote {out}: {len(data['messages'])} messages, {len(data['tombstones'])} tombstones")
+    echo(f"wrote {out}: {len(data['messages'])} messages, {len(data['tombstones'])} tombstones")
 
 
 @click.command(name="forget-me")
@@ -60,17 +62,17 @@ def forget_me(yes: bool, home: Path | None) -> None:
         account = load_account(config)
         client = CommunityClient.connect(config.rpc_url, config.community, account)
         erased = api.post("/v1/erase", {})
-        click.echo(f"erase {erased['id'][:16]}… signed and sent: every node purges what you wrote")
+        echo(f"erase {erased['id'][:16]}… signed and sent: every node purges what you wrote")
         key = Signer(read_secret(config.app_key_path, 32)).public_key
         info = client.key_info(key)
         if info.active and info.owner == account.address:
             result = client.revoke_key(key)
-            click.echo(f"app key 0x{key.hex()[:16]}… revoked (block {result.block_number})")
+            echo(f"app key 0x{key.hex()[:16]}… revoked (block {result.block_number})")
         if client.is_member(account.address):
             result = client.leave()
-            click.echo(f"you left the community (block {result.block_number})")
+            echo(f"you left the community (block {result.block_number})")
         else:
-            click.echo("you were no longer a member")
+            echo("you were no longer a member")
     except (NodeError, GovernanceError) as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -8,7 +8,6 @@ Rooms may be named by id or by name (``--room garden``); times by a date and tim
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from datetime import UTC, datetime
@@ -17,7 +16,8 @@ from typing import Any
 
 import click
 
-from node.cli.toolkit import HOME, JSON, InputError, api_for, guarded, resolve_room, when
+from governance.cli.terminal import inline
+from node.cli.toolkit import HOME, JSON, InputError, api_for, guarded, out, resolve_room, when
 
 _RELATIVE = re.compile(r"^\+(\d+)([mhdw])$")
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
@@ -45,7 +45,7 @@ def pick_option(options: list[str], choice: str) -> int:
     matching = [i for i, option in enumerate(options) if option.casefold() == choice.casefold()]
     if len(matching) == 1:
         return matching[0]
-    listed = ", ".join(f"{i + 1}) {o}" for i, o in enumerate(options))
+    listed = ", ".join(f"{i + 1}) {inline(o)}" for i, o in enumerate(options))
     raise InputError(f"{choice!r} is not one of the options: {listed}")
 
 
@@ -60,20 +60,19 @@ def rooms(home: Path | None, as_json: bool) -> None:
 
     def run() -> None:
         found = api_for(home).get("/v1/rooms")["rooms"]
-        if as_json:
-            click.echo(json.dumps(found))
-            return
-        click.echo("  general  (open)  the community's own room; everybody follows it")
+        lines = ["  general  (open)  the community's own room; everybody follows it"]
         for room in found:
             mark = "*" if room["following"] else " "
             lock = "" if room["readable"] else "  [no key: not invited]"
             rules = (" creator-only" if room["creator_only"] else "") + (
                 f" slow {room['slow_mode_s']}s" if room["slow_mode_s"] else ""
             )
-            click.echo(f"{mark} {room['name']}  ({room['visibility']}{rules})  {room['id'][:12]}…{lock}")
+            name, visibility, room_id = inline(room["name"]), inline(room["visibility"]), inline(room["id"])
+            lines.append(f"{mark} {name}  ({visibility}{rules})  {room_id[:12]}…{lock}")
             if room["topic"]:
-                click.echo(f"      {room['topic']}")
-        click.echo("(* = you follow it)")
+                lines.append(f"      {inline(room['topic'])}")
+        lines.append("(* = you follow it)")
+        out(as_json, found, "\n".join(lines))
 
     guarded(run)
 
@@ -111,9 +110,10 @@ def room_create(
             "slow_mode_s": slow_mode_s,
         }
         result = api_for(home).post("/v1/rooms", body)
-        click.echo(json.dumps(result) if as_json else f"created room {name} {result['room']}")
-        if visibility == "private" and not as_json:
-            click.echo(f"invite members with: kiez room invite {result['room'][:12]} 0xADDRESS")
+        shown = f"created room {inline(name)} {result['room']}"
+        if visibility == "private":
+            shown += f"\ninvite members with: kiez room invite {result['room'][:12]} 0xADDRESS"
+        out(as_json, result, shown)
 
     guarded(run)
 
@@ -125,7 +125,7 @@ def _room_action(home: Path | None, as_json: bool, room_name: str, action: str, 
         if not room_id:
             raise InputError("everybody is in the general room")
         result = api.post(f"/v1/rooms/{room_id}/{action}", body)
-        click.echo(json.dumps(result) if as_json else f"{action}: {room_name} ({room_id[:12]}…) ok")
+        out(as_json, result, f"{action}: {inline(room_name)} ({room_id[:12]}…) ok")
 
     guarded(run)
 
@@ -164,10 +164,10 @@ def room_invite(room_name: str, member: str, home: Path | None, as_json: bool) -
 def render_event(event: dict[str, Any]) -> str:
     counts = event["counts"]
     answers = f"yes {counts['yes']}, maybe {counts['maybe']}, no {counts['no']}"
-    where = f"  @ {event['place']}" if event["place"] else ""
+    where = f"  @ {inline(event['place'])}" if event["place"] else ""
     return (
-        f"{when(event['starts_ms'])} – {when(event['ends_ms'])}  {event['title']}{where}\n"
-        f"    [{event['id'][:12]}]  {answers}"
+        f"{when(event['starts_ms'])} – {when(event['ends_ms'])}  {inline(event['title'])}{where}\n"
+        f"    [{inline(event['id'])[:12]}]  {answers}"
     )
 
 
@@ -182,10 +182,7 @@ def events(room_name: str, home: Path | None, as_json: bool) -> None:
         api = api_for(home)
         query = f"?room={resolve_room(api, room_name)}" if room_name else ""
         found = api.get(f"/v1/events{query}")["events"]
-        if as_json:
-            click.echo(json.dumps(found))
-            return
-        click.echo("\n".join(render_event(e) for e in found) if found else "no events yet")
+        out(as_json, found, "\n".join(render_event(e) for e in found) if found else "no events yet")
 
     guarded(run)
 
@@ -216,7 +213,7 @@ def event_create(
         body = {"title": title, "starts_ms": starts, "ends_ms": ends, "place": place}
         body["room"] = resolve_room(api, room_name)
         result = api.post("/v1/events", body)
-        click.echo(json.dumps(result) if as_json else f"event {result['id']} on {when(starts)}")
+        out(as_json, result, f"event {result['id']} on {when(starts)}")
 
     guarded(run)
 
@@ -231,7 +228,7 @@ def event_rsvp(event_id: str, answer: str, home: Path | None, as_json: bool) -> 
 
     def run() -> None:
         result = api_for(home).post(f"/v1/events/{event_id}/rsvp", {"answer": answer})
-        click.echo(json.dumps(result) if as_json else f"answered {answer}")
+        out(as_json, result, f"answered {answer}")
 
     guarded(run)
 
@@ -246,9 +243,11 @@ def render_poll(poll: dict[str, Any], now_ms: int) -> str:
     state = (
         f"closed {when(poll['closes_ms'])}" if now_ms >= poll["closes_ms"] else f"open until {when(poll['closes_ms'])}"
     )
-    lines = [f"{poll['question']}  [{poll['id'][:12]}]  {state}, {total} answer{'s' if total != 1 else ''}"]
-    width = max((len(o) for o in poll["options"]), default=0)
-    for index, (option, count) in enumerate(zip(poll["options"], poll["tally"], strict=True)):
+    question, poll_id = inline(poll["question"]), inline(poll["id"])
+    lines = [f"{question}  [{poll_id[:12]}]  {state}, {total} answer{'s' if total != 1 else ''}"]
+    options = [inline(o) for o in poll["options"]]
+    width = max((len(o) for o in options), default=0)
+    for index, (option, count) in enumerate(zip(options, poll["tally"], strict=True)):
         bar = "█" * round(20 * count / total) if total else ""
         lines.append(f"  {index + 1}) {option.ljust(width)}  {count:>3}  {bar}")
     return "\n".join(lines)
@@ -277,7 +276,7 @@ def poll_create(
         body = {"question": question, "options": list(options), "closes_ms": closes_ms}
         body["room"] = resolve_room(api, room_name)
         result = api.post("/v1/polls", body)
-        click.echo(json.dumps(result) if as_json else f"poll {result['id']}, {_NOT_BINDING}")
+        out(as_json, result, f"poll {result['id']}, {_NOT_BINDING}")
 
     guarded(run)
 
@@ -295,7 +294,7 @@ def poll_answer(poll_id: str, choice: str, home: Path | None, as_json: bool) -> 
         shown = api.get(f"/v1/polls/{poll_id}")
         option = pick_option(shown["options"], choice)
         result = api.post(f"/v1/polls/{poll_id}/answer", {"option": option})
-        click.echo(json.dumps(result) if as_json else f"answered {option + 1}) {shown['options'][option]}")
+        out(as_json, result, f"answered {option + 1}) {inline(shown['options'][option])}")
 
     guarded(run)
 
@@ -310,12 +309,9 @@ def poll_show(poll_id: str | None, home: Path | None, as_json: bool) -> None:
     def run() -> None:
         api = api_for(home)
         found = [api.get(f"/v1/polls/{poll_id}")] if poll_id else api.get("/v1/polls")["polls"]
-        if as_json:
-            click.echo(json.dumps(found[0] if poll_id else found))
-            return
         now = int(time.time() * 1000)
-        click.echo("\n\n".join(render_poll(p, now) for p in found) if found else "no polls yet")
-        click.echo(f"({_NOT_BINDING})")
+        shown = "\n\n".join(render_poll(p, now) for p in found) if found else "no polls yet"
+        out(as_json, found[0] if poll_id else found, f"{shown}\n({_NOT_BINDING})")
 
     guarded(run)
 

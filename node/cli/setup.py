@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from governance.accounts import create_keystore, dev_account, require_dev_chain
+from governance.cli.terminal import echo
 from governance.client import DEFAULT_RPC_URL, CommunityClient
 from governance.errors import GovernanceError
 from node.cli.toolkit import HOME, load_account, password
@@ -79,7 +80,7 @@ def init(
     member = (
         "a member" if client.is_member(account.address) else "NOT a member yet (ask to join: kiez gov join-request)"
     )
-    click.echo(
+    echo(
         f"node home {where} created for community {client.name()!r} ({client.address}, chain {client.chain_id})\n"
         f"  your account {account.address} is {member}\n"
         f"  app key 0x{app_key}\n"
@@ -125,12 +126,12 @@ def register(home: Path | None) -> None:
         info = client.key_info(key)
         if info.registered:
             state = "active" if info.active else "revoked"
-            click.echo(f"app key 0x{key.hex()} is already registered to {info.owner} ({state})")
+            echo(f"app key 0x{key.hex()} is already registered to {info.owner} ({state})")
             return
         result = client.add_key(key)
     except (NodeError, GovernanceError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"app key 0x{key.hex()} authorised for {account.address} (block {result.block_number})")
+    echo(f"app key 0x{key.hex()} authorised for {account.address} (block {result.block_number})")
 
 
 @keys.command(name="show")
@@ -139,7 +140,7 @@ def show(home: Path | None) -> None:
     """Print this node's app key (public half)."""
     try:
         config = NodeConfig.load(home or default_home())
-        click.echo("0x" + Signer(read_secret(config.app_key_path, 32)).public_key.hex())
+        echo("0x" + Signer(read_secret(config.app_key_path, 32)).public_key.hex())
     except NodeError as exc:
         raise click.ClickException(str(exc)) from None
 

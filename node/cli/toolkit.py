@@ -1,9 +1,11 @@
 """What every ``kiez`` command shares: the ``--home`` and ``--json`` options, the client of the
-member's own node, turning a ``NodeError`` into one line on stderr, rooms by name, and how a post
-is printed."""
+member's own node, turning a ``NodeError`` into one line on stderr, rooms by name, how a post is
+printed, and printing itself: every command prints through ``out``, ``echo`` or
+``echo_data``, which make what others wrote safe for a terminal (``governance.cli.terminal``)."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ import click
 from eth_account.signers.local import LocalAccount
 
 from governance.accounts import load_keystore
+from governance.cli.terminal import echo, echo_json, inline, printable
 from node.api.client import ApiClient
 from node.config import NodeConfig, default_home
 from node.errors import NodeError
@@ -25,6 +28,19 @@ HOME = click.option(
     help="Node home [env KIEZ_HOME, default ~/.kiez].",
 )
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def echo_data(data: Any, indent: int | None = None) -> None:
+    """Prints ``data`` as JSON for scripts."""
+    echo_json(json.dumps(data, indent=indent))
+
+
+def out(as_json: bool, data: Any, human: str) -> None:
+    """Prints ``data`` as JSON with --json, else ``human`` for people."""
+    if as_json:
+        echo_data(data)
+    else:
+        echo(human)
 
 
 def api_for(home: Path | None) -> ApiClient:
@@ -53,7 +69,7 @@ def resolve_room(api: ApiClient, room: str) -> str:
     if len(named) == 1:
         return str(named[0]["id"])
     if not named:
-        known = ", ".join(sorted({r["name"] for r in rooms})) or "none yet"
+        known = ", ".join(sorted({inline(r["name"]) for r in rooms})) or "none yet"
         raise InputError(f"no room named {room!r} on this node (rooms: {known}); `kiez rooms` lists them")
     ids = ", ".join(r["id"][:12] for r in named)
     raise InputError(f"{len(named)} rooms are named {room!r}; name one by its id ({ids} …)")
@@ -64,19 +80,21 @@ def when(ms: int) -> str:
 
 
 def render_item(item: dict[str, Any], indent: str = "") -> str:
-    author = item["author"]
+    """A post under its header line; its own line breaks stay inside its indented body, so no
+    text can pass for another post's header."""
+    author = inline(item["author"])
     extras = []
     if item["replies"]:
         extras.append(f"↩ {item['replies']}")
-    extras += [f"{reaction} {count}" for reaction, count in item["reactions"].items()]
+    extras += [f"{inline(reaction)} {count}" for reaction, count in item["reactions"].items()]
     tail = ("  " + "  ".join(extras)) if extras else ""
-    head = f"{indent}{when(item['timestamp_ms'])}  {author[:6]}…{author[-4:]}  [{item['id'][:12]}]"
-    lines = [f"{head}{tail}", f"{indent}    {item['text']}"]
+    head = f"{indent}{when(item['timestamp_ms'])}  {author[:6]}…{author[-4:]}  [{inline(item['id'])[:12]}]"
+    body = f"{indent}    " + printable(item["text"]).replace("\n", f"\n{indent}    ")
+    lines = [f"{head}{tail}", body]
     for attachment in item.get("attachments", []):
         state = "" if attachment["held"] else "  (fetching)"
-        lines.append(
-            f"{indent}    📎 {attachment['mime']} {_size(attachment['size'])}  /v1/blobs/{attachment['sha256']}{state}"
-        )
+        mime, sha256 = inline(attachment["mime"]), inline(attachment["sha256"])
+        lines.append(f"{indent}    📎 {mime} {_size(attachment['size'])}  /v1/blobs/{sha256}{state}")
     return "\n".join(lines)
 
 

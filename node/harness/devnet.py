@@ -19,6 +19,8 @@ import shutil
 import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -42,21 +44,36 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _wait_for_ctrl_c() -> None:
-    stop = False
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop
-        stop = True
 
-    previous = signal.signal(signal.SIGTERM, handler)
+@contextmanager
+def _signals(interrupt: bool) -> Iterator[None]:
+    """Within, Ctrl-C and SIGTERM raise ``KeyboardInterrupt`` (``interrupt``) or are ignored.
+
+    Python's handler for Ctrl-C is not a given: a shell starts a background job (``kiez devnet
+    &``) with SIGINT ignored, and the devnet inherits that; SIGTERM's default ends the process at
+    once, leaving the chain and the nodes running in sessions of their own. While the devnet
+    stops them, neither signal may cut that short."""
+    wanted = {
+        signal.SIGINT: signal.default_int_handler if interrupt else signal.SIG_IGN,
+        signal.SIGTERM: _interrupt if interrupt else signal.SIG_IGN,
+    }
+    previous = {signum: signal.signal(signum, handler) for signum, handler in wanted.items()}
     try:
-        while not stop:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _wait_for_ctrl_c() -> None:
+    try:
+        while True:
             signal.pause()
     except KeyboardInterrupt:
         pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _keep_message(devnet: Devnet) -> str:
@@ -76,7 +93,7 @@ def _keep_message(devnet: Devnet) -> str:
 
 def _run(port: int, nodes: int, keep: bool, root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, mode=0o700)  # the members' homes
     with start_anvil(port=port, log_path=root / "anvil.log") as anvil:
         click.echo(f"   local chain (Anvil) at {anvil.rpc_url}; node homes in {root}/")
         devnet = Devnet(anvil, nodes, root)
@@ -89,7 +106,9 @@ def _run(port: int, nodes: int, keep: bool, root: Path) -> None:
                 _wait_for_ctrl_c()
                 click.echo("\nstopping the nodes and the chain")
         finally:
-            devnet.stop()
+            with _signals(interrupt=False):
+                devnet.stop()
+                anvil.stop()
 
 
 @click.command()
@@ -111,7 +130,8 @@ def devnet(port: int, nodes: int, keep: bool, root: Path) -> None:
         raise click.ClickException(f"port {port} on 127.0.0.1 is in use (another devnet?): try --port 0")
     click.secho("kiez devnet", bold=True)
     try:
-        _run(port, nodes, keep, root.resolve())
+        with _signals(interrupt=True):
+            _run(port, nodes, keep, root.resolve())
     except (GovernanceError, NodeError) as exc:
         raise click.ClickException(f"{exc}\n(node logs: {root}/<name>/node.log)") from None
     except KeyboardInterrupt:

@@ -5,7 +5,6 @@ that tests and the devnet share."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -19,6 +18,7 @@ from typing import IO, Any
 
 from node.api.client import ApiClient
 from node.config import NodeConfig, create_secrets, read_secret
+from node.core.jsontext import parse
 from node.core.signing import Signer
 from node.core.types import AppKey
 from node.errors import ApiError, NodeError
@@ -107,7 +107,7 @@ class NodeProcess:
 
     def start(self, timeout: float = 60.0, log_level: str = "info") -> NodeProcess:
         self.log_path = self.config.home / "node.log"
-        log: IO[bytes] = self.log_path.open("ab")
+        log = _private_log(self.log_path)
         self.process = subprocess.Popen(
             [
                 *self.command_prefix,
@@ -128,17 +128,26 @@ class NodeProcess:
         )
         log.close()
         assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        line = b""
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            if line.startswith(b'{"ready"'):
-                self.ready = json.loads(line)["ready"]
+        try:
+            if self._await_ready(self.process.stdout, timeout):
                 return self
+        except BaseException:  # Ctrl-C while it starts: it is no orphan
+            self.kill()
+            raise
         self.kill()
         raise NodeError(f"node {self.name} did not start:\n{self.log_tail()}")
+
+    def _await_ready(self, stdout: IO[bytes], timeout: float) -> bool:
+        """Reads the node's output until its ready line (True), its end or the deadline."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = stdout.readline()
+            if not line:
+                return False
+            if line.startswith(b'{"ready"'):
+                self.ready = parse(line)["ready"]
+                return True
+        return False
 
     def log_tail(self, lines: int = 15) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -172,6 +181,14 @@ class NodeProcess:
     def _close(self) -> None:
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def _private_log(path: Path) -> IO[bytes]:
+    """The node's log, appended to; only its owner may read it (it names peers, rooms and
+    errors), like every file in the home, whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)  # a log an older harness created 0644
+    return os.fdopen(fd, "ab")
 
 
 def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> None:

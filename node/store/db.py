@@ -6,10 +6,16 @@ commit durable before it returns, which is what lets the API acknowledge a post 
 on disk. Erased content must not linger in the file: a part that deletes content calls
 ``purged()``, and the commit then drops the attachments nothing names any more and gives the
 freed pages (already zeroed by ``secure_delete``) back to the file system.
+
+The file holds the member's messages and keys of private rooms, so only its owner may read it:
+it is created with mode 0600 before SQLite opens it, because SQLite creates it with the
+process's umask (0644 as a rule) and gives its write-ahead log (``-wal``), shared-memory index
+(``-shm``) and journal the mode of the database file.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -34,7 +40,8 @@ class Database:
     def open(cls, path: Path) -> Database:
         """Opens (creating if needed) the database at ``path`` and migrates its schema."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _make_private(path)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             # Erased content must not linger: deleted cells are overwritten with zeros, and the
             # file can give pages back (incremental auto-vacuum, set before the first table).
@@ -100,6 +107,22 @@ class Database:
         self._purged = False
         self.conn.execute("PRAGMA incremental_vacuum")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+#: The files SQLite keeps beside the database (write-ahead log, shared-memory index, journal).
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _make_private(path: Path) -> None:
+    """Creates the database file with mode 0600 if it is missing, and takes the read rights of
+    others from it and its companions if an older kiez (or a umask) left them 0644."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, *(path.with_name(path.name + suffix) for suffix in _COMPANIONS)):
+        try:
+            if name.stat().st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def forget_unreferenced_blobs(conn: sqlite3.Connection, now_ms: int) -> int:

@@ -8,43 +8,16 @@ import socket
 import stat
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from governance.anvil import Anvil
 from governance.devchain import DevCommunity
 from node.api.client import ApiClient
-from node.cli import main
 from node.config import NodeConfig
 from node.errors import ApiError
-from node.harness.process import NodeProcess, free_port, wait_until
-
-
-def kiez(*args: str, ok: bool = True, password: str = "pw") -> Result:
-    result = CliRunner().invoke(main, list(args), env={"KIEZ_PASSWORD": password, "KIEZ_HOME": None})
-    expected = 0 if ok else 1
-    assert result.exit_code == expected, f"kiez {' '.join(args)} → {result.exit_code}:\n{result.output}"
-    return result
-
-
-def init(home: Path, community: DevCommunity, *extra: str) -> Result:
-    return kiez(
-        "init",
-        "--home",
-        str(home),
-        "--community",
-        community.address,
-        "--rpc",
-        community.rpc_url,
-        "--p2p-port",
-        str(free_port()),
-        "--api-port",
-        str(free_port()),
-        *extra,
-    )
+from node.harness.process import NodeProcess, wait_until
+from tests.integration.node.cli.kiez import init, kiez
 
 
 def test_init_creates_a_private_home(community: DevCommunity, tmp_path: Path) -> None:
@@ -102,16 +75,6 @@ def test_the_node_refuses_to_start_with_a_clear_message(community: DevCommunity,
     (home / "config.toml").write_text('rpc_url = "ftp://x"\ncommunity = "0x12"\nchain_id = 1\nsurprise = 1\n')
     broken = kiez("node", "run", "--home", str(home), ok=False)
     assert "unknown setting(s) surprise" in broken.output
-
-
-@pytest.fixture
-def running(anvil: Anvil, community: DevCommunity, tmp_path: Path) -> Iterator[NodeProcess]:
-    home = tmp_path / "alice"
-    init(home, community, "--dev-account", "0")
-    kiez("keys", "register", "--home", str(home))
-    node = NodeProcess(NodeConfig.load(home)).start()
-    yield node
-    node.stop()
 
 
 def test_member_commands_on_a_running_node(running: NodeProcess) -> None:

@@ -1,26 +1,110 @@
-"""The README's main job: `kiez devnet` runs its whole scenario: a chain, node processes, votes."""
+"""The README's main job: `kiez devnet` runs its whole scenario: a chain, node processes, votes;
+and Ctrl-C stops every process it started, also when it runs as a shell's background job, which
+starts with SIGINT ignored (``kiez devnet &`` in a script, or a non-interactive shell)."""
 
 from __future__ import annotations
 
+import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
+#: What a non-interactive shell does to a background job: SIGINT ignored, inherited by exec.
+AS_BACKGROUND_JOB = ("sh", "-c", 'trap "" INT && exec "$@"', "sh")
+WAIT = 120.0
+STOP = 60.0  # for the devnet to stop every process after Ctrl-C
 
 
-def test_devnet_runs_the_whole_scenario(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "node.cli", "devnet", "--port", "0", "--dir", str(tmp_path / "devnet")],
+@dataclass
+class Devnet:
+    """A `kiez devnet` process whose output lines a thread collects, so every wait is bounded."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    output: list[str] = field(default_factory=list)
+
+    def wait_for(self, text: str) -> None:
+        while True:
+            line = self.lines.get(timeout=WAIT)
+            assert line is not None, "the devnet ended before printing " + repr(text) + ":\n" + "".join(self.output)
+            self.output.append(line)
+            if text in line:
+                return
+
+    def children(self) -> set[int]:
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False)
+        return {int(pid) for pid in found.stdout.split()}
+
+    def interrupted(self) -> tuple[int, str]:
+        """Ctrl-C, then its exit code and the rest of its output."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=STOP)
+        except subprocess.TimeoutExpired:  # it ignored Ctrl-C
+            self.process.terminate()
+            self.process.wait(timeout=WAIT)
+            code = -1
+        while (line := self.lines.get(timeout=WAIT)) is not None:
+            self.output.append(line)
+        return code, "".join(self.output)
+
+
+@contextmanager
+def devnet(where: Path, *options: str) -> Iterator[Devnet]:
+    command = [sys.executable, "-m", "node.cli", "devnet", "--port", "0", "--dir", str(where), *options]
+    process = subprocess.Popen(
+        [*AS_BACKGROUND_JOB, *command],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         text=True,
-        timeout=300,
-        check=False,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    out = result.stdout
-    assert result.returncode == 0, out + result.stderr
+    running = Devnet(process)
+    assert process.stdout is not None
+    stdout = process.stdout
+
+    def read() -> None:
+        for line in stdout:
+            running.lines.put(line)
+        running.lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=WAIT)
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (a process that stopped was reaped by the devnet)."""
+    return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
+
+
+def leftover_nodes(where: Path) -> str:
+    found = subprocess.run(["pgrep", "-f", str(where)], capture_output=True, text=True, check=False)
+    return found.stdout.strip()
+
+
+def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    where = tmp_path / "devnet"
+    with devnet(where, "--keep") as running:
+        running.wait_for("Press Ctrl-C to stop everything.")
+        started = running.children()
+        assert len(started) == 5  # the chain, the three founders' nodes and the newcomer's
+        code, out = running.interrupted()
+    assert code == 0, out
     assert "The scenario ran to the end." in out
     assert re.search(r"alice\s+posted \w+…\s+on all 3 feeds", out)
     assert "the post is gone from all 3 feeds" in out
@@ -43,9 +127,23 @@ def test_devnet_runs_the_whole_scenario(tmp_path: Path) -> None:
     assert rows["alice"][2] == "1"
     assert rows["carol"][-1] == "no"
     assert rows["alice"][-1] == "yes"
-    # every node process is gone
-    leftover = subprocess.run(["pgrep", "-f", str(tmp_path / "devnet")], capture_output=True, text=True, check=False)
-    assert leftover.stdout.strip() == ""
+    # Ctrl-C reached it although it ran as a background job, and it stopped every process
+    assert "stopping the nodes and the chain" in out
+    assert alive(started) == set()
+    assert leftover_nodes(where) == ""
+
+
+def test_ctrl_c_during_the_scenario_leaves_no_process_behind(tmp_path: Path) -> None:
+    where = tmp_path / "devnet"
+    with devnet(where) as running:
+        running.wait_for("bob    authorised app key")  # alice's node runs; bob's starts next
+        started = running.children()
+        code, output = running.interrupted()
+    assert code == 130, output
+    assert "interrupted; the nodes and the chain are stopped" in output
+    assert "The scenario ran to the end." not in output
+    assert alive(started) == set()
+    assert leftover_nodes(where) == ""
 
 
 def test_devchain_script_prints_a_usable_community() -> None:
