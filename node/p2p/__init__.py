@@ -1,7 +1,8 @@
 """kiez's libp2p layer: a Noise-only host, gossipsub tuned for small communities, peer upkeep,
 a defence against misbehaving peers (peer scoring that graylists, a ledger that bans: defence.py,
-guard.py), and kiez-owned streams for the node's own protocols (streams.py). Every change to
-py-libp2p's internals is in libp2p_compat/, which refuses any release but the one it was written for.
+guard.py; a deadline and caps for unauthenticated inbound connections: admission.py), and
+kiez-owned streams for the node's own protocols (streams.py). Every change to py-libp2p's
+internals is in libp2p_compat/, which refuses any release but the one it was written for.
 
 py-libp2p 0.8.1 loses messages or weakens security with its defaults (see ARCHITECTURE.md,
 "py-libp2p facts"); each module says which pitfall it avoids. Everything runs inside trio scopes owned by the caller:
@@ -13,6 +14,7 @@ py-libp2p 0.8.1 loses messages or weakens security with its defaults (see ARCHIT
             ...
 """
 
+from node.p2p.admission import InboundLimits
 from node.p2p.config import GossipConfig
 from node.p2p.errors import (
     BadFrame,
@@ -40,6 +42,7 @@ __all__ = [
     "DialFailed",
     "Gossip",
     "GossipConfig",
+    "InboundLimits",
     "Judgement",
     "MessageTooLarge",
     "NotSubscribed",

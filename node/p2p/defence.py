@@ -118,7 +118,8 @@ class Defence:
             await trio.sleep(_BAN_SWEEP_S)
 
     def status(self, connected: list[ID]) -> dict[str, Any]:
-        """The guard's status, the connected peers graylisted now, and every penalised peer's score."""
+        """The guard's status, the connected peers graylisted now, every penalised peer's score, and
+        the admission of inbound connections before they are authenticated (``admission``)."""
         topics = self.topics
         scores = {peer.to_base58(): round(self.scorer.score(peer, topics), 2) for peer in self.scorer.penalised_peers()}
         graylisted = [peer.to_base58() for peer in connected if topics and self.scorer.graylisted(peer, topics)]
@@ -126,6 +127,7 @@ class Defence:
             **self.guard.status(),
             "graylisted": sorted(graylisted),
             "scores": dict(sorted(scores.items())) if topics else {},
+            "inbound": self._host.inbound_status(),
         }
 
 

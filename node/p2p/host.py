@@ -16,6 +16,10 @@ Why not ``libp2p.new_host()`` with its defaults (see ARCHITECTURE.md, "py-libp2p
   identify exchange (host/basic_host.py, ``_schedule_identify``) as trio *system* tasks outside
   any nursery of ours; ``BasicHost.close()``, which we call on exit, cancels both. Nothing is
   module-level, so several hosts can run in one process.
+- Inbound connections: py-libp2p's inbound handler never releases its connection-limit slot
+  when an upgraded connection closes, and lets idle sockets starve honest dials; kiez's
+  replacement (``libp2p_compat.inbound``, installed here) releases it on every close and admits
+  pending handshakes under a deadline and caps that evict the oldest (``admission``).
 - Streams: the node's own protocols (sync, blobs) get a kiez ``Stream`` (streams.py) from
   ``open_stream`` and ``set_stream_handler``, never py-libp2p's stream or its exceptions.
 
@@ -31,6 +35,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import multiaddr
 import trio
@@ -46,9 +51,11 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
 
+from node.p2p.admission import InboundLimits
 from node.p2p.errors import BadMultiaddr, DialFailed
 from node.p2p.identity import key_pair_from_seed, peer_id_of
 from node.p2p.libp2p_compat import require_supported_libp2p
+from node.p2p.libp2p_compat.inbound import InboundGate, install_inbound_gate
 from node.p2p.libp2p_compat.swarm import close_peer, forget_failed_dial, stop_auto_connector
 from node.p2p.libp2p_compat.yamux import install_yamux_credit
 from node.p2p.streams import Stream, StreamHandler, open_on, raw_handler
@@ -74,8 +81,9 @@ def parse_peer_multiaddr(addr: str) -> tuple[str, multiaddr.Multiaddr]:
 class P2PHost:
     """The running host, as the rest of the node sees it. Created by ``open_host`` only."""
 
-    def __init__(self, host: IHost) -> None:
+    def __init__(self, host: IHost, inbound: InboundGate) -> None:
         self._host = host
+        self._inbound = inbound
         self._refused: Callable[[str], bool] | None = None
 
     @property
@@ -94,6 +102,11 @@ class P2PHost:
         (unless we listen on a wildcard such as 0.0.0.0, which peers cannot dial)."""
         suffix = f"/p2p/{self.peer_id}"
         return [f"{addr}{suffix}" for addr in self._host.get_transport_addrs()]
+
+    def inbound_status(self) -> dict[str, Any]:
+        """Inbound admission: pending handshakes, their limits and fates, established inbound
+        connections and their limit (see ``admission``)."""
+        return self._inbound.status()
 
     def connected_peers(self) -> list[str]:
         """Peer ids we hold at least one open connection to, sorted; refused peers (see
@@ -174,10 +187,14 @@ def _listen_multiaddr(host: str, port: int) -> multiaddr.Multiaddr:
 
 
 @asynccontextmanager
-async def open_host(seed: bytes, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[P2PHost]:
+async def open_host(
+    seed: bytes, host: str = "127.0.0.1", port: int = 0, inbound: InboundLimits | None = None
+) -> AsyncIterator[P2PHost]:
     """Run a Noise-only, yamux host on ``host:port`` (0 = any free port) for the duration of the block.
 
     The identity comes from the 32-byte ``seed`` (see ``identity``), so restarts keep the peer id.
+    ``inbound`` bounds the connections that have not finished their handshake (``admission``;
+    None: the defaults, what a public node uses).
     """
     require_supported_libp2p()
     key_pair = key_pair_from_seed(seed)
@@ -192,10 +209,11 @@ async def open_host(seed: bytes, host: str = "127.0.0.1", port: int = 0) -> Asyn
         muxer_opt={TProtocol(YAMUX_PROTOCOL_ID): Yamux},
         listen_addrs=[listen_addr],
     )
+    gate = install_inbound_gate(libp2p_host, inbound or InboundLimits())  # before run(), which starts listening
     async with libp2p_host.run(listen_addrs=[listen_addr]):
         try:
             await stop_auto_connector(libp2p_host)
-            wrapper = P2PHost(libp2p_host)
+            wrapper = P2PHost(libp2p_host, gate)
             logger.info("p2p host %s listening on %s", peer_id_of(key_pair), ", ".join(wrapper.addrs))
             yield wrapper
         finally:

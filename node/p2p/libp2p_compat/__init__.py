@@ -15,7 +15,9 @@ stands for (or, where there is none, the upstream behaviour it works around):
   only in the hello (py-libp2p#889 put it in every RPC);
 - ``pubsub.InboundStreams``: pubsub stream readers in our nursery (they run in the swarm's tasks);
 - ``swarm.BanNotifee``: refuse a banned peer's connections (no peer-id gater; py-libp2p#706);
-- ``swarm.stop_auto_connector`` and ``swarm.forget_failed_dial``: dialing in one place only.
+- ``swarm.stop_auto_connector`` and ``swarm.forget_failed_dial``: dialing in one place only;
+- ``inbound.InboundGate``: the swarm's inbound handler, which kept an inbound slot taken after its
+  connection closed and let idle sockets hold every slot; handshakes admitted per ``admission``.
 
 ``require_supported_libp2p()`` compares the installed version with ``SUPPORTED_VERSION`` once and
 raises ``UnsupportedLibp2p`` on any other; ``open_host`` and ``open_gossip`` call it first.

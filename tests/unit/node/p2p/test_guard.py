@@ -205,9 +205,14 @@ def test_penalties_decay_once_per_interval_not_per_heartbeat_and_vanish() -> Non
 # --- the gate ------------------------------------------------------------------------------------
 
 
+class FakeHost:
+    def inbound_status(self) -> dict[str, int]:
+        return {"pending": 0}
+
+
 def defence(config: GossipConfig) -> Defence:
     scorer = KiezScorer(score_params(config), config.score_decay_interval_s)
-    gate = Defence(config, scorer, cast(P2PHost, None), peer_id())  # no nursery: nothing to disconnect
+    gate = Defence(config, scorer, cast(P2PHost, FakeHost()), peer_id())  # no nursery: nothing to disconnect
     gate.topics = ["t"]
     return gate
 
