@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,9 +46,14 @@ CLOSE_TIMEOUT = 5.0
 class SyncResult:
     peer: str
     initiator: bool
+    #: When the session started (Unix seconds, for reading; durations use a monotonic clock).
+    started_at: float = field(default_factory=time.time)
     rounds: int = 0
+    frames: int = 0  # frames received, turns and messages alike
     received: int = 0  # envelopes received
     accepted: int = 0  # of which new and valid
+    verified: int = 0  # signatures checked among them
+    rejected: int = 0  # REJECTed among them
     sent: int = 0  # envelopes sent
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -94,6 +99,7 @@ class Session:
         if self.result.initiator:
             await self._send(syncwire.turn_frame(self.reconciler.initiate(), []))
         while (body := await self.stream.read_frame(syncwire.MAX_FRAME)) is not None:
+            self.result.frames += 1
             kind, contents = syncwire.decode(body)
             if kind == MESSAGES:
                 self.result.received += len(contents)
@@ -102,7 +108,10 @@ class Session:
                 # slower: both halves are Python code contending for one interpreter lock.)
                 for start in range(0, len(contents), INGEST_SLICE):
                     piece = contents[start : start + INGEST_SLICE]
-                    self.result.accepted += self.service.ingest_batch(piece, Via.SYNC, self.result.peer)
+                    outcome = self.service.ingest_batch(piece, Via.SYNC, self.result.peer)
+                    self.result.accepted += outcome.added
+                    self.result.verified += outcome.verified
+                    self.result.rejected += outcome.rejected.total()
                     await trio.sleep(0)
             elif not await self._turn(*contents):
                 return  # nothing left to ask: closing tells the peer we are done
@@ -137,11 +146,6 @@ class Session:
                 await self._send(data)
 
 
-async def run_session(stream: Stream, service: NodeService, peer: str, initiator: bool) -> SyncResult:
-    """One reconciliation with ``peer`` over ``stream``."""
-    return await Session(stream, service, peer, initiator).run()
-
-
 @dataclass
 class SyncService:
     host: P2PHost
@@ -151,6 +155,9 @@ class SyncService:
     #: The most recent sessions (all peers, oldest first), for ``kiez status`` and benchmarks.
     history: deque[SyncResult] = field(default_factory=lambda: deque(maxlen=20))
     sessions: int = 0
+    #: Incoming sessions refused, by reason.
+    refused: Counter[str] = field(default_factory=Counter)
+    _running: list[SyncResult] = field(default_factory=list)  # sessions in progress, either way
     _synced_at: dict[str, float] = field(default_factory=dict)  # last session either way, by peer
     _active: set[str] = field(default_factory=set)  # peers with a session running, either way
     _outgoing: trio.Semaphore = field(default_factory=lambda: trio.Semaphore(2))
@@ -159,16 +166,27 @@ class SyncService:
     def register(self) -> None:
         self.host.set_stream_handler(PROTOCOL, self._handle)
 
+    def status(self) -> dict[str, Any]:
+        """For ``kiez status``: counts, the sessions running now, the last per peer, recent ones."""
+        return {
+            "sessions": self.sessions,
+            "refused": dict(sorted(self.refused.items())),
+            "open": [result.as_dict() for result in self._running],
+            "last": {peer: result.as_dict() for peer, result in self.last.items()},
+            "history": [result.as_dict() for result in self.history],
+        }
+
     async def _handle(self, stream: Stream) -> None:
         peer = stream.peer_id
         if self._incoming.value == 0:
             log.info("sync from %s refused: too many sessions", peer)
+            self.refused["busy"] += 1
             await stream.reset()
             return
         async with self._incoming:
             self._active.add(peer)
             try:
-                self._record(await run_session(stream, self.service, peer, initiator=False))
+                self._record(await self._session(stream, peer, initiator=False))
             finally:
                 self._active.discard(peer)
 
@@ -181,11 +199,19 @@ class SyncService:
             except StreamFailed as exc:
                 result = SyncResult(peer, True, error=f"cannot open a sync stream: {exc.reason}")
             else:
-                result = await run_session(stream, self.service, peer, initiator=True)
+                result = await self._session(stream, peer, initiator=True)
             finally:
                 self._active.discard(peer)
         self._record(result)
         return result
+
+    async def _session(self, stream: Stream, peer: str, initiator: bool) -> SyncResult:
+        session = Session(stream, self.service, peer, initiator)
+        self._running.append(session.result)
+        try:
+            return await session.run()
+        finally:
+            self._running.remove(session.result)
 
     def _record(self, result: SyncResult) -> None:
         self.sessions += 1
