@@ -78,7 +78,7 @@ def ingest_rate(envelopes: list[bytes], view: CommunityView, batch: int) -> floa
                 stored += service.ingest(envelope, Via.SYNC).accepted
         else:
             for start in range(0, len(envelopes), batch):
-                stored += service.ingest_batch(envelopes[start : start + batch], Via.SYNC)
+                stored += service.ingest_batch(envelopes[start : start + batch], Via.SYNC).added
         elapsed = time.perf_counter() - started
         store.close()
     if stored != len(envelopes):

@@ -31,3 +31,12 @@ class SealError(ProtocolError):
 
 class SyncProtocolError(ProtocolError):
     """The peer sent something the sync protocol does not allow; the session ends."""
+
+
+class SyncViolation(SyncProtocolError):
+    """The peer went beyond what one sync session allows (node/core/syncbudget.py); ``strike`` is
+    the reason booked against it."""
+
+    def __init__(self, strike: str, detail: str) -> None:
+        super().__init__(detail)
+        self.strike = strike

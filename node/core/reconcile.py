@@ -141,8 +141,12 @@ class Reconciler:
 
     def wanted(self, prefixes: Sequence[bytes]) -> list[bytes]:
         """The full ids of the items the other side asked for (unknown prefixes are skipped)."""
+        return [self.items.id_at(p) for p in self.wanted_positions(prefixes)]
+
+    def wanted_positions(self, prefixes: Sequence[bytes]) -> list[int]:
+        """The positions (in ``items``) of the listed items the other side asked for."""
         asked = set(prefixes)
-        return [i for lo, hi in self.listed for i in self.items.ids_between(lo, hi) if i[:ID_PREFIX] in asked]
+        return [p for lo, hi in self.listed for p in range(lo, hi) if self.items.id_at(p)[:ID_PREFIX] in asked]
 
     def initiate(self) -> list[Range]:
         """The first turn: one fingerprint over everything."""

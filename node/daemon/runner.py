@@ -122,7 +122,7 @@ async def _run(
         trio.open_nursery() as nursery,
     ):
         await gossip.subscribe(config.topic)
-        sync = SyncService(host, service, interval=config.sync_interval)
+        sync = SyncService(host, service, gossip, interval=config.sync_interval)
         sync.register()
         blobs = BlobService(host, store)
         blobs.register()

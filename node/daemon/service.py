@@ -30,6 +30,16 @@ from node.store import Store
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What ``ingest_batch`` did with a batch: how many were new, how many signatures it verified,
+    and the REJECTs by reason (sync books them against the peer that sent the batch)."""
+
+    added: int
+    verified: int
+    rejected: Counter[str]
+
+
 @dataclass
 class Counters:
     accepted: int = 0
@@ -167,34 +177,51 @@ class NodeService:
         message_id = verdict.message.id.hex()[:16] if verdict.message else "-"
         log.log(level, "%s: refused %s message %s from %s: %s", self.name, via.value, message_id, peer or "-", verdict)
 
-    def ingest_batch(self, envelopes: list[bytes], via: Via, peer: str = "") -> int:
+    def ingest_batch(self, envelopes: list[bytes], via: Via, peer: str = "") -> BatchOutcome:
         """Validates each envelope (as ``ingest`` does) and stores the accepted ones in one
-        transaction; returns how many were new. For sync, where messages come by the thousand."""
+        transaction. For sync, where messages come by the thousand."""
         context = Context(self.community, self.now_ms(), via)
         parsed = [parse(e) for e in envelopes]
         messages = [m for m in parsed if isinstance(m, Message)]
         known = self.store.known_among([m.id for m in messages])
+        # The checks before the signature first (spec section 5: community, duplicate, time, key,
+        # membership), as ``validate`` orders them for a single message: judged as if its signature
+        # were bad, a message refused for anything but ``bad_signature`` was refused before the
+        # signature mattered, and its verdict is final; only the others are verified. (No limiter
+        # here: this first pass must not spend anyone's rate tokens.)
+        screened = {m.id: judge(m, context, self.view, known, None, signature_ok=False) for m in messages}
+        suspects = [m for m in messages if screened[m.id].reason is Reason.BAD_SIGNATURE]
         # libsodium releases the GIL: verifying the batch in two halves on two threads uses both
         # cores (one task per half: a future per message would cost as much as the check)
-        half = (len(messages) + 1) // 2
-        halves = self._verifier.map(_verify_all, [messages[:half], messages[half:]])
-        signatures = dict(zip((m.id for m in messages), (ok for part in halves for ok in part), strict=True))
+        half = (len(suspects) + 1) // 2
+        halves = self._verifier.map(_verify_all, [suspects[:half], suspects[half:]])
+        signatures = dict(zip((m.id for m in suspects), (ok for part in halves for ok in part), strict=True))
         accepted: list[tuple[Message, str]] = []
+        rejected: Counter[str] = Counter()
         for item in parsed:
             if isinstance(item, Verdict):
-                self._count_refusal(item, via, peer)
+                self._refused_in_batch(item, via, peer, rejected)
                 continue
-            verdict = judge(item, context, self.view, known, self.limiter, signatures[item.id])
+            ok = signatures.get(item.id)
+            verdict = screened[item.id] if ok is None else judge(item, context, self.view, known, self.limiter, ok)
             if verdict.accepted and verdict.message is not None:
                 author = self.view.owner_of(verdict.message.author)
                 assert author is not None
                 accepted.append((verdict.message, author))
             else:
-                self._count_refusal(verdict, via, peer)
+                self._refused_in_batch(verdict, via, peer, rejected)
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
         added = self.store.messages.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
         self.counters.accepted += added
-        return added
+        return BatchOutcome(added, len(suspects), rejected)
+
+    def _refused_in_batch(self, verdict: Verdict, via: Via, peer: str, rejected: Counter[str]) -> None:
+        self._count_refusal(verdict, via, peer)
+        if verdict.reason is Reason.CHAIN_VIEW_BEHIND and peer and verdict.message is not None:
+            # judged again once the view has caught up, and blamed then (``UnknownKeyWatch``)
+            self.unknown_keys.note(peer, verdict.message.author, verdict.message.timestamp_ms)
+        if verdict.outcome is Outcome.REJECT:
+            rejected[verdict.reason.value if verdict.reason else "rejected"] += 1
 
     def publish(self, kind: Kind, body: Body, room: str = "") -> Message:
         """Signs a message of this node's member, checks it like any other and stores it; the

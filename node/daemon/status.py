@@ -46,11 +46,7 @@ def node_status(parts: Parts) -> dict[str, Any]:
         "guard": _guard(parts),
         "rooms": _rooms(parts),
         "blobs": {"fetched": parts.blobs.fetched, "served": parts.blobs.served},
-        "sync": {
-            "sessions": parts.sync.sessions,
-            "last": {peer: result.as_dict() for peer, result in parts.sync.last.items()},
-            "history": [result.as_dict() for result in parts.sync.history],
-        },
+        "sync": parts.sync.status(),
         "chain": _chain(parts),
     }
 

@@ -38,6 +38,31 @@ class RawPeer:
     _queue: queue.Queue[Event | None] = field(default_factory=queue.Queue)
     _reader: threading.Thread | None = None
 
+    @classmethod
+    def spawn(cls, network: Network, module: str, target: str, args: list[str]) -> RawPeer:
+        """Starts ``python -m module *args``, an attacker of the node at multiaddr ``target``,
+        its stderr appended to ``<network root>/<module's last name>.log``, and reads its output."""
+        log: IO[bytes] = (network.root / f"{module.rsplit('.', 1)[-1]}.log").open("ab")
+        pipe = subprocess.PIPE
+        process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdin=pipe, stdout=pipe, stderr=log)
+        log.close()
+        peer = cls(process, target.rsplit("/", 1)[-1])
+        peer.start_reading()
+        return peer
+
+    def stop(self) -> None:
+        """Closes its stdin (which tells it to stop), waits for it, and reads its output to the end."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.stop_reading()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
     def start_reading(self) -> None:
         self._reader = threading.Thread(target=self._read_all, daemon=True)
         self._reader.start()
@@ -117,28 +142,9 @@ class RawPeer:
 def raw_peer(network: Network, connect_to: int = 0, mode: str = "publish") -> Iterator[RawPeer]:
     """A raw peer connected to node ``connect_to``; in the gossip modes, once it is in its mesh."""
     config = network.nodes[connect_to].config
-    log: IO[bytes] = (network.root / "raw_peer.log").open("ab")
     target = peer_addr(config)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.node.raw_peer",
-            "--topic",
-            config.topic,
-            "--bootstrap",
-            target,
-            "--mode",
-            mode,
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=log,
-    )
-    log.close()
-    peer = RawPeer(process, target.rsplit("/", 1)[-1])
-    peer.start_reading()
+    args = ["--topic", config.topic, "--bootstrap", target, "--mode", mode]
+    peer = RawPeer.spawn(network, "tests.integration.node.raw_peer", target, args)
     try:
         peer.wait_for(lambda e: e["event"] == "ready")
         if mode == "slow":
@@ -147,13 +153,4 @@ def raw_peer(network: Network, connect_to: int = 0, mode: str = "publish") -> It
             peer.wait_for(lambda e: e["event"] == "mesh" and bool(e["peers"]))
         yield peer
     finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        peer.stop_reading()
-        if process.stdout is not None:
-            process.stdout.close()
+        peer.stop()
