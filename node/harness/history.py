@@ -17,7 +17,7 @@ from pathlib import Path
 
 import trio
 
-from governance.anvil import start_anvil
+from governance.anvil import Anvil, start_anvil
 from governance.client import CommunityClient
 from governance.devchain import DevCommunity, deploy_dev_community
 from node.chain import ChainWatcher
@@ -117,12 +117,23 @@ def fresh_history(names: list[str], prefix: str) -> Iterator[History]:
     """A fresh Anvil and community with one founder per name, and one node home per founder in a
     temporary folder (``prefix``); both are gone when the block ends."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp, start_anvil() as anvil:
-        dev = deploy_dev_community(anvil, founders=len(names))
-        homes: dict[str, NodeConfig] = {}
-        for index, name in enumerate(names):
-            config = prepare_home(
-                Path(tmp) / name, rpc_url=anvil.rpc_url, community=dev.address, chain_id=dev.chain_id, name=name
-            )
-            dev.client(dev.founders[index]).add_key(app_key_of(config))
-            homes[name] = config
-        yield History(dev, homes)
+        yield found_history(anvil, Path(tmp), names)
+
+
+def found_history(anvil: Anvil, root: Path, names: list[str], poll_interval: float = 0.5) -> History:
+    """A community on ``anvil`` with one founder per name, and one node home per founder under
+    ``root``, its app key authorised."""
+    dev = deploy_dev_community(anvil, founders=len(names))
+    homes: dict[str, NodeConfig] = {}
+    for index, name in enumerate(names):
+        config = prepare_home(
+            root / name,
+            rpc_url=anvil.rpc_url,
+            community=dev.address,
+            chain_id=dev.chain_id,
+            name=name,
+            poll_interval=poll_interval,
+        )
+        dev.client(dev.founders[index]).add_key(app_key_of(config))
+        homes[name] = config
+    return History(dev, homes)

@@ -106,6 +106,12 @@ class NodeProcess:
         return self.find(f"/v1/posts/{post_id}") is not None
 
     def start(self, timeout: float = 60.0, log_level: str = "info") -> NodeProcess:
+        self.launch(log_level)
+        return self.wait_ready(timeout)
+
+    def launch(self, log_level: str = "info") -> None:
+        """Starts the process without waiting for it (``wait_ready`` waits; a crash test may
+        kill it while it starts up)."""
         self.log_path = self.config.home / "node.log"
         log = _private_log(self.log_path)
         self.process = subprocess.Popen(
@@ -127,6 +133,10 @@ class NodeProcess:
             start_new_session=True,  # Ctrl-C in a terminal reaches the devnet, which stops us in order
         )
         log.close()
+
+    def wait_ready(self, timeout: float = 60.0) -> NodeProcess:
+        """Returns once the launched process printed its ready line; kills it if it does not."""
+        assert self.process is not None
         assert self.process.stdout is not None
         try:
             if self._await_ready(self.process.stdout, timeout):
