@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from node.api.blobs import Blobs
+from node.api.connections import Connections
 from node.api.messages import Messages
 from node.api.publish import Publisher
 from node.api.rooms import Rooms
@@ -32,16 +33,17 @@ def build_api(
     status_extra: Callable[[], dict[str, Any]],
     peers: Callable[[], list[str]],
 ) -> Router:
-    """The router serving the node's API (``Router.handle`` is what ``node.api.http.serve`` runs).
+    """The router serving the node's API (what ``node.api.http.serve`` runs).
 
     ``broadcast`` gossips a stored envelope; ``follow``/``following`` are the rooms' gossip topics;
     ``status_extra`` and ``peers`` report what the service does not know (chain, p2p, sync)."""
     sealed = SealedRooms(service, rooms)
     publish = Publisher(service, sealed, broadcast)
+    connections = Connections()
     routes = [
-        *Status(service, status_extra, peers).routes(),
+        *Status(service, status_extra, peers, connections).routes(),
         *Messages(service, publish, sealed).routes(),
         *Rooms(service, rooms, publish, broadcast, follow, following).routes(),
         *Blobs(service).routes(),
     ]
-    return Router(routes, token)
+    return Router(routes, token, connections)

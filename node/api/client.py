@@ -1,4 +1,7 @@
-"""The CLI's side of the local API: small JSON requests with the node's token (stdlib only)."""
+"""The CLI's side of the local API: small JSON requests with the node's token (stdlib HTTP).
+
+Answers are parsed with ``node.core.jsontext``, like every JSON from outside: whatever listens on
+the configured port, a deep or broken answer is an ``ApiError``, never a crash."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import urllib.request
 from typing import Any
 
 from node.config import NodeConfig, read_secret
+from node.core.jsontext import BadJson, parse
 from node.errors import ApiError
 
 
@@ -23,11 +27,17 @@ class ApiClient:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        return json.loads(self._send(method, path, data, "application/json")[1] or b"null")
+        return self._parse(self._send(method, path, data, "application/json")[1] or b"null")
 
     def upload(self, data: bytes, mime: str) -> Any:
         """Uploads an attachment's bytes (POST /v1/blobs); returns its hash, size and type."""
-        return json.loads(self._send("POST", "/v1/blobs", data, mime)[1])
+        return self._parse(self._send("POST", "/v1/blobs", data, mime)[1])
+
+    def _parse(self, answer: bytes) -> Any:
+        try:
+            return parse(answer)
+        except BadJson as exc:
+            raise ApiError(f"the node's API at {self.base_url} answered with {exc}") from None
 
     def download(self, sha256: str) -> tuple[str, bytes]:
         """An attachment's type and bytes, as this node holds them."""
@@ -45,8 +55,8 @@ class ApiClient:
                 return str(response.headers.get("content-type", "")), bytes(response.read())
         except urllib.error.HTTPError as exc:
             try:
-                message = json.loads(exc.read()).get("error", exc.reason)
-            except (json.JSONDecodeError, AttributeError):
+                message = parse(exc.read()).get("error", exc.reason)
+            except (BadJson, AttributeError):
                 message = exc.reason
             raise ApiError(str(message), exc.code) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:

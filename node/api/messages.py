@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.api.http import HttpError, Response
-from node.api.params import parse_id, text
+from node.api.params import Cursor, Fields, Flag, Hash, Integer, Items, Member, RoomRef, Text, parse_id
 from node.api.publish import Publisher
 from node.api.router import Call, Route, Takes
 from node.api.sealed import SealedRooms
@@ -21,6 +21,26 @@ from node.store import FeedItem
 
 MAX_PAGE = 200
 
+FEED_QUERY = Fields(
+    RoomRef("room", default=""),
+    Integer("limit", default=50, minimum=1, maximum=MAX_PAGE),
+    Cursor("before"),
+)
+POST_FIELDS = Fields(
+    Text("text", required=True, max_bytes=limits.MAX_TEXT_BYTES),
+    Hash("parent", nullable=True),
+    RoomRef("room", default=""),
+    Items("attachments", default=(), item=Hash("attachment"), max_items=limits.MAX_ATTACHMENTS),
+)
+REACTION_FIELDS = Fields(
+    Hash("target", required=True),
+    Text("reaction", required=True, max_bytes=limits.MAX_REACTION_BYTES),
+    Flag("active", default=True),
+    RoomRef("room", default=""),
+)
+DELETE_FIELDS = Fields(Hash("target", required=True), RoomRef("room", default=""))
+EXPORT_QUERY = Fields(Member("member"))
+
 
 @dataclass
 class Messages:
@@ -30,32 +50,18 @@ class Messages:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/v1/feed", self.feed),
+            Route("GET", "/v1/feed", self.feed, query=FEED_QUERY),
             Route("GET", "/v1/posts/{id}", self.thread),
-            Route("POST", "/v1/posts", self.post, Takes.JSON),
-            Route("POST", "/v1/reactions", self.react, Takes.JSON),
-            Route("POST", "/v1/deletes", self.delete, Takes.JSON),
+            Route("POST", "/v1/posts", self.post, Takes.JSON, fields=POST_FIELDS),
+            Route("POST", "/v1/reactions", self.react, Takes.JSON, fields=REACTION_FIELDS),
+            Route("POST", "/v1/deletes", self.delete, Takes.JSON, fields=DELETE_FIELDS),
             Route("POST", "/v1/erase", self.erase),
-            Route("GET", "/v1/export", self.export),
+            Route("GET", "/v1/export", self.export, query=EXPORT_QUERY),
         ]
 
     async def feed(self, call: Call) -> Response:
         """One page of a room's posts, newest first; ``next`` is the cursor of the page after."""
-        query = call.request.query
-        room = query.get("room", "")
-        try:
-            limit = int(query.get("limit", "50"))
-        except ValueError:
-            raise HttpError(400, "limit must be a number") from None
-        if not 1 <= limit <= MAX_PAGE:
-            raise HttpError(400, f"limit must be 1..{MAX_PAGE}")
-        before = None
-        if "before" in query:
-            stamp, _, ident = query["before"].partition(":")
-            try:
-                before = (int(stamp), bytes.fromhex(ident))
-            except ValueError:
-                raise HttpError(400, "before must be <timestamp_ms>:<id hex> from a previous page's next") from None
+        room, limit, before = call.query["room"], call.query["limit"], call.query["before"]
         sealed_room = self.sealed.encrypted_room(room)
         if sealed_room is not None:
             # sealed posts are opened here; a private room's feed is one page of its newest posts
@@ -78,20 +84,17 @@ class Messages:
 
     async def post(self, call: Call) -> Response:
         data = call.data
-        body: Body = PostBody(text(data, "text"), _optional_id(data, "parent"), self._attachments(data))
-        return Response(201, await self.publish(Kind.POST, body, _room(data)))
+        body: Body = PostBody(data["text"], data["parent"], self._attachments(data["attachments"]))
+        return Response(201, await self.publish(Kind.POST, body, data["room"]))
 
     async def react(self, call: Call) -> Response:
         data = call.data
-        active = data.get("active", True)
-        if not isinstance(active, bool):
-            raise HttpError(400, "active must be true or false")
-        body = ReactionBody(_id(data, "target"), text(data, "reaction"), active)
-        return Response(201, await self.publish(Kind.REACTION, body, _room(data)))
+        body = ReactionBody(data["target"], data["reaction"], data["active"])
+        return Response(201, await self.publish(Kind.REACTION, body, data["room"]))
 
     async def delete(self, call: Call) -> Response:
-        body = DeleteBody(_id(call.data, "target"))
-        return Response(201, await self.publish(Kind.DELETE, body, _room(call.data)))
+        body = DeleteBody(call.data["target"])
+        return Response(201, await self.publish(Kind.DELETE, body, call.data["room"]))
 
     async def erase(self, call: Call) -> Response:
         return Response(201, await self.publish(Kind.ERASE, EraseBody(self.service.now_ms()), ""))
@@ -99,7 +102,7 @@ class Messages:
     async def export(self, call: Call) -> Response:
         """Everything the node holds by one member (this node's, unless ``?member=`` names one)."""
         service, view = self.service, self.service.view
-        who = call.request.query.get("member") or view.owner_of(service.signer.public_key)
+        who = call.query["member"] or view.owner_of(service.signer.public_key)
         if who is None:
             raise HttpError(409, "this node's app key is not registered; name the member: ?member=0x…")
         record = view.members.get(who)
@@ -118,20 +121,16 @@ class Messages:
             },
         )
 
-    def _attachments(self, data: dict[str, Any]) -> tuple[Attachment, ...]:
+    def _attachments(self, hashes: tuple[MessageId, ...]) -> tuple[Attachment, ...]:
         """The attachments a post names: hashes of blobs uploaded before (POST /v1/blobs)."""
-        names = data.get("attachments", [])
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise HttpError(400, "attachments must be a list of SHA-256 hex strings from POST /v1/blobs")
         policy = self.service.view.attachment_caps_at(self.service.now_ms())
-        if len(names) > policy.max_attachments:
+        if len(hashes) > policy.max_attachments:
             raise HttpError(400, f"the community allows at most {policy.max_attachments} attachments per post")
         attachments = []
-        for name in names:
-            sha256 = parse_id(name, "attachment hash")
+        for sha256 in hashes:
             held = self.service.store.blobs.get(sha256)
             if held is None:
-                raise HttpError(400, f"attachment {name} is not on this node: upload it first (POST /v1/blobs)")
+                raise HttpError(400, f"attachment {sha256.hex()} is not on this node: upload it first (POST /v1/blobs)")
             attachments.append(Attachment(sha256, len(held[1]), held[0]))
         return tuple(attachments)
 
@@ -151,18 +150,3 @@ def item_json(item: FeedItem) -> dict[str, Any]:
             {"sha256": h.hex(), "size": size, "mime": mime, "held": held} for h, size, mime, held in item.attachments
         ],
     }
-
-
-def _room(data: dict[str, Any]) -> str:
-    room = data.get("room", "")
-    if not isinstance(room, str) or len(room.encode()) > limits.MAX_ROOM_BYTES:
-        raise HttpError(400, f"room must be a string of at most {limits.MAX_ROOM_BYTES} bytes")
-    return room
-
-
-def _id(data: dict[str, Any], name: str) -> MessageId:
-    return parse_id(data.get(name), name)
-
-
-def _optional_id(data: dict[str, Any], name: str) -> MessageId | None:
-    return None if data.get(name) is None else _id(data, name)

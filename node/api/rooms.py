@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.api.http import HttpError, Response
-from node.api.params import parse_id, text
+from node.api.params import Choice, Fields, Flag, Integer, Items, Member, RoomRef, Text, millis, parse_id
 from node.api.publish import Publisher
 from node.api.router import Call, Route, Takes
 from node.core import limits
@@ -22,6 +22,38 @@ from node.daemon.service import NodeService
 from node.errors import PublishError
 from node.rooms.private import PrivateRooms
 from node.store.rooms import EventView, PollView
+
+ROOM_FIELDS = Fields(
+    Text("name", required=True, max_bytes=limits.MAX_ROOM_NAME_BYTES),
+    Text("topic", default="", max_bytes=limits.MAX_TOPIC_BYTES, blank=True),
+    Choice("visibility", default="open", choices=tuple(v.label for v in Visibility)),
+    Flag("creator_only", default=False),
+    Integer("slow_mode_s", default=0, minimum=0, maximum=limits.MAX_SLOW_MODE_S),
+)
+INVITE_FIELDS = Fields(Member("member", required=True))
+#: Events and polls of one room ('' the general room), or of every room when left out.
+IN_ROOM_QUERY = Fields(RoomRef("room"))
+EVENT_FIELDS = Fields(
+    Text("title", required=True, max_bytes=limits.MAX_TITLE_BYTES),
+    millis("starts_ms"),
+    millis("ends_ms"),
+    Text("place", default="", max_bytes=limits.MAX_PLACE_BYTES, blank=True),
+    RoomRef("room", default=""),
+)
+RSVP_FIELDS = Fields(Choice("answer", required=True, choices=("yes", "no", "maybe")))
+POLL_FIELDS = Fields(
+    Text("question", required=True, max_bytes=limits.MAX_TOPIC_BYTES),
+    Items(
+        "options",
+        required=True,
+        item=Text("option", max_bytes=limits.MAX_OPTION_BYTES),
+        min_items=2,
+        max_items=limits.MAX_POLL_OPTIONS,
+    ),
+    millis("closes_ms"),
+    RoomRef("room", default=""),
+)
+ANSWER_FIELDS = Fields(Integer("option", required=True, minimum=0, maximum=limits.MAX_POLL_OPTIONS - 1))
 
 
 @dataclass
@@ -38,17 +70,17 @@ class Rooms:
     def routes(self) -> list[Route]:
         return [
             Route("GET", "/v1/rooms", self.list_rooms),
-            Route("POST", "/v1/rooms", self.create_room, Takes.JSON_REQUIRED),
+            Route("POST", "/v1/rooms", self.create_room, Takes.JSON_REQUIRED, fields=ROOM_FIELDS),
             Route("POST", "/v1/rooms/{id}/join", self.join),
             Route("POST", "/v1/rooms/{id}/leave", self.leave),
-            Route("POST", "/v1/rooms/{id}/invite", self.invite, Takes.JSON),
-            Route("GET", "/v1/events", self.list_events),
-            Route("POST", "/v1/events", self.create_event, Takes.JSON_REQUIRED),
-            Route("POST", "/v1/events/{id}/rsvp", self.rsvp, Takes.JSON_REQUIRED),
-            Route("GET", "/v1/polls", self.list_polls),
-            Route("POST", "/v1/polls", self.create_poll, Takes.JSON_REQUIRED),
+            Route("POST", "/v1/rooms/{id}/invite", self.invite, Takes.JSON, fields=INVITE_FIELDS),
+            Route("GET", "/v1/events", self.list_events, query=IN_ROOM_QUERY),
+            Route("POST", "/v1/events", self.create_event, Takes.JSON_REQUIRED, fields=EVENT_FIELDS),
+            Route("POST", "/v1/events/{id}/rsvp", self.rsvp, Takes.JSON_REQUIRED, fields=RSVP_FIELDS),
+            Route("GET", "/v1/polls", self.list_polls, query=IN_ROOM_QUERY),
+            Route("POST", "/v1/polls", self.create_poll, Takes.JSON_REQUIRED, fields=POLL_FIELDS),
             Route("GET", "/v1/polls/{id}", self.poll),
-            Route("POST", "/v1/polls/{id}/answer", self.answer, Takes.JSON_REQUIRED),
+            Route("POST", "/v1/polls/{id}/answer", self.answer, Takes.JSON_REQUIRED, fields=ANSWER_FIELDS),
         ]
 
     # ------------------------------------------------------------------ rooms
@@ -58,14 +90,8 @@ class Rooms:
 
     async def create_room(self, call: Call) -> Response:
         data = call.data
-        visibility = {v.label: v for v in Visibility}.get(str(data.get("visibility", "open")))
-        if visibility is None:
-            raise HttpError(400, "visibility must be open, members or private")
-        slow = data.get("slow_mode_s", 0)
-        if not isinstance(slow, int) or not 0 <= slow <= limits.MAX_SLOW_MODE_S:
-            raise HttpError(400, f"slow_mode_s must be 0..{limits.MAX_SLOW_MODE_S}")
-        topic = str(data.get("topic", ""))
-        body = RoomBody(text(data, "name"), topic, visibility, bool(data.get("creator_only")), slow)
+        visibility = Visibility[data["visibility"].upper()]
+        body = RoomBody(data["name"], data["topic"], visibility, data["creator_only"], data["slow_mode_s"])
         answer = await self.publish(Kind.ROOM, body, "")
         room_id = answer["id"]
         await self.follow(room_id, True)
@@ -98,7 +124,7 @@ class Rooms:
         if not room.encrypted:
             raise HttpError(400, "open rooms need no invitation: anyone may join")
         try:
-            key = self.private.invite(room, text(call.data, "member"))
+            key = self.private.invite(room, call.data["member"])
         except PublishError as exc:
             raise HttpError(422, str(exc)) from None
         await self.broadcast(key.envelope)
@@ -134,37 +160,31 @@ class Rooms:
     # ------------------------------------------------------------------ events
 
     async def list_events(self, call: Call) -> Response:
-        events = self.service.store.rooms.events(call.request.query.get("room"))
+        events = self.service.store.rooms.events(call.query["room"])
         return Response(200, {"events": [_event_json(e) for e in events]})
 
     async def create_event(self, call: Call) -> Response:
         data = call.data
-        starts, ends = _ms(data, "starts_ms"), _ms(data, "ends_ms")
-        if ends < starts:
-            raise HttpError(400, "an event ends after it starts")
-        body = EventBody(text(data, "title"), starts, ends, str(data.get("place", "")))
-        return Response(201, await self.publish(Kind.EVENT, body, str(data.get("room", ""))))
+        if data["ends_ms"] < data["starts_ms"]:
+            raise HttpError(400, "an event ends after it starts: ends_ms must not be less than starts_ms")
+        body = EventBody(data["title"], data["starts_ms"], data["ends_ms"], data["place"])
+        return Response(201, await self.publish(Kind.EVENT, body, data["room"]))
 
     async def rsvp(self, call: Call) -> Response:
         event = parse_id(call.params["id"], "event id")
-        answer = {v: k for k, v in RSVP_ANSWERS.items()}.get(str(call.data.get("answer", "")))
-        if answer is None:
-            raise HttpError(400, "answer must be yes, no or maybe")
+        answer = {v: k for k, v in RSVP_ANSWERS.items()}[call.data["answer"]]
         return Response(201, await self.publish(Kind.RSVP, RsvpBody(event, answer), self._room_of(event)))
 
     # ------------------------------------------------------------------ polls
 
     async def list_polls(self, call: Call) -> Response:
-        polls = self.service.store.rooms.polls(call.request.query.get("room"))
+        polls = self.service.store.rooms.polls(call.query["room"])
         return Response(200, {"polls": [_poll_json(p) for p in polls]})
 
     async def create_poll(self, call: Call) -> Response:
         data = call.data
-        options = data.get("options")
-        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
-            raise HttpError(400, "options must be a list of strings")
-        body = PollBody(text(data, "question"), tuple(options), _ms(data, "closes_ms"))
-        return Response(201, await self.publish(Kind.POLL, body, str(data.get("room", ""))))
+        body = PollBody(data["question"], data["options"], data["closes_ms"])
+        return Response(201, await self.publish(Kind.POLL, body, data["room"]))
 
     async def poll(self, call: Call) -> Response:
         ident = call.params["id"]
@@ -175,17 +195,8 @@ class Rooms:
 
     async def answer(self, call: Call) -> Response:
         poll_id = parse_id(call.params["id"], "poll id")
-        option = call.data.get("option")
-        if not isinstance(option, int):
-            raise HttpError(400, "option must be the option's number (0, 1, …)")
-        return Response(201, await self.publish(Kind.ANSWER, AnswerBody(poll_id, option), self._room_of(poll_id)))
-
-
-def _ms(data: dict[str, Any], name: str) -> int:
-    value = data.get(name)
-    if not isinstance(value, int) or value < 0:
-        raise HttpError(400, f"{name} must be a time in milliseconds since 1970")
-    return value
+        body = AnswerBody(poll_id, call.data["option"])
+        return Response(201, await self.publish(Kind.ANSWER, body, self._room_of(poll_id)))
 
 
 def _event_json(event: EventView) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """The API as a table: each route says its method, path, handler and what body it takes.
 
 One table is what the router dispatches on, what ``openapi.json`` is checked against (a unit test
-compares the two), and what a reader scans to see the whole API. The router is the only place
-that authenticates (constant-time token compare) and that answers 404 (no such path) and 405
-(the path exists, not with that method), so every module words those the same way.
+compares the two, fields and query parameters included), and what a reader scans to see the whole
+API. The router is the only place that authenticates (constant-time token compare), that answers
+404 (no such path) and 405 (the path exists, not with that method), and that reads a route's
+declared fields (``node/api/params.py``), so every module words those the same way. It judges a
+request from its head first (``admit``): the server reads no body before the token is checked.
 """
 
 from __future__ import annotations
@@ -14,8 +16,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from node.api.http import HttpError, Request, Response
-from node.api.params import json_object
+from node.api.connections import Connections
+from node.api.http import Admission, Head, HttpError, Request, Response
+from node.api.params import NO_FIELDS, Fields, json_object
+from node.core import limits
+
+#: The largest JSON body a route takes. The largest real one is a post: 8,000 bytes of text, which
+#: JSON's escapes (\u0000 for a control character) make at most six times longer, and some fields.
+MAX_JSON_BODY = 64 * 1024
 
 
 class Takes(Enum):
@@ -29,11 +37,13 @@ class Takes(Enum):
 
 @dataclass(frozen=True)
 class Call:
-    """One request as a handler sees it: the path's ``{names}`` and the parsed body."""
+    """One request as a handler sees it: the path's ``{names}``, and the body's fields and the
+    query's parameters read as the route declares them (every declared name present)."""
 
     request: Request
     params: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -48,6 +58,16 @@ class Route:
     takes: Takes = Takes.NOTHING
     #: False only for what anyone on the machine may read (the API's own description).
     token: bool = True
+    #: The fields a JSON body may hold, and the query parameters.
+    fields: Fields = NO_FIELDS
+    query: Fields = NO_FIELDS
+
+    @property
+    def max_body(self) -> int:
+        """The largest body this route reads: an attachment, a JSON object, or none without a token."""
+        if not self.token:
+            return 0
+        return limits.MAX_ATTACHMENT_BYTES if self.takes is Takes.RAW else MAX_JSON_BODY
 
     def match(self, path: str) -> dict[str, str] | None:
         """The ``{name}`` segments of ``path`` if it has this route's shape, else None."""
@@ -66,29 +86,41 @@ class Route:
 class Router:
     """Dispatches a request to the first route of its path and method, in declaration order."""
 
-    def __init__(self, routes: Iterable[Route], token: bytes) -> None:
+    def __init__(self, routes: Iterable[Route], token: bytes, connections: Connections | None = None) -> None:
         self.routes = tuple(routes)
         self._token = token
+        #: The server's connections (``node.api.http.serve`` counts them here for the status).
+        self.connections = connections or Connections()
         seen: set[tuple[str, str]] = set()
         for route in self.routes:
             if (route.method, route.path) in seen:
                 raise ValueError(f"route {route.method} {route.path} is declared twice")
             seen.add((route.method, route.path))
 
+    def admit(self, head: Head) -> Admission:
+        """Judges a request by its head: 401, 404 or 405 before its body is read."""
+        route, _ = self._choose(head)
+        return Admission(route.max_body, authenticated=route.token)
+
     async def handle(self, request: Request) -> Response:
+        route, params = self._choose(request)
+        data = route.fields.read(_data(route.takes, request)) if route.takes is not Takes.RAW else {}
+        query = route.query.read(request.query, query=True)
+        return await route.handler(Call(request, params, data, query))
+
+    def _choose(self, request: Head | Request) -> tuple[Route, dict[str, str]]:
         on_path = [(route, params) for route in self.routes if (params := route.match(request.path)) is not None]
         chosen = next(((route, params) for route, params in on_path if route.method == request.method), None)
         if chosen is None or chosen[0].token:
-            self._authorise(request)
+            self._authorise(request.headers)
         if chosen is None:
             if on_path:
                 raise HttpError(405, f"{request.method} is not allowed on {request.path}")
             raise HttpError(404, f"no such endpoint: {request.path} (see /openapi.json)")
-        route, params = chosen
-        return await route.handler(Call(request, params, _data(route.takes, request)))
+        return chosen
 
-    def _authorise(self, request: Request) -> None:
-        header = request.headers.get("authorization", "")
+    def _authorise(self, headers: dict[str, str]) -> None:
+        header = headers.get("authorization", "")
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token):
             raise HttpError(401, "missing or wrong API token (Authorization: Bearer <$KIEZ_HOME/api_token>)")

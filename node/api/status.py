@@ -6,15 +6,16 @@ the node, and a client reads it before it knows where the token is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from node.api.connections import Connections
 from node.api.http import Response
 from node.api.router import Call, Route
+from node.core.jsontext import parse
 from node.daemon.service import NodeService
 
 
@@ -24,6 +25,8 @@ class Status:
     #: Status of the parts the service does not know about (chain watcher, p2p, rooms, sync).
     status_extra: Callable[[], dict[str, Any]]
     peers: Callable[[], list[str]]
+    #: The API server's own connections: how many, what they buffer, what was refused unread.
+    connections: Connections
 
     def routes(self) -> list[Route]:
         return [
@@ -46,6 +49,7 @@ class Status:
                 "app_key_active": key in service.view.keys and service.view.keys[key].revoked_ms is None,
                 "store": service.store.messages.counts(),
                 "messages": service.counters.as_dict(),
+                "api": self.connections.as_dict(),
                 **self.status_extra(),
             },
         )
@@ -55,15 +59,16 @@ class Status:
 
 
 async def openapi(call: Call) -> Response:
-    return Response(200, openapi_document())
+    # anyone may ask, as often as they like: the answer is the file's bytes, read once
+    return Response(200, _openapi_bytes(), {"content-type": "application/json; charset=utf-8"}, raw=True)
 
 
 @cache
-def _openapi_text() -> str:
-    return resources.files("node.api").joinpath("openapi.json").read_text("utf-8")
+def _openapi_bytes() -> bytes:
+    return resources.files("node.api").joinpath("openapi.json").read_bytes()
 
 
 def openapi_document() -> dict[str, Any]:
     """The hand-kept OpenAPI document (node/api/openapi.json), parsed afresh for each caller."""
-    document: dict[str, Any] = json.loads(_openapi_text())
+    document: dict[str, Any] = parse(_openapi_bytes())
     return document

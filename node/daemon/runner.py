@@ -160,7 +160,7 @@ async def _serve_api(nursery: trio.Nursery, parts: Parts, token: bytes) -> int:
         status_extra=partial(node_status, parts),
         peers=parts.host.connected_peers,
     )
-    port: int = await nursery.start(serve, api.handle, parts.config.api_port)
+    port: int = await nursery.start(serve, api, parts.config.api_port)
     return port
 
 

@@ -10,8 +10,9 @@ import pytest
 import trio
 
 from node.api.app import build_api
-from node.api.http import HttpError, Request, Response
-from node.api.router import Call, Route, Router, Takes
+from node.api.http import Head, HttpError, Request, Response
+from node.api.params import Fields, Integer
+from node.api.router import MAX_JSON_BODY, Call, Route, Router, Takes
 from node.api.status import openapi_document
 from node.errors import NodeError
 
@@ -57,8 +58,9 @@ def _echo_router() -> Router:
         [
             Route("GET", "/open", echo, token=False),
             Route("GET", "/v1/things/{id}", echo),
-            Route("POST", "/v1/things", echo, Takes.JSON),
+            Route("POST", "/v1/things", echo, Takes.JSON, fields=Fields(Integer("a", minimum=0, maximum=9))),
             Route("POST", "/v1/strict", echo, Takes.JSON_REQUIRED),
+            Route("POST", "/v1/raw", echo, Takes.RAW),
         ],
         TOKEN,
     )
@@ -90,9 +92,12 @@ def test_path_names_and_bodies_reach_the_handler() -> None:
     body: Any = _answer(router, _request("GET", "/v1/things/abc")).body
     assert body == {"params": {"id": "abc"}, "data": {}}
     assert _answer(router, _request("POST", "/v1/things", b'{"a": 1}')).body["data"] == {"a": 1}
-    assert _answer(router, _request("POST", "/v1/things")).body["data"] == {}
+    assert _answer(router, _request("POST", "/v1/things")).body["data"] == {"a": None}
     assert _refusal(router, _request("POST", "/v1/things", b"[1]")).message == "the request body must be a JSON object"
-    assert _refusal(router, _request("POST", "/v1/things", b"{")).message.startswith("the request body is not JSON")
+    broken = _refusal(router, _request("POST", "/v1/things", b"{"))
+    assert broken.message.startswith("the request body is not valid JSON")
+    assert _refusal(router, _request("POST", "/v1/things", b'{"b": 1}')).message == ("unknown field 'b' (this takes a)")
+    assert _refusal(router, _request("POST", "/v1/things", b'{"a": true}')).message == "a must be an integer in 0..9"
     empty = _refusal(router, _request("POST", "/v1/strict"))
     assert (empty.status, empty.message) == (400, "the request body must be a JSON object")
 
@@ -107,3 +112,51 @@ def test_a_route_is_declared_once() -> None:
 
 def test_api_refusals_are_node_errors() -> None:
     assert issubclass(HttpError, NodeError)
+
+
+def _head(method: str, path: str, headers: dict[str, str] | None = None) -> Head:
+    return Head(method, path, {}, AUTH if headers is None else headers)
+
+
+def test_a_request_is_judged_from_its_head_before_its_body() -> None:
+    router = _echo_router()
+    for method, path in (("POST", "/v1/things"), ("POST", "/v1/nothing"), ("GET", "/v1/things/1")):
+        assert _head_refusal(router, _head(method, path, headers={})).status == 401
+    assert _head_refusal(router, _head("POST", "/v1/nothing")).status == 404
+    assert _head_refusal(router, _head("PUT", "/v1/things")).status == 405
+    # a body is allowed as large as the route reads, and none on a route without a token
+    assert router.admit(_head("POST", "/v1/things")).max_body == MAX_JSON_BODY
+    assert router.admit(_head("POST", "/v1/raw")).max_body == 2 * 1024 * 1024
+    assert router.admit(_head("GET", "/open", headers={})).max_body == 0
+    assert router.admit(_head("POST", "/v1/things")).authenticated
+    assert not router.admit(_head("GET", "/open", headers={})).authenticated
+
+
+def _head_refusal(router: Router, head: Head) -> HttpError:
+    with pytest.raises(HttpError) as caught:
+        router.admit(head)
+    return caught.value
+
+
+def _strip(schema: Any) -> Any:
+    """A schema without its descriptions (the prose is the document's; the shape is the code's)."""
+    if isinstance(schema, dict):
+        return {k: _strip(v) for k, v in schema.items() if k != "description"}
+    if isinstance(schema, list):
+        return [_strip(v) for v in schema]
+    return schema
+
+
+def test_openapi_documents_every_field_and_query_parameter_the_routes_read() -> None:
+    parts = {name: Mock() for name in ("rooms", "broadcast", "follow", "following", "status_extra", "peers")}
+    paths = openapi_document()["paths"]
+    for route in build_api(Mock(), TOKEN, **parts).routes:
+        operation = paths[route.path][route.method.lower()]
+        where = f"{route.method} {route.path}"
+        documented_query = [_strip(p) for p in operation.get("parameters", []) if p["in"] == "query"]
+        assert documented_query == route.query.parameters(), where
+        if route.takes in {Takes.JSON, Takes.JSON_REQUIRED}:
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            assert _strip(schema) == route.fields.body_schema(), where
+        else:
+            assert route.fields.fields == {}, where
