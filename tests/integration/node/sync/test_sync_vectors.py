@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,17 +18,36 @@ import trio
 from node.core import syncwire
 from node.core.encoding import decode
 from node.core.signing import Signer
+from node.core.syncbudget import PeerAllowance
 from node.core.validation import Via
 from node.daemon.service import NodeService
 from node.p2p import Stream, open_host
 from node.store import Store
-from node.sync.service import PROTOCOL, run_session
+from node.sync.service import PROTOCOL
+from node.sync.session import Session, SyncResult
 from tests.unit.node.core import sync_vectors_gen
 from tests.unit.node.core.vectorfile import unhexed
 from tests.unit.node.core.vectors_base import COMMUNITY, NOW_MS, seed, view
 
 DOC: dict[str, Any] = json.loads(sync_vectors_gen.PATH.read_text(encoding="utf-8"))
 Step = tuple[str, str, Any]  # (side, "turn" / "messages" / "close", frame bytes or envelope ids)
+
+
+class Blames:
+    """The peer ledger as sync sees it: an honest transcript must blame nobody."""
+
+    def __init__(self) -> None:
+        self.strikes: list[tuple[str, str]] = []
+
+    def blame(self, peer_id: str, reason: str) -> None:
+        self.strikes.append((peer_id, reason))
+
+    def is_banned(self, peer_id: str) -> bool:
+        return False
+
+
+def _run(stream: Stream, service: NodeService, blames: Blames, initiator: bool) -> Coroutine[Any, Any, SyncResult]:
+    return Session(stream, service, blames, PeerAllowance(lambda: 0.0), initiator).run()
 
 
 class FrameLog:
@@ -92,7 +112,7 @@ def _expected(session: dict[str, Any]) -> list[Step]:
 def _service(path: Path, positions: list[int]) -> NodeService:
     service = NodeService(Store.open(path), view(), Signer(seed("alice")), COMMUNITY, clock=lambda: NOW_MS / 1000)
     envelopes = [unhexed(DOC["messages"][n]["envelope"]) for n in positions]
-    assert service.ingest_batch(envelopes, Via.SYNC) == len(envelopes)
+    assert service.ingest_batch(envelopes, Via.SYNC).added == len(envelopes)
     return service
 
 
@@ -101,22 +121,24 @@ def test_a_real_session_is_the_transcript(session: dict[str, Any], tmp_path: Pat
     initiator = _service(tmp_path / "i.db", session["initiator"])
     responder = _service(tmp_path / "r.db", session["responder"])
     log: list[tuple[str, bytes | None]] = []
+    blames = Blames()
 
     async def body() -> None:
         async with open_host(os.urandom(32)) as a, open_host(os.urandom(32)) as b:
             done = trio.Event()
 
             async def serve(stream: Stream) -> None:
-                await run_session(stream, responder, stream.peer_id, initiator=False)
+                await _run(stream, responder, blames, False)
                 done.set()
 
             b.set_stream_handler(PROTOCOL, serve)
             await a.connect(b.addrs[0])
             with trio.fail_after(60):
                 stream = await a.open_stream(b.peer_id, PROTOCOL)
-                result = await run_session(cast(Stream, FrameLog(stream, log)), initiator, b.peer_id, initiator=True)
+                result = await _run(cast(Stream, FrameLog(stream, log)), initiator, blames, True)
                 await done.wait()
             assert result.error is None
+            assert blames.strikes == []
 
     try:
         trio.run(body)
