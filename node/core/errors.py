@@ -25,6 +25,11 @@ class DecodeError(ProtocolError):
         self.detail = detail
 
 
+class BadJson(ProtocolError):
+    """Text that is not JSON the node will read (``node.core.jsontext``); the message says where
+    it broke."""
+
+
 class SealError(ProtocolError):
     """A box or ciphertext that does not open: wrong key, or tampered with."""
 

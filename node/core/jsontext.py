@@ -14,14 +14,12 @@ from typing import Any
 
 import orjson
 
-from node.core.errors import ProtocolError
+from node.core.errors import BadJson
+
+__all__ = ["MAX_DEPTH", "BadJson", "parse"]
 
 #: orjson's fixed limit on nested arrays and objects; deeper input is refused, never recursed into.
 MAX_DEPTH = 1024
-
-
-class BadJson(ProtocolError):
-    """Text that is not JSON the node will read; the message says where it broke."""
 
 
 def parse(data: bytes | str) -> Any:
