@@ -19,11 +19,12 @@ from typing import Any, NoReturn
 from eth_utils.address import to_checksum_address
 
 from node.api.http import HttpError, Request
+from node.core import limits
 from node.core.types import MessageId
 
 #: Largest time in milliseconds the API takes: the largest integer JSON readers keep exactly
 #: (2^53 - 1, JavaScript's Number), far beyond any real date and inside msgpack's and SQLite's range.
-MAX_MS = 2**53 - 1
+MAX_MS = limits.MAX_TIME_MS
 
 _HEX64 = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
 _ROOM = re.compile(r"[0-9a-fA-F]{64}")

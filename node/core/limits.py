@@ -15,6 +15,8 @@ MAX_REACTION_BYTES = 32
 #: digits) or "" for the general room. Not a room's name: that is ``MAX_ROOM_NAME_BYTES``.
 MAX_ROOM_BYTES = 2 * 32
 #: How far in the future a message's timestamp may be (clocks differ between machines).
+#: Event and poll times (ms) end here: exact in every JSON and JavaScript number, far in the future.
+MAX_TIME_MS = 2**53 - 1
 MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 #: How old a message may be to travel by gossip; older ones arrive through sync only.
 MAX_GOSSIP_AGE_MS = 15 * 60 * 1000

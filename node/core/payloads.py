@@ -49,6 +49,12 @@ def _uint(value: Any, field: str) -> int:
     return value
 
 
+def _time(value: Any, field: str) -> int:
+    if _uint(value, field) > limits.MAX_TIME_MS:
+        _malformed(f"{field} must be at most 2^53 - 1 ms")
+    return int(value)
+
+
 def _bin(value: Any, size: int, field: str) -> bytes:
     if type(value) is not bytes or len(value) != size:
         _malformed(f"{field} must be {size} bytes")
@@ -220,7 +226,7 @@ def _sealed(p: Any) -> SealedBody:
 
 def _event(p: Any) -> EventBody:
     p = _array(p, 4, "[title, starts_ms, ends_ms, place]")
-    starts, ends = _uint(p[1], "event start"), _uint(p[2], "event end")
+    starts, ends = _time(p[1], "event start"), _time(p[2], "event end")
     if ends < starts:
         _bad("an event ends after it starts")
     title = _text(p[0], limits.MAX_TITLE_BYTES, "event title")
@@ -244,7 +250,7 @@ def _poll(p: Any) -> PollBody:
     options = tuple(_text(o, limits.MAX_OPTION_BYTES, "poll option") for o in p[1])
     if len(set(options)) != len(options):
         _bad("poll options must differ")
-    return PollBody(_text(p[0], limits.MAX_TOPIC_BYTES, "poll question"), options, _uint(p[2], "poll closing time"))
+    return PollBody(_text(p[0], limits.MAX_TOPIC_BYTES, "poll question"), options, _time(p[2], "poll closing time"))
 
 
 def _answer(p: Any) -> AnswerBody:
