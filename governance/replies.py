@@ -11,12 +11,14 @@ block with the number that was asked for. Anything else is ``BadReply`` naming t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from eth_abi.exceptions import DecodingError
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
@@ -166,12 +168,15 @@ def batch(w3: Web3, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
     """The raw results of ``calls``, in one round trip where the endpoint takes batches.
 
     A batch is never served from a cache (``EndpointProvider`` remembers chain ids only for
-    single requests), so it gives the chain id as the endpoint reports it now."""
+    single requests), so it gives the chain id as the endpoint reports it now. Where the endpoint
+    refuses batches (an error reply, or an HTTP error), each call is sent alone, and a chain id
+    may then be up to ``CHAIN_ID_TTL_S`` old."""
     provider = w3.provider
-    if not isinstance(provider, HTTPProvider):
-        return [request(w3, method, params) for method, params in calls]
-    replies = provider.make_batch_request([(RPCEndpoint(method), list(params)) for method, params in calls])
-    if isinstance(replies, dict):  # the endpoint refuses batches: one request each
+    replies: Any = {}
+    if isinstance(provider, HTTPProvider):
+        with contextlib.suppress(requests.exceptions.HTTPError):  # refused with an HTTP status
+            replies = provider.make_batch_request([(RPCEndpoint(method), list(params)) for method, params in calls])
+    if isinstance(replies, dict):  # no batch taken (refused, or an error reply): one request each
         return [request(w3, method, params) for method, params in calls]
     if len(replies) != len(calls) or len({r["id"] for r in replies}) != len(calls):
         raise BadReply(f"the chain at {_url(w3)} answered a batch of {len(calls)} requests with {len(replies)} replies")

@@ -18,13 +18,13 @@ import orjson
 import pytest
 from web3.types import RPCEndpoint
 
-from governance import rpc
+from governance import replies, rpc
 from governance.errors import BadReply, ReplyTooLarge
 from governance.rpc import connect_web3
 from tests.unit.governance.isolated import run_isolated
 
-#: Answers a request body with a reply body.
-Answer = Callable[[bytes], bytes]
+#: Answers a request body with a reply body (and an HTTP status other than 200, if given).
+Answer = Callable[[bytes], bytes | tuple[int, bytes]]
 
 
 @pytest.fixture
@@ -35,8 +35,9 @@ def endpoint() -> Iterator[Callable[[Answer], str]]:
     def start(answer: Answer) -> str:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                data = answer(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(200)
+                answered = answer(self.rfile.read(int(self.headers["Content-Length"])))
+                status, data = answered if isinstance(answered, tuple) else (200, answered)
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a reply too large
@@ -166,3 +167,28 @@ def test_a_chain_id_is_remembered_for_a_while_only(
     assert len(asked) == 1
     monkeypatch.setattr(rpc, "CHAIN_ID_TTL_S", 0.0)  # the time to remember it has passed
     assert w3.eth.chain_id == 5  # the endpoint changed its chain: the provider knows it now
+
+
+BLOCK = {"number": "0x7", "hash": "0x" + "ab" * 32, "parentHash": "0x" + "cd" * 32, "timestamp": "0x64"}
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (200, b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "no batches"}}'),
+        (400, b"batch requests are not supported"),
+    ],
+)
+def test_an_endpoint_without_batches_is_asked_one_request_at_a_time(
+    endpoint: Callable[[Answer], str], refusal: tuple[int, bytes]
+) -> None:
+    def answer(request: bytes) -> bytes | tuple[int, bytes]:
+        call = orjson.loads(request)
+        if isinstance(call, list):
+            return refusal
+        result = "0x7a69" if call["method"] == "eth_chainId" else BLOCK
+        return orjson.dumps({"jsonrpc": "2.0", "id": call["id"], "result": result})
+
+    w3 = connect_web3(endpoint(answer), timeout=5.0)
+    chain_id, block = replies.chain_and_block(w3, 7)
+    assert (chain_id, block.number, block.timestamp) == (31337, 7, 100)
