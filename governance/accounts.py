@@ -16,12 +16,15 @@ from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_account.signers.local import LocalAccount
 
 from governance.errors import AccountError
+from governance.jsontext import BadJson, parse
 
 #: The mnemonic Anvil (and Hardhat) derive their funded dev accounts from.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 #: Chain ids of local development chains (Anvil, Hardhat), where dev keys may be used.
 DEV_CHAIN_IDS = frozenset({31337, 1337})
 DEV_ACCOUNT_COUNT = 10
+#: A keystore is about 500 bytes; a longer file is not one (and is not read into memory whole).
+MAX_KEYSTORE_BYTES = 64 * 1024
 
 
 def dev_account(index: int) -> LocalAccount:
@@ -45,14 +48,23 @@ def require_dev_chain(chain_id: int) -> None:
 def load_keystore(path: Path, password: str) -> LocalAccount:
     """Decrypts a keystore file; the errors say whether the file or the password is wrong."""
     try:
-        data = json.loads(path.read_text("utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KEYSTORE_BYTES + 1)
     except FileNotFoundError:
         raise AccountError(f"no keystore at {path} (create one: kiez gov account new)") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except OSError as exc:
         raise AccountError(f"cannot read keystore {path}: {exc}") from None
+    if len(raw) > MAX_KEYSTORE_BYTES:
+        raise AccountError(f"{path} is not a keystore: it is longer than {MAX_KEYSTORE_BYTES // 1024} KiB")
+    try:
+        data = parse(raw)
+    except BadJson as exc:
+        raise AccountError(f"cannot read keystore {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise AccountError(f"keystore {path} is not valid: it holds no JSON object")
     try:
         key = Account.decrypt(data, password)
-    except ValueError as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         if "MAC mismatch" in str(exc):
             raise AccountError(f"wrong password for keystore {path}") from None
         raise AccountError(f"keystore {path} is not valid: {exc}") from None

@@ -6,11 +6,13 @@ test recompiles and fails if it is stale, so users of the Python package never n
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from governance.errors import GovernanceError
+from governance.jsontext import BadJson, parse
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,18 @@ class ContractArtifact:
 @cache
 def community_artifact() -> ContractArtifact:
     """The Community contract. Cached: the file never changes while the process runs."""
-    text = resources.files("governance").joinpath("artifacts/Community.json").read_text("utf-8")
-    data = json.loads(text)
-    contract = data["contracts"]["Community"]
-    return ContractArtifact(
-        name="Community",
-        abi=contract["abi"],
-        bytecode=contract["bytecode"],
-        deployed_bytecode=contract["deployedBytecode"],
-        solc_version=data["compiler"]["solc"],
-    )
+    raw = resources.files("governance").joinpath("artifacts/Community.json").read_bytes()
+    try:
+        data = parse(raw)
+        contract = data["contracts"]["Community"]
+        return ContractArtifact(
+            name="Community",
+            abi=contract["abi"],
+            bytecode=contract["bytecode"],
+            deployed_bytecode=contract["deployedBytecode"],
+            solc_version=data["compiler"]["solc"],
+        )
+    except (BadJson, KeyError, TypeError) as exc:
+        raise GovernanceError(
+            f"the packaged contract artifact (governance/artifacts/Community.json) is damaged ({exc}): reinstall kiez"
+        ) from None

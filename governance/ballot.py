@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from governance.errors import BallotError
+from governance.jsontext import BadJson, parse
 from governance.types import Address, ProposalId, Support
 
 BALLOT_TYPES = {
@@ -84,12 +85,12 @@ class SignedBallot:
         return json.dumps({"format": FILE_FORMAT, **data}, indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> SignedBallot:
+    def from_json(cls, text: str | bytes) -> SignedBallot:
         """Reads a ballot file, saying exactly which field is wrong."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BallotError(f"not a ballot file: invalid JSON ({exc})") from None
+            data = parse(text)
+        except BadJson as exc:
+            raise BallotError(f"not a ballot file: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
             raise BallotError(f'not a ballot file: expected "format": "{FILE_FORMAT}"')
         try:

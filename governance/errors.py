@@ -26,6 +26,15 @@ class ChainUnavailable(GovernanceError):
     """The JSON-RPC endpoint cannot be reached or does not answer in time. Retrying can help."""
 
 
+class BadReply(ChainUnavailable):
+    """The endpoint answered with something unusable: not JSON, too deep, wrong types, or facts
+    that contradict each other. Nothing of it is used; retrying can help once it is fixed."""
+
+
+class ReplyTooLarge(BadReply):
+    """A reply was longer than the client reads (``governance.rpc.MAX_REPLY_BYTES``)."""
+
+
 class NotACommunity(GovernanceError):
     """The address holds no kiez Community contract on this chain."""
 

@@ -10,12 +10,14 @@ from typing import Any, Self, cast
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, TimeExhausted, Web3RPCError, Web3ValidationError
 
+from governance import replies
 from governance.artifacts import community_artifact
 from governance.ballot import BallotDomain
 from governance.errors import (
     AccountError,
+    BadReply,
     ChainUnavailable,
     GovernanceError,
     NoSuchProposal,
@@ -24,6 +26,7 @@ from governance.errors import (
     TransactionFailed,
 )
 from governance.events import Event, EventDecoder, MemberAdded, ProposalCreated, VoteCast
+from governance.replies import BlockRef
 from governance.reverts import RevertDecoder
 from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
 from governance.types import (
@@ -99,7 +102,7 @@ class CommunityReader:
     def verify(self) -> None:
         """Raises ``NotACommunity`` unless the address holds this contract's code."""
         with rpc_errors(self.rpc_url):
-            code = bytes(self.w3.eth.get_code(self.address))
+            code = replies.code(self.w3, self.address)
         if not code:
             raise NotACommunity(f"no contract at {self.address} on chain {self.chain_id} ({self.rpc_url})")
         try:
@@ -133,6 +136,12 @@ class CommunityReader:
                 return getattr(self._contract.functions, function)(*args).call()
             except ContractLogicError as exc:
                 raise self._decode(exc) from None
+            except BadFunctionCallOutput as exc:  # the answer is data, but not what the ABI says
+                raise NotACommunity(f"the contract at {self.address} answered {function}() with {exc}") from None
+            except Web3ValidationError:
+                raise  # the arguments are wrong: a bug here, not the endpoint's
+            except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # web3's formatters
+                raise BadReply(f"the chain at {self.rpc_url} answered {function}() with a bad reply: {exc}") from None
 
     def _require_account(self) -> LocalAccount:
         if self.account is None:
@@ -198,19 +207,30 @@ class CommunityReader:
 
     @property
     def chain_id(self) -> int:
+        """The chain id as first reported (checked by who connects; ``chain_and_block`` asks anew)."""
         if self._chain_id is None:
             with rpc_errors(self.rpc_url):
-                self._chain_id = int(self.w3.eth.chain_id)
+                self._chain_id = replies.chain_id(self.w3)
         return self._chain_id
 
     def chain_time(self) -> int:
         """Timestamp of the latest block: the contract's clock."""
-        with rpc_errors(self.rpc_url):
-            return int(self.w3.eth.get_block("latest")["timestamp"])
+        return self.chain_and_block()[1].timestamp
 
     def head(self) -> int:
         with rpc_errors(self.rpc_url):
-            return int(self.w3.eth.block_number)
+            return replies.head_number(self.w3)
+
+    def block(self, number: int) -> BlockRef | None:
+        """Block ``number`` as the endpoint reports it, checked; None where it has no such block."""
+        with rpc_errors(self.rpc_url):
+            return replies.block(self.w3, number)
+
+    def chain_and_block(self, number: int | str = "latest") -> tuple[int, BlockRef]:
+        """The chain id as the endpoint reports it now (never a remembered answer) and block
+        ``number`` (default: the latest), in one round trip."""
+        with rpc_errors(self.rpc_url):
+            return replies.chain_and_block(self.w3, number)
 
     # ------------------------------------------------------------------ views
 
@@ -354,15 +374,13 @@ class CommunityReader:
     # ------------------------------------------------------------------ events
 
     def _get_logs(self, topics: list[Any], from_block: int, to_block: int) -> list[Event]:
+        """The contract's events in ``from_block..to_block``, each log checked (``replies``)."""
         out: list[Event] = []
         start = from_block
         with rpc_errors(self.rpc_url):
             while start <= to_block:
                 end = min(start + LOG_RANGE - 1, to_block)
-                logs = self.w3.eth.get_logs(
-                    {"address": self.address, "fromBlock": start, "toBlock": end, "topics": topics}
-                )
-                out.extend(self.decoder.decode_all(cast(Any, logs)))
+                out.extend(replies.events(self.w3, self.decoder, self.address, topics, start, end))
                 start = end + 1
         return out
 

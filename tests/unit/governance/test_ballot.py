@@ -73,7 +73,7 @@ def test_json_round_trip() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{", "invalid JSON"),
+        ("{", "not valid JSON"),
         ('{"format": "something/1"}', "not a ballot file"),
         ('{"format": "kiez-ballot/1"}', "lacks the field"),
     ],
