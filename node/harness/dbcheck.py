@@ -5,17 +5,21 @@ writing connection would recover and checkpoint the WAL itself, and the node wou
 have to. What it reads is the file's integrity, the ids it holds, the chain cursor and the view
 (members, app keys, hidden posts, applied logs); ``ChainReplay`` says what that view must be for
 the cursor's block, by applying the chain's events up to it to a fresh ``CommunityView``.
+``arrivals`` says, for each post, how long after its signing it was stored (how it came).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from governance.client import CommunityClient
 from node.chain.facts import fact_of
+from node.core.types import Kind
 from node.core.view import CommunityView
 
 
@@ -52,8 +56,7 @@ class DiskState:
 
 def read_disk(db: Path) -> DiskState:
     """Reads a stopped node's database without writing to it (the node must not be running)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
+    with _read_only(db) as conn:
         integrity = "; ".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))
         ids = frozenset(bytes(row[0]).hex() for row in conn.execute("SELECT id FROM messages"))
         row = conn.execute("SELECT block_number FROM chain_cursor WHERE id = 1").fetchone()
@@ -66,9 +69,32 @@ def read_disk(db: Path) -> DiskState:
             hidden=sorted(bytes(r[0]) for r in _rows(conn, "SELECT post_id FROM hidden_posts")),
             applied_logs=int(conn.execute("SELECT COUNT(*) FROM applied_logs").fetchone()[0]),
         )
+    return DiskState(integrity, ids, None if row is None else int(row[0]), view)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One post as a node stored it: who wrote it, and how long after its signing it arrived."""
+
+    author: str
+    delay_ms: int
+
+
+def arrivals(db: Path) -> dict[str, Arrival]:
+    """The posts of a stopped node's database (by id, hex), each with its arrival."""
+    with _read_only(db) as conn:
+        sql = "SELECT id, author, received_ms - timestamp_ms FROM messages WHERE kind = ?"
+        rows = list(conn.execute(sql, (int(Kind.POST),)))
+    return {bytes(i).hex(): Arrival(str(a).lower(), int(d)) for i, a, d in rows}
+
+
+@contextmanager
+def _read_only(db: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        yield conn
     finally:
         conn.close()
-    return DiskState(integrity, ids, None if row is None else int(row[0]), view)
 
 
 def _rows(conn: sqlite3.Connection, sql: str) -> list[Any]:
