@@ -5,6 +5,7 @@ the configured port, a deep or broken answer is an ``ApiError``, never a crash."
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -56,12 +57,18 @@ class ApiClient:
         except urllib.error.HTTPError as exc:
             try:
                 message = parse(exc.read()).get("error", exc.reason)
-            except (BadJson, AttributeError):
+            except (BadJson, AttributeError, http.client.HTTPException, OSError):
                 message = exc.reason
             raise ApiError(str(message), exc.code) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             raise ApiError(
                 f"the node's API at {self.base_url} does not answer ({exc}); is `kiez node run` running?"
+            ) from None
+        except http.client.HTTPException as exc:
+            # the node stopped in the middle of its answer: whatever was asked may or may not be done
+            raise ApiError(
+                f"the node's API at {self.base_url} broke off its answer ({type(exc).__name__}); "
+                "check with `kiez feed` whether it was done"
             ) from None
 
     def get(self, path: str) -> Any:
