@@ -163,7 +163,7 @@ def status(home: Path | None, as_json: bool) -> None:
             echo_data(data, indent=2)
             return
         chain = data["chain"]
-        health = "ok" if chain["healthy"] else f"UNAVAILABLE ({inline(chain['last_error'])})"
+        health = "ok" if chain["healthy"] else f"NOT FOLLOWING: {inline(chain['last_error'])}"
         store = data["store"]
         messages = data["messages"]
         refused = ", ".join(f"{k} {v}" for k, v in messages["refused"].items()) or "none"

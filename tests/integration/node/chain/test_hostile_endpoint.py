@@ -151,4 +151,4 @@ def test_kiez_status_names_the_wrong_chain(hostile: tuple[Network, HostileRpc]) 
         check=True,
         cwd=Path(__file__).resolve().parents[4],
     ).stdout
-    assert "the chain endpoint reports chain id 5, but this community lives on 31337" in shown
+    assert "NOT FOLLOWING: the chain endpoint reports chain id 5, but this community lives on 31337" in shown
