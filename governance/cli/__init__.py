@@ -253,7 +253,7 @@ def show(session: Session, number: int) -> None:
 @click.option(
     "--sign-only", type=click.Path(dir_okay=False, path_type=Path), help="Write a signed ballot here instead."
 )
-@click.option("--relay", type=click.File("r"), help="Submit someone's signed ballot file (you pay the gas).")
+@click.option("--relay", type=click.File("rb"), help="Submit someone's signed ballot file (you pay the gas).")
 def vote(
     session: Session,
     number: int | None,

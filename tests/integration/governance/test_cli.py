@@ -141,6 +141,14 @@ def test_refusals_are_one_clear_line(kiez: Kiez, community: DevCommunity) -> Non
     assert "choose an account with --keystore" in no_account.output
 
 
+def test_a_ballot_file_that_is_not_text_is_one_clear_line(kiez: Kiez, tmp_path: Path) -> None:
+    ballot = tmp_path / "ballot.json"
+    ballot.write_bytes(b'{"format": "\xff\xfe"}')  # invalid UTF-8: click's text mode raised before the parser
+    refused = kiez("gov", "vote", "--relay", str(ballot), account=7, ok=False)
+    assert refused.output.startswith("Error: not a ballot file: not valid JSON")
+    assert "Traceback" not in refused.output
+
+
 def test_voting_after_the_deadline_names_the_time(kiez: Kiez, anvil: Anvil) -> None:
     kiez("gov", "propose", "remove-member", dev_account(2).address, account=0)
     anvil.advance_time(61)
