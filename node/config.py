@@ -53,6 +53,19 @@ class NodeConfig:
     poll_interval: float = 1.0
     sync_interval: float = 30.0
     name: str = ""
+    # -- connectivity: discovery, relaying and hole punching (node/p2p) ------------------------
+    announce: tuple[str, ...] = field(default_factory=tuple)  # extra addresses to advertise
+    mdns: bool = True  # find nodes of this community on the same LAN
+    target_peers: int = 8  # connections the address book keeps, members' nodes first
+    relay_hop: str = "auto"  # relay for members: "auto" (when publicly reachable), "on", "off"
+    relay_max_reservations: int = 16
+    relay_max_circuits: int = 32
+    relay_circuit_bytes: int = 16 * 1024 * 1024  # per circuit, both directions
+    relay_circuit_seconds: int = 600  # per circuit
+    # -- sponsoring newcomers' transactions (node/sponsor) -------------------------------------
+    sponsor: bool = False  # pay for invited newcomers' join requests and key authorisations
+    sponsor_tx_per_day: int = 20
+    sponsor_max_gas_gwei: float = 50.0
 
     # -- files in the home -------------------------------------------------------------------
     @property
@@ -114,6 +127,27 @@ class NodeConfig:
         for peer in self.bootstrap:
             if not peer.startswith("/") or "/p2p/" not in peer:
                 out.append(f"bootstrap peer {peer!r} must be a multiaddr ending in /p2p/<peer id>")
+        return out + self._connectivity_problems()
+
+    def _connectivity_problems(self) -> list[str]:
+        out = []
+        for addr in self.announce:
+            if not addr.startswith("/"):
+                out.append(f"announce address {addr!r} must be a multiaddr such as /ip4/203.0.113.7/tcp/4101")
+        if self.relay_hop not in ("auto", "on", "off"):
+            out.append(f'relay_hop must be "auto", "on" or "off", not {self.relay_hop!r}')
+        for name in (
+            "target_peers",
+            "relay_max_reservations",
+            "relay_max_circuits",
+            "relay_circuit_bytes",
+            "relay_circuit_seconds",
+            "sponsor_tx_per_day",
+        ):
+            if getattr(self, name) < 0:
+                out.append(f"{name} must not be negative")
+        if self.sponsor_max_gas_gwei <= 0:
+            out.append("sponsor_max_gas_gwei must be positive")
         return out
 
     @classmethod
@@ -129,7 +163,7 @@ class NodeConfig:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-        values: dict[str, Any] = {k: tuple(v) if k == "bootstrap" else v for k, v in raw.items()}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
         try:
             config = cls(home=home, **values)
         except TypeError as exc:
