@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from node.config import NodeConfig
 
 if TYPE_CHECKING:
+    from node.harness.netns import NamespaceThread
     from node.harness.process import NodeProcess
 
 T = TypeVar("T")
@@ -38,6 +39,11 @@ class Placement:
     def command_prefix(self, index: int) -> tuple[str, ...]:
         """What node ``index``'s command runs through (``NodeProcess.command_prefix``)."""
         return ()
+
+    def namespace(self, index: int) -> NamespaceThread | None:
+        """The network namespace node ``index`` runs in and its API is called from
+        (``NodeProcess.namespace``); None: where this process is."""
+        return None
 
     def start(self, nodes: list[NodeProcess]) -> None:
         """Starts the nodes (one after another: on a machine of few cores, parallel start-ups

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from node.api.client import ApiClient
 from node.config import NodeConfig, create_secrets, read_secret
@@ -22,6 +22,9 @@ from node.core.jsontext import parse
 from node.core.signing import Signer
 from node.core.types import AppKey
 from node.errors import ApiError, NodeError
+from node.harness.netns import NamespaceThread, exec_prefix
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -83,6 +86,9 @@ class NodeProcess:
     #: Run the node through this command, e.g. ``("ip", "netns", "exec", NAME)`` (it must exec it,
     #: so that signals reach the node itself).
     command_prefix: tuple[str, ...] = ()
+    #: Run the node in this thread's network namespace, and make its API calls from that thread
+    #: (the API listens on the namespace's own loopback).
+    namespace: NamespaceThread | None = None
 
     @property
     def name(self) -> str:
@@ -90,7 +96,13 @@ class NodeProcess:
 
     @property
     def api(self) -> ApiClient:
+        if self.namespace is not None:
+            return NamespaceApiClient(self.config, self.namespace)
         return ApiClient.for_node(self.config)
+
+    def in_namespace(self, call: Callable[[], T]) -> T:
+        """Runs ``call`` where the node's network is: its namespace's thread, or right here."""
+        return call() if self.namespace is None else self.namespace.call(call)
 
     def find(self, path: str) -> dict[str, Any] | None:
         """``GET path`` on the node's API, or None where it answers 404 (not there, or not yet)."""
@@ -114,9 +126,10 @@ class NodeProcess:
         kill it while it starts up)."""
         self.log_path = self.config.home / "node.log"
         log = _private_log(self.log_path)
+        prefix = exec_prefix(self.namespace.ns) if self.namespace is not None else self.command_prefix
         self.process = subprocess.Popen(
             [
-                *self.command_prefix,
+                *prefix,
                 sys.executable,
                 "-m",
                 "node.cli",
@@ -191,6 +204,18 @@ class NodeProcess:
     def _close(self) -> None:
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
+
+
+class NamespaceApiClient(ApiClient):
+    """A node's API client whose requests are made from a thread in the node's network namespace
+    (a connection's socket lives in the namespace of the thread that opened it)."""
+
+    def __init__(self, config: NodeConfig, thread: NamespaceThread) -> None:
+        super().__init__(config.api_url, read_secret(config.token_path).strip())
+        self.thread = thread
+
+    def _send(self, method: str, path: str, data: bytes | None, content_type: str) -> tuple[str, bytes]:
+        return self.thread.call(super()._send, method, path, data, content_type)
 
 
 def _private_log(path: Path) -> IO[bytes]:
