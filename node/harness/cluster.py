@@ -182,7 +182,9 @@ def start_network(
     for index, config in enumerate(configs):
         connected = config.with_changes(bootstrap=topology(index, addrs))
         connected.save()
-        processes.append(NodeProcess(connected, command_prefix=where.command_prefix(index), namespace=where.namespace(index)))
+        processes.append(
+            NodeProcess(connected, command_prefix=where.command_prefix(index), namespace=where.namespace(index))
+        )
     network = Network(dev, processes, root, where)
     try:
         where.start(processes)
