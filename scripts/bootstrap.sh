@@ -39,6 +39,11 @@ apt_install() {
 if command -v dpkg >/dev/null; then
     apt_install libgmp-dev gcc
     command -v npm >/dev/null || apt_install nodejs npm
+    # The network-namespace tests and `kiez devnet --netns` (root only) need `ip` and iptables.
+    if [ "$(id -u)" -eq 0 ]; then
+        command -v ip >/dev/null || apt_install iproute2
+        command -v iptables >/dev/null || apt_install iptables
+    fi
 fi
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {

@@ -19,7 +19,9 @@ jitter and loss are applied to every packet the hub forwards, by ``scripts/nfq_d
 iptables NFQUEUE rule: each packet is still delayed once and dropped with the same probability.
 
 The machine's own namespace reaches into the lab only through threads that joined a namespace
-(``NamespaceThread``): a thread's sockets and the processes it starts live in that namespace.
+(``NamespaceThread``, from ``node.harness.netns``, which the NAT lab of the namespace tests,
+``node.harness.natlab``, shares; its namespaces are named ``kn<pid>…`` so both labs can run at
+once): a thread's sockets and the processes it starts live in that namespace.
 ``Lab`` is a context manager that always deletes its namespaces and stops its helpers, also on
 Ctrl-C or failure.
 """
@@ -27,7 +29,6 @@ Ctrl-C or failure.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import shutil
@@ -35,69 +36,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from procstat import cpu_seconds
+
+from node.harness.netns import LabError, NamespaceThread, in_ns
+from node.harness.netns import run as _run
+
+__all__ = ["CHAIN", "CHAIN_ADDRESS", "HUB", "Lab", "LabError", "NamespaceThread", "leaf_address"]
 
 PREFIX = "kiez-bench-"
 HUB = PREFIX + "hub"
 CHAIN = PREFIX + "chain"
-CLONE_NEWNET = 0x40000000
 CHAIN_INDEX = 100  # the chain's namespace takes 10.77.100.0/24
-
-T = TypeVar("T")
-
-
-class LabError(Exception):
-    """The lab cannot be built here; the message says why (and what to install or fix)."""
-
-
-def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(list(args), capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise LabError(f"`{' '.join(args)}` failed: {(result.stderr or result.stdout).strip()}")
-    return result
-
-
-def in_ns(ns: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return _run("ip", "netns", "exec", ns, *args, check=check)
-
-
-def _enter_namespace(ns: str) -> None:
-    """Moves the *calling thread* into network namespace ``ns`` (setns(2))."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, f"setns into {ns}: {os.strerror(errno)}")
-    finally:
-        os.close(fd)
-
-
-class NamespaceThread:
-    """One worker thread that lives in a network namespace: what it runs opens its sockets there
-    (and processes it starts are born there). Calls run one at a time, in submission order."""
-
-    def __init__(self, ns: str) -> None:
-        self.ns = ns
-        self._pool = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=ns, initializer=_enter_namespace, initargs=(ns,)
-        )
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        return self._pool.submit(fn, *args)
-
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return self._pool.submit(fn, *args).result()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def leaf_address(index: int) -> str:

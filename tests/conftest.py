@@ -7,12 +7,41 @@ whose deadlines are relative to the time they were created.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from governance.anvil import Anvil, start_anvil
 from governance.devchain import DevCommunity, deploy_dev_community
+from node.harness.netns import netns_unavailable
+
+_NETNS_REASON = pytest.StashKey[str | None]()
+
+
+def netns_sentence(reason: str) -> str:
+    """Why a namespace test does not run, and how to run it."""
+    return (
+        f"network-namespace test not run: {reason}; run the tests as root on Linux with iproute2 and "
+        "iptables (./scripts/test.sh as root runs them and sets KIEZ_REQUIRE_NETNS=1)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``netns`` need root and ``ip netns``: elsewhere they are skipped with one
+    sentence saying why, except under ``KIEZ_REQUIRE_NETNS=1`` (CI as root), where they fail."""
+    if item.get_closest_marker("netns") is None:
+        return
+    stash = item.config.stash
+    if _NETNS_REASON not in stash:
+        stash[_NETNS_REASON] = netns_unavailable()
+    reason = stash[_NETNS_REASON]
+    if reason is None:
+        return
+    if os.environ.get("KIEZ_REQUIRE_NETNS") == "1":
+        pytest.fail(netns_sentence(reason) + " — KIEZ_REQUIRE_NETNS=1 forbids skipping them", pytrace=False)
+    pytest.skip(netns_sentence(reason))
 
 
 @pytest.fixture(scope="session")
