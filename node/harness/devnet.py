@@ -20,15 +20,17 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 
 import click
 
-from governance.anvil import start_anvil
+from governance.anvil import Anvil, start_anvil
 from governance.errors import GovernanceError
 from node.errors import NodeError
+from node.harness.natlab import CHAIN_PORT, NatLab
+from node.harness.netns import inside, netns_unavailable
 from node.harness.scenario import Devnet
 
 
@@ -78,37 +80,66 @@ def _wait_for_ctrl_c() -> None:
 
 def _keep_message(devnet: Devnet) -> str:
     lines = ["\nEverything keeps running. In another shell, for example:"]
+
+    def kiez(name: str) -> str:
+        """The CLI, run where ``name``'s node is (its API is on its namespace's loopback)."""
+        return ".venv/bin/kiez" if devnet.lab is None else f"ip netns exec {devnet.spot(name)} .venv/bin/kiez"
+
     for name, node in devnet.nodes.items():
-        lines.append(f"  .venv/bin/kiez feed --home {node.config.home}      # {name}'s node")
-    first = next(iter(devnet.nodes.values()))
+        lines.append(f"  {kiez(name)} feed --home {node.config.home}      # {name}'s node")
+    first_name, first = next(iter(devnet.nodes.items()))
     lines += [
-        f'  .venv/bin/kiez post "hello" --home {first.config.home}',
-        f"  .venv/bin/kiez status --home {first.config.home}",
+        f'  {kiez(first_name)} post "hello" --home {first.config.home}',
+        f"  {kiez(first_name)} status --home {first.config.home}",
         f"  export KIEZ_RPC={devnet.anvil.rpc_url} KIEZ_COMMUNITY={devnet.client.address} KIEZ_DEV_ACCOUNT=0",
-        "  .venv/bin/kiez gov proposals      (dev account 0 is alice, 1 bob, …)",
+        f"  {kiez(first_name)} gov proposals      (dev account 0 is alice, 1 bob, …)",
         "Press Ctrl-C to stop everything.",
     ]
     return "\n".join(lines)
 
 
-def _run(port: int, nodes: int, keep: bool, root: Path) -> None:
+def _lab(stack: ExitStack, nodes: int) -> NatLab:
+    """A NAT lab for ``kiez devnet --netns``: a public host for the first founder, a home behind a
+    NAT for every other founder and the newcomer, and the chain in a namespace of its own. This
+    thread moves into the chain's namespace (so the scenario's transactions reach Anvil there);
+    the nodes' API calls go through threads in their namespaces."""
+    lab = stack.enter_context(NatLab(homes=nodes))
+    click.echo(
+        f"   network namespaces {lab.inet[: -len('inet')]}*: the internet 198.18.0.0/15, a public host, the chain, "
+        f"{nodes} homes behind NAT routers (iptables MASQUERADE)"
+    )
+    stack.enter_context(inside(lab.chain))
+    return lab
+
+
+def _run(port: int, nodes: int, keep: bool, root: Path, netns: bool) -> None:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True, mode=0o700)  # the members' homes
-    with start_anvil(port=port, log_path=root / "anvil.log") as anvil:
-        click.echo(f"   local chain (Anvil) at {anvil.rpc_url}; node homes in {root}/")
-        devnet = Devnet(anvil, nodes, root)
-        try:
-            devnet.run()
-            devnet.summary()
-            click.secho("\nThe scenario ran to the end.", fg="green", bold=True)
-            if keep:
-                click.echo(_keep_message(devnet))
-                _wait_for_ctrl_c()
-                click.echo("\nstopping the nodes and the chain")
-        finally:
-            with _signals(interrupt=False):
-                devnet.stop()
-                anvil.stop()
+    with ExitStack() as stack:
+        lab = _lab(stack, nodes) if netns else None
+        host = "127.0.0.1" if lab is None else lab.chain_address
+        anvil = stack.enter_context(
+            start_anvil(host=host, port=port if lab is None else CHAIN_PORT, log_path=root / "anvil.log")
+        )
+        _play(anvil, nodes, keep, root, lab)
+
+
+def _play(anvil: Anvil, nodes: int, keep: bool, root: Path, lab: NatLab | None) -> None:
+    """The scenario on a running chain; stops the nodes and the chain at its end, whatever happened."""
+    click.echo(f"   local chain (Anvil) at {anvil.rpc_url}; node homes in {root}/")
+    devnet = Devnet(anvil, nodes, root, lab=lab)
+    try:
+        devnet.run()
+        devnet.summary()
+        click.secho("\nThe scenario ran to the end.", fg="green", bold=True)
+        if keep:
+            click.echo(_keep_message(devnet))
+            _wait_for_ctrl_c()
+            click.echo("\nstopping the nodes and the chain")
+    finally:
+        with _signals(interrupt=False):
+            devnet.stop()
+            anvil.stop()
 
 
 @click.command()
@@ -123,15 +154,24 @@ def _run(port: int, nodes: int, keep: bool, root: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the node homes go (emptied at start).",
 )
-def devnet(port: int, nodes: int, keep: bool, root: Path) -> None:
+@click.option(
+    "--netns",
+    is_flag=True,
+    help="Run the nodes in network namespaces: the first on a public address, every other behind a NAT (needs root).",
+)
+def devnet(port: int, nodes: int, keep: bool, root: Path, netns: bool) -> None:
     """Run a local community: Anvil, the community contract, one node process per member, and a
     guided scenario (posts, a hidden post, a newcomer voted in, a member removed)."""
-    if not _port_free(port):
+    if netns:
+        reason = netns_unavailable()
+        if reason is not None:
+            raise click.ClickException(f"--netns cannot run here: {reason} (run as root, or leave --netns out)")
+    elif not _port_free(port):
         raise click.ClickException(f"port {port} on 127.0.0.1 is in use (another devnet?): try --port 0")
     click.secho("kiez devnet", bold=True)
     try:
         with _signals(interrupt=True):
-            _run(port, nodes, keep, root.resolve())
+            _run(port, nodes, keep, root.resolve(), netns)
     except (GovernanceError, NodeError) as exc:
         raise click.ClickException(f"{exc}\n(node logs: {root}/<name>/node.log)") from None
     except KeyboardInterrupt:

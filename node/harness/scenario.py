@@ -22,6 +22,8 @@ from governance.client import CommunityClient, TxResult, deploy_community
 from governance.present import describe_rules, proposals_table, table
 from governance.types import Rules, Support
 from node.errors import ApiError, NodeError
+from node.harness.natlab import NatLab
+from node.harness.natnet import lab_config
 from node.harness.process import NodeProcess, app_key_of, peer_addr, prepare_home, until_accepted, wait_until
 
 NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana", "ines"]
@@ -74,6 +76,9 @@ class Devnet:
     base: CommunityClient | None = None
     posts: dict[str, str] = field(default_factory=dict)  # author -> post id
     room: str = ""  # the organisers' private room, once opened
+    #: With a NAT lab (``kiez devnet --netns``), the first founder's node runs on its public host
+    #: and every other member's behind a home NAT of its own, dialling only the public one.
+    lab: NatLab | None = None
 
     @property
     def names(self) -> list[str]:
@@ -131,17 +136,21 @@ class Devnet:
             )
             for name in names
         }
+        if self.lab is not None:
+            configs = {name: lab_config(self.lab, self.spot(name), config) for name, config in configs.items()}
         every_peer = tuple(peer_addr(n.config) for n in self.nodes.values()) + tuple(
             peer_addr(c) for c in configs.values()
         )
         for name, config in configs.items():
             result = self.c[name].add_key(app_key_of(config))
             self.say.did(name, f"authorised app key 0x{app_key_of(config).hex()[:16]}…", result, "addKey")
-            connected = config.with_changes(bootstrap=every_peer)
+            connected = config.with_changes(bootstrap=self._bootstrap(name, every_peer))
             connected.save()
-            self.nodes[name] = NodeProcess(connected).start()
+            namespace = None if self.lab is None else self.lab.thread(self.spot(name))
+            self.nodes[name] = NodeProcess(connected, namespace=namespace).start()
             ready = self.nodes[name].ready
-            self.say.did(name, f"node up: peer {ready['peer_id'][:16]}…, API 127.0.0.1:{ready['api_port']}")
+            where = "" if self.lab is None else f" in namespace {self.spot(name)} ({connected.p2p_host})"
+            self.say.did(name, f"node up{where}: peer {ready['peer_id'][:16]}…, API 127.0.0.1:{ready['api_port']}")
         expected = len(self.nodes) - 1
         wait_until(
             lambda: all(node.api.get("/v1/status")["mesh_peers"] >= min(expected, 1) for node in self.nodes.values()),
@@ -292,6 +301,22 @@ class Devnet:
         self.say.did(gone, f"holds alice's new sealed post {post[:12]}… but cannot open it")
 
     # ------------------------------------------------------------------ helpers
+
+    def spot(self, name: str) -> str:
+        """The lab namespace of ``name``'s node: the public host for the first founder, else a home."""
+        assert self.lab is not None
+        index = NAMES.index(name)
+        return self.lab.public(0) if index == 0 else self.lab.home(index - 1)
+
+    def _bootstrap(self, name: str, every_peer: tuple[str, ...]) -> tuple[str, ...]:
+        """Whom ``name``'s node dials: everyone on loopback; behind NATs only the public node."""
+        if self.lab is None:
+            return every_peer
+        first = NAMES[0]
+        if name == first:
+            return ()
+        public = self.nodes[first].config if first in self.nodes else None
+        return (peer_addr(public),) if public is not None else every_peer[:1]
 
     def _wait_for_block(self, block: int) -> None:
         def seen() -> bool:
