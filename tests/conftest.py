@@ -36,12 +36,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     stash = item.config.stash
     if _NETNS_REASON not in stash:
         stash[_NETNS_REASON] = netns_unavailable()
-    reason = stash[_NETNS_REASON]
-    if reason is None:
+    verdict = netns_verdict(stash[_NETNS_REASON], os.environ.get("KIEZ_REQUIRE_NETNS") == "1")
+    if verdict is None:
         return
-    if os.environ.get("KIEZ_REQUIRE_NETNS") == "1":
-        pytest.fail(netns_sentence(reason) + " — KIEZ_REQUIRE_NETNS=1 forbids skipping them", pytrace=False)
-    pytest.skip(netns_sentence(reason))
+    action, sentence = verdict
+    if action == "fail":
+        pytest.fail(sentence, pytrace=False)
+    pytest.skip(sentence)
+
+
+def netns_verdict(reason: str | None, required: bool) -> tuple[str, str] | None:
+    """What becomes of a namespace test: runs (None), or ("skip" | "fail", the sentence why)."""
+    if reason is None:
+        return None
+    if required:
+        return "fail", netns_sentence(reason) + " — KIEZ_REQUIRE_NETNS=1 forbids skipping them"
+    return "skip", netns_sentence(reason)
 
 
 @pytest.fixture(scope="session")
