@@ -9,15 +9,18 @@ newcomer dials the nodes its invite names: homes cannot dial each other through 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from governance.anvil import Anvil, start_anvil
 from node.config import NodeConfig
 from node.harness.cluster import Bootstrap, Network, start_network
 from node.harness.natlab import CHAIN_PORT, NatLab
-from node.harness.netns import NamespaceThread, exec_prefix
+from node.harness.netns import LabError, NamespaceThread, exec_prefix
 from node.harness.placement import Placement
 from node.harness.process import NodeProcess
 
@@ -88,8 +91,27 @@ def start_nat_network(
     )
 
 
-def node_command(lab: NatLab, ns: str) -> tuple[str, ...]:
-    """The prefix that runs a command (``kiez join …``) inside lab namespace ``ns``."""
+def kiez_in(
+    lab: NatLab, ns: str, *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """Runs the CLI (``kiez ARGS``, e.g. ``join INVITE``) inside lab namespace ``ns``, as a member
+    at home would; returns its exit code and output."""
     if ns not in lab.created:
-        raise ValueError(f"{ns} is not a namespace of this lab")
-    return exec_prefix(ns)
+        raise LabError(f"{ns} is not a namespace of this lab")
+    return subprocess.run(
+        [*exec_prefix(ns), sys.executable, "-m", "node.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+
+
+def restart(node: NodeProcess, **changes: Any) -> NodeProcess:
+    """Stops ``node``, changes its configuration (e.g. ``bootstrap=()``), and starts it again."""
+    node.stop()
+    node.config = node.config.with_changes(**changes)
+    node.config.save()
+    return node.start()
