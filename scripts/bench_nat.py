@@ -81,8 +81,9 @@ def reconnect_from_address_book(net: Network) -> float | None:
     """Restarts home 0's node with no bootstrap peers; seconds until it has a peer again, or None
     if it finds none within ``WAIT_S`` (no address book to dial from)."""
     node = net.nodes[1]
-    started = time.monotonic()  # the restart's own seconds count: a member restarts, then waits
-    restart(node, bootstrap=())
+    node.stop()
+    started = time.monotonic()  # from the node's launch: start-up counts, as for a member
+    restart(node, bootstrap=())  # (already stopped: only reconfigures and starts)
     try:
         wait_until(lambda: node.api.get("/v1/status")["peers"] >= 1, WAIT_S, "a peer from the address book", 0.05)
     except NodeError:
