@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from node.core import limits
-from node.core.peers import peer_public_key
 from node.core.errors import DecodeError
+from node.core.peers import peer_public_key
 from node.core.types import (
     AnswerBody,
     Attachment,

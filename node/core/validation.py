@@ -210,7 +210,9 @@ def _check_peer(message: Message, body: PeerBody) -> Verdict | None:
         days = limits.MAX_PEER_RECORD_TTL_MS // 86_400_000
         return reject(Reason.BAD_CONTENT, f"a peer record expires after its timestamp, within {days} days", message)
     if not peers.binding_holds(body, message.community, message.author):
-        return reject(Reason.BAD_BINDING, "the peer id's key did not sign this record's binding to its app key", message)
+        return reject(
+            Reason.BAD_BINDING, "the peer id's key did not sign this record's binding to its app key", message
+        )
     return None
 
 

@@ -2,9 +2,10 @@
 
 ``messages`` (messages, tombstones, reactions, erasures), ``feed`` (reading them for the API),
 ``chain`` (the community view, applied logs, cursor), ``rooms`` (rooms, keys, events, polls,
-follows), ``peers`` (the address book: members' nodes) and ``blobs`` (attachments' bytes) share one connection and one way to write
-(``node.store.db``), so what must commit together does. ``Store`` itself answers what
-validation asks (``node.core.validation.Known``), which spans messages and rooms.
+follows), ``peers`` (the address book: members' nodes) and ``blobs`` (attachments' bytes) share
+one connection and one way to write (``node.store.db``), so what must commit together does.
+``Store`` itself answers what validation asks (``node.core.validation.Known``), which spans
+messages and rooms.
 
 The store is used from the node's trio thread; each call is short (tens of microseconds), and
 SQLite serialises writers itself.

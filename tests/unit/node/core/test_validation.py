@@ -269,6 +269,6 @@ def test_peer_records_expire_quietly_and_a_bad_binding_blames() -> None:
     """(Every case of kind PEER is in test_peers.py; these two name the reasons here.)"""
     from .test_peers import record
 
-    assert_refused(check(envelope("alice", Kind.PEER, record(ttl=1000)), ctx=Context(COMMUNITY, NOW_MS + 1000, Via.SYNC)),
-                   Outcome.IGNORE, Reason.EXPIRED)  # fmt: skip
+    later = Context(COMMUNITY, NOW_MS + 1000, Via.SYNC)
+    assert_refused(check(envelope("alice", Kind.PEER, record(ttl=1000)), ctx=later), Outcome.IGNORE, Reason.EXPIRED)
     assert_refused(check(envelope("bob", Kind.PEER, record(bound_to="alice"))), Outcome.REJECT, Reason.BAD_BINDING)
