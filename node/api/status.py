@@ -16,7 +16,9 @@ from node.api.connections import Connections
 from node.api.http import Response
 from node.api.router import Call, Route
 from node.core.jsontext import parse
+from node.core.peers import peer_id_text
 from node.daemon.service import NodeService
+from node.p2p.addresses import dialable
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Status:
         return [
             Route("GET", "/v1/status", self.status),
             Route("GET", "/v1/peers", self.peer_list),
+            Route("GET", "/v1/peers/known", self.known_peers),
             Route("GET", "/openapi.json", openapi, token=False),
         ]
 
@@ -56,6 +59,27 @@ class Status:
 
     async def peer_list(self, call: Call) -> Response:
         return Response(200, {"peers": self.peers()})
+
+    async def known_peers(self, call: Call) -> Response:
+        """The address book: members' nodes with their signed records (hex envelopes, which an
+        invite embeds as they are: the newcomer's node validates them like any message)."""
+        connected = set(self.peers())
+        records = []
+        for record in self.service.address_book():
+            peer_id = peer_id_text(record.peer_id)
+            records.append(
+                {
+                    "member": record.member,
+                    "app_key": record.app_key.hex(),
+                    "peer_id": peer_id,
+                    "addrs": [a for a in (dialable(b, peer_id) for b in record.addrs) if a is not None],
+                    "timestamp_ms": record.timestamp_ms,
+                    "expires_ms": record.expires_ms,
+                    "connected": peer_id in connected,
+                    "envelope": record.envelope.hex(),
+                }
+            )
+        return Response(200, {"records": records})
 
 
 async def openapi(call: Call) -> Response:

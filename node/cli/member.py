@@ -225,14 +225,32 @@ def _guard_line(guard: dict[str, Any], messages: dict[str, Any]) -> str:
 @click.command()
 @HOME
 @JSON
-def peers(home: Path | None, as_json: bool) -> None:
-    """List the peers this node is connected to."""
+@click.option("--known", is_flag=True, help="Show the address book: members' nodes from their signed peer records.")
+def peers(home: Path | None, as_json: bool, known: bool) -> None:
+    """List the peers this node is connected to (--known: every member's node it knows)."""
 
     def run() -> None:
+        if known:
+            records = api_for(home).get("/v1/peers/known")["records"]
+            out(as_json, records, _address_book(records))
+            return
         found = api_for(home).get("/v1/peers")["peers"]
         out(as_json, found, "\n".join(inline(p) for p in found) if found else "no peers connected")
 
     guarded(run)
+
+
+def _address_book(records: list[dict[str, Any]]) -> str:
+    """One block per member's node; the envelope (hex) only with --json, it is long."""
+    if not records:
+        return "no peer records known yet (they arrive from peers by gossip and sync)"
+    blocks = []
+    for r in records:
+        hours = max(0, (r["expires_ms"] - int(time.time() * 1000)) // 3_600_000)
+        state = "connected" if r["connected"] else "not connected"
+        addrs = "\n".join(f"    {inline(a)}" for a in r["addrs"]) or "    (no address this node can parse)"
+        blocks.append(f"{inline(r['member'])}  {r['peer_id']}  {state}, record valid {hours} h more\n{addrs}")
+    return "\n".join(blocks)
 
 
 COMMANDS = [post, reply, react, delete, feed, thread, status, peers]

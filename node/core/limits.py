@@ -40,6 +40,13 @@ MAX_ATTACHMENTS = 4
 MAX_ATTACHMENT_KIB = 2048
 MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_KIB * 1024
 ATTACHMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
+#: Peer records (kind PEER): how many addresses a record lists, how long each may be (binary
+#: multiaddr), and how far after its timestamp it may expire. A record lives a day and is renewed
+#: at half-life (node/daemon/records.py); the week's ceiling lets a node be off for a while
+#: without its members losing its address.
+MAX_PEER_ADDRS = 8
+MAX_PEER_ADDR_BYTES = 128
+MAX_PEER_RECORD_TTL_MS = 7 * 24 * 3600 * 1000
 #: Per-member rate limit: a burst of this many messages ...
 RATE_BURST = 60
 #: ... refilled at this many messages per second. Far above what a person types, far below what

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from node.core import limits
 from node.core.errors import DecodeError
+from node.core.peers import peer_public_key
 from node.core.types import (
     AnswerBody,
     Attachment,
@@ -21,6 +22,7 @@ from node.core.types import (
     Kind,
     LeaveBody,
     MessageId,
+    PeerBody,
     PollBody,
     PostBody,
     ReactionBody,
@@ -126,6 +128,7 @@ ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
     RsvpBody: lambda b: [b.event, b.answer],
     PollBody: lambda b: [b.question, list(b.options), b.closes_ms],
     AnswerBody: lambda b: [b.poll, b.option],
+    PeerBody: lambda b: [b.peer_id, list(b.addrs), b.expires_ms, b.binding],
 }
 
 
@@ -258,6 +261,22 @@ def _answer(p: Any) -> AnswerBody:
     return AnswerBody(_id(p[0], "poll id"), _uint(p[1], "poll option"))
 
 
+def _peer(p: Any) -> PeerBody:
+    p = _array(p, 4, "[peer_id, addrs, expires_ms, binding]")
+    if type(p[0]) is not bytes or peer_public_key(p[0]) is None:
+        _bad("a peer record's peer id must be an ed25519 identity peer id (38 bytes)")
+    if type(p[1]) is not list:
+        _malformed("a peer record's addresses are a list")
+    if not 0 < len(p[1]) <= limits.MAX_PEER_ADDRS:
+        _bad(f"a peer record lists 1..{limits.MAX_PEER_ADDRS} addresses")
+    for addr in p[1]:
+        if type(addr) is not bytes or not 0 < len(addr) <= limits.MAX_PEER_ADDR_BYTES:
+            _malformed(f"a peer address is a binary multiaddr of 1..{limits.MAX_PEER_ADDR_BYTES} bytes")
+    if len(set(p[1])) != len(p[1]):
+        _bad("a peer record lists each address once")
+    return PeerBody(p[0], tuple(p[1]), _time(p[2], "peer record expiry"), _bin(p[3], 64, "peer binding"))
+
+
 DECODERS: dict[Kind, Callable[[Any], Body]] = {
     Kind.POST: _post,
     Kind.REACTION: _reaction,
@@ -272,6 +291,7 @@ DECODERS: dict[Kind, Callable[[Any], Body]] = {
     Kind.RSVP: _rsvp,
     Kind.POLL: _poll,
     Kind.ANSWER: _answer,
+    Kind.PEER: _peer,
 }
 
 

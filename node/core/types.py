@@ -36,6 +36,7 @@ class Kind(enum.IntEnum):
     RSVP = 11  # an answer to an event: last answer per member wins
     POLL = 12
     ANSWER = 13  # an answer to a poll: last answer per member before it closes wins
+    PEER = 14  # a member's node: its libp2p peer id and addresses (header room ""), latest per app key
 
     @property
     def label(self) -> str:
@@ -178,6 +179,18 @@ class AnswerBody:
     option: int
 
 
+@dataclass(frozen=True)
+class PeerBody:
+    """A signed peer record: where the node of the signing app key can be dialled until
+    ``expires_ms``. ``binding`` is the libp2p key's signature (node/core/peers.py) proving that the
+    app key's holder controls ``peer_id``, so nobody can advertise another node as a member's."""
+
+    peer_id: bytes  # libp2p peer id bytes: the identity multihash of an ed25519 public key
+    addrs: tuple[bytes, ...]  # binary multiaddrs without /p2p/<peer id>
+    expires_ms: int
+    binding: bytes  # 64-byte ed25519 signature by the peer id's key
+
+
 Body = (
     PostBody
     | ReactionBody
@@ -192,6 +205,7 @@ Body = (
     | RsvpBody
     | PollBody
     | AnswerBody
+    | PeerBody
 )
 
 

@@ -5,12 +5,13 @@ Checks run cheapest first, so garbage costs a node as little as possible:
  1. size cap, each layer's version, its form, its canonical form       (encoding.decode)
  2. the community (chain id + contract)
  3. already known (a replay or a duplicate copy)
- 4. timestamp window (gossip only accepts fresh messages; sync may bring old ones)
+ 4. timestamp window (gossip only accepts fresh messages; sync may bring old ones); a peer
+    record past its expiry is stale whatever the route
  5. the key is an authorised app key, not revoked, of someone who was a member at that time
     (dictionary lookups: a flood from unknown keys costs no signature check)
  6. ed25519 signature over the bytes as received
  7. the post is not hidden by the community, not deleted by its author
- 8. kind rules (only an author deletes their own post)
+ 8. kind rules (only an author deletes their own post; a peer record's binding and expiry)
  9. the member's rate limit (last: only messages that would be stored spend tokens)
 
 The answer is a ``Verdict``, never an exception. A view of the chain that is behind yields
@@ -23,12 +24,22 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-from node.core import limits, signing
+from node.core import limits, peers, signing
 from node.core.encoding import decode
 from node.core.errors import DecodeError
 from node.core.ratelimit import RateLimiter
 from node.core.rooms import Room
-from node.core.types import AnswerBody, Community, DeleteBody, EraseBody, Kind, Message, PollBody, PostBody
+from node.core.types import (
+    AnswerBody,
+    Community,
+    DeleteBody,
+    EraseBody,
+    Kind,
+    Message,
+    PeerBody,
+    PollBody,
+    PostBody,
+)
 from node.core.verdict import Reason, Verdict, accept, ignore, reject
 from node.core.view import CommunityView
 
@@ -136,6 +147,9 @@ def _check_time(message: Message, ctx: Context) -> Verdict | None:
         return ignore(Reason.TOO_NEW, f"{ahead // 1000} s in the future", message)
     if ctx.via is Via.GOSSIP and -ahead > limits.MAX_GOSSIP_AGE_MS:
         return ignore(Reason.TOO_OLD, f"{-ahead // 1000} s old; older messages arrive by sync", message)
+    if isinstance(message.body, PeerBody) and message.body.expires_ms <= ctx.now_ms:
+        # a record that was true once and has run out: nobody misbehaved by passing it on
+        return ignore(Reason.EXPIRED, "the peer record has expired", message)
     return None
 
 
@@ -181,7 +195,25 @@ def _check_content(message: Message, author: str, view: CommunityView, known: Kn
         target_author = known.author_of(message.body.target)
         if target_author is not None and target_author != author:
             return reject(Reason.NOT_AUTHOR, "only its author deletes a post", message)
+    if isinstance(message.body, PeerBody):
+        return _check_peer(message, message.body)
     return _check_room(message, author, known) or _check_poll(message, known) or _check_media(message, view)
+
+
+def _check_peer(message: Message, body: PeerBody) -> Verdict | None:
+    """A peer record is community-wide, expires within its window, and its peer key vouches
+    for the app key that signed it (node/core/peers.py)."""
+    if message.room:
+        return reject(Reason.BAD_CONTENT, 'a peer record is community-wide: its header room is ""', message)
+    lifetime = body.expires_ms - message.timestamp_ms
+    if not 0 < lifetime <= limits.MAX_PEER_RECORD_TTL_MS:
+        days = limits.MAX_PEER_RECORD_TTL_MS // 86_400_000
+        return reject(Reason.BAD_CONTENT, f"a peer record expires after its timestamp, within {days} days", message)
+    if not peers.binding_holds(body, message.community, message.author):
+        return reject(
+            Reason.BAD_BINDING, "the peer id's key did not sign this record's binding to its app key", message
+        )
+    return None
 
 
 def _check_media(message: Message, view: CommunityView) -> Verdict | None:

@@ -44,6 +44,8 @@ class Reason(enum.Enum):
     RATE_LIMITED = "rate_limited"
     BAD_CONTENT = "bad_content"
     ROOM_RULES = "room_rules"
+    EXPIRED = "expired"  # a peer record past its expiry: stale, not misbehaviour (IGNORE)
+    BAD_BINDING = "bad_binding"  # a peer record whose peer key did not sign the binding (REJECT)
 
 
 @dataclass(frozen=True)

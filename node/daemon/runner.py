@@ -6,7 +6,9 @@ community at the address). Then the parts run side by side until the process is 
 
 - the chain watcher (contract events -> view, effects, cursor);
 - the libp2p host and gossipsub, whose validator validates and stores every message;
-- the peer keeper (dials bootstrap peers, reconnects when they come back);
+- the connection keeper (keeps ``target_peers`` connections: members' nodes from the address
+  book first, then the bootstrap peers, then nodes found on the LAN by mDNS);
+- the record publisher (this node's signed peer record, at start, on address changes, daily);
 - sync (reconciles with each peer when it connects, and periodically);
 - rooms: a gossip topic per followed room, and the upkeep that publishes this node's X25519 key
   and rotates the keys of the private rooms whose readers changed;
@@ -25,6 +27,7 @@ import secrets
 import signal
 import sys
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -42,13 +45,16 @@ from node.core.signing import Signer
 from node.core.types import Community
 from node.core.validation import Via
 from node.core.verdict import Outcome
+from node.daemon.discovery import DialSources
+from node.daemon.records import RecordPublisher
 from node.daemon.service import NodeService
 from node.daemon.status import Parts, node_status
 from node.errors import ConfigError
 from node.p2p.config import GossipConfig
 from node.p2p.gossip import Gossip, Judgement, P2PVerdict, open_gossip
-from node.p2p.host import open_host
-from node.p2p.peers import maintain_peers
+from node.p2p.host import P2PHost, open_host
+from node.p2p.keeper import ConnectionKeeper
+from node.p2p.mdns import LanPeers, open_lan_discovery
 from node.rooms.private import PrivateRooms
 from node.rooms.topics import RoomTopics
 from node.store import Store, StoreError
@@ -119,6 +125,7 @@ async def _run(
     async with (
         open_host(p2p_seed, config.p2p_host, config.p2p_port) as host,
         open_gossip(host, GossipConfig(), validator) as gossip,
+        _lan(config, host, community) as lan,
         trio.open_nursery() as nursery,
     ):
         await gossip.subscribe(config.topic)
@@ -134,11 +141,19 @@ async def _run(
         nursery.start_soon(watcher.run)
         nursery.start_soon(sync.run)
         nursery.start_soon(_blame_late, service, gossip)
+        records = RecordPublisher(
+            service, p2p_seed, host.peer_id, [lambda: host.addrs, lambda: config.announce], topics.broadcast
+        )
+        nursery.start_soon(records.run)
+        sources = DialSources(service, tuple(config.bootstrap), lan.found if lan is not None else None)
         # Reconnect quickly: a community has a handful of peers and a restarted one should be
         # back in the mesh within seconds.
-        nursery.start_soon(partial(maintain_peers, host, list(config.bootstrap), 1.0, max_backoff=10.0))
+        keeper = ConnectionKeeper(host, sources.candidates, config.target_peers, 1.0, max_backoff=10.0)
+        nursery.start_soon(keeper.run)
 
-        parts = Parts(config, service, host, gossip, watcher, sync, blobs, rooms, topics)
+        parts = Parts(
+            config, service, host, gossip, watcher, sync, blobs, rooms, topics, keeper, records, lan is not None
+        )
         api_port = await _serve_api(nursery, parts, token)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
         log.info("node %s ready: peer %s, API on 127.0.0.1:%d", service.name, host.peer_id, api_port)
@@ -146,6 +161,13 @@ async def _run(
             on_ready(info)
         await _until_signalled()
         nursery.cancel_scope.cancel()
+
+
+def _lan(config: NodeConfig, host: P2PHost, community: Community) -> AbstractAsyncContextManager[LanPeers | None]:
+    """mDNS discovery of the community's nodes on the LAN, unless ``config.mdns`` is off."""
+    if not config.mdns:
+        return nullcontext(None)
+    return open_lan_discovery(host, community.chain_id, community.contract)
 
 
 async def _serve_api(nursery: trio.Nursery, parts: Parts, token: bytes) -> int:

@@ -26,6 +26,7 @@ from node.core.verdict import Outcome, Reason, Verdict
 from node.core.view import CommunityView, Effect, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect
 from node.errors import PublishError
 from node.store import Store
+from node.store.peers import PeerRecord
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,26 @@ class NodeService:
             raise PublishError(_publish_refusal(verdict, self))
         self.counters.published += 1
         return verdict.message
+
+    def address_book(self) -> list[PeerRecord]:
+        """The peer records this node may use now, newest first: not expired, of an app key that
+        is authorised and not revoked, of a current member (the store keeps the latest per key;
+        the chain's effects delete the rest, this filter covers the moment in between)."""
+        now = self.now_ms()
+        return [r for r in self.store.peers.all() if r.expires_ms > now and self._live_key(r.app_key, r.member)]
+
+    def member_of_peer(self, peer_id: bytes) -> str | None:
+        """The member whose active app key has a live record for ``peer_id`` (libp2p peer id
+        bytes), or None: how the relay and mDNS tell a member's node from a stranger's."""
+        now = self.now_ms()
+        for record in self.store.peers.of_peer(peer_id):
+            if record.expires_ms > now and self._live_key(record.app_key, record.member):
+                return record.member
+        return None
+
+    def _live_key(self, app_key: bytes, member: str) -> bool:
+        key = self.view.keys.get(app_key)
+        return key is not None and key.revoked_ms is None and key.owner == member and self.view.is_member(member)
 
     def on_effects(self, effects: list[Effect]) -> None:
         for effect in effects:

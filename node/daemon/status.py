@@ -13,9 +13,11 @@ from typing import Any
 from node.blobs.service import BlobService
 from node.chain import ChainWatcher
 from node.config import NodeConfig
+from node.daemon.records import RecordPublisher
 from node.daemon.service import NodeService
 from node.p2p.gossip import Gossip
 from node.p2p.host import P2PHost
+from node.p2p.keeper import ConnectionKeeper
 from node.rooms.private import PrivateRooms
 from node.rooms.topics import RoomTopics
 from node.sync.service import SyncService
@@ -34,6 +36,9 @@ class Parts:
     blobs: BlobService
     rooms: PrivateRooms
     topics: RoomTopics
+    keeper: ConnectionKeeper | None = None
+    records: RecordPublisher | None = None
+    mdns: bool = False  # whether mDNS discovery is running
 
 
 def node_status(parts: Parts) -> dict[str, Any]:
@@ -48,6 +53,16 @@ def node_status(parts: Parts) -> dict[str, Any]:
         "blobs": {"fetched": parts.blobs.fetched, "served": parts.blobs.served},
         "sync": parts.sync.status(),
         "chain": _chain(parts),
+        "discovery": _discovery(parts),
+    }
+
+
+def _discovery(parts: Parts) -> dict[str, Any]:
+    return {
+        "address_book": len(parts.service.address_book()),
+        "records_published": parts.records.published if parts.records else 0,
+        "keeper": parts.keeper.status() if parts.keeper else None,
+        "mdns": parts.mdns,
     }
 
 

@@ -180,7 +180,11 @@ def start_network(
     addrs = [peer_addr(c) for c in configs]
     processes = []
     for index, config in enumerate(configs):
-        connected = config.with_changes(bootstrap=topology(index, addrs))
+        dials = topology(index, addrs)
+        # a chosen topology stays that sparse: the keeper would otherwise fill up to target_peers
+        # from the address book (every member's node)
+        keep = config.target_peers if bootstrap is None else max(1, len(dials))
+        connected = config.with_changes(bootstrap=dials, target_peers=keep)
         connected.save()
         processes.append(
             NodeProcess(connected, command_prefix=where.command_prefix(index), namespace=where.namespace(index))

@@ -55,6 +55,9 @@ def prepare_home(
         bootstrap=bootstrap,
         poll_interval=poll_interval,
         name=name,
+        # many nodes of one community on one machine: mDNS would connect them all to each other
+        # behind the topology a test or benchmark sets up (tests that want it turn it on)
+        mdns=False,
     )
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(home, 0o700)

@@ -26,6 +26,7 @@ from node.core.view import (
     PostUnhiddenEffect,
 )
 from node.store.db import Database
+from node.store.peers import forget_key, forget_member
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Chain:
             conn.execute("DELETE FROM hidden_posts WHERE post_id = ?", (effect.post_id,))
             conn.execute("UPDATE messages SET hidden = 0 WHERE id = ?", (effect.post_id,))
         elif isinstance(effect, MemberGoneEffect):
+            forget_member(conn, effect.member)  # their nodes leave the address book
             # Messages accepted before we learned of the removal, but signed after it, go.
             record = view.members.get(effect.member)
             end = record.intervals[-1][1] if record and record.intervals else None
@@ -147,6 +149,7 @@ class Chain:
                 if gone > 0:
                     self._db.purged()
         elif isinstance(effect, KeyRevokedEffect):
+            forget_key(conn, effect.key)
             key = view.keys.get(effect.key)
             if key is not None and key.revoked_ms is not None:
                 gone = conn.execute(

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from node.core.conflicts import reaction_supersedes
-from node.core.types import DeleteBody, EraseBody, Kind, Message, PostBody, ReactionBody
+from node.core.types import DeleteBody, EraseBody, Kind, Message, PeerBody, PostBody, ReactionBody
 from node.store.db import Database
+from node.store.peers import PeerRecords, forget_erased
 from node.store.rooms import Rooms, RoomsKnown
 
 
@@ -51,9 +52,10 @@ class BatchKnown(RoomsKnown):
 
 
 class Messages:
-    def __init__(self, db: Database, rooms: Rooms) -> None:
+    def __init__(self, db: Database, rooms: Rooms, peers: PeerRecords) -> None:
         self._db = db
         self._rooms = rooms
+        self._peers = peers
         self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
 
     # ------------------------------------------------------------------ what validation asks
@@ -165,6 +167,9 @@ class Messages:
         if erased is not None and message.timestamp_ms <= erased and not isinstance(body, EraseBody):
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0
+        if isinstance(body, PeerBody) and not self._peers.apply(conn, message, author):
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))  # an older record of its key
+            return 0
         self._rooms.apply(conn, message, author)
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
@@ -201,6 +206,7 @@ class Messages:
         conn.execute("DELETE FROM xkeys WHERE member = ? AND version_ms <= ?", (author, until_ms))
         conn.execute("DELETE FROM answers WHERE member = ? AND version_ms <= ?", (author, until_ms))
         conn.execute("DELETE FROM rsvps WHERE member = ? AND version_ms <= ?", (author, until_ms))
+        forget_erased(conn, author, until_ms)  # and where their node was
         self._db.purged()
 
     # ------------------------------------------------------------------ reading

@@ -194,6 +194,22 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (from_ms, seq)
     ) WITHOUT ROWID;
     """,
+    # 8: the address book: the latest peer record (kind PEER) per app key, with what the dialler
+    # needs unpacked; rows go when the member leaves, the key is revoked or the author erases
+    """
+    CREATE TABLE peer_records (
+        app_key BLOB PRIMARY KEY,
+        member TEXT NOT NULL,
+        peer_id BLOB NOT NULL,
+        addrs BLOB NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        version_ms INTEGER NOT NULL,
+        version_id BLOB NOT NULL,
+        envelope BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX peer_records_peer ON peer_records (peer_id);
+    CREATE INDEX peer_records_member ON peer_records (member);
+    """,
 ]
 
 

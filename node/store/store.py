@@ -2,9 +2,10 @@
 
 ``messages`` (messages, tombstones, reactions, erasures), ``feed`` (reading them for the API),
 ``chain`` (the community view, applied logs, cursor), ``rooms`` (rooms, keys, events, polls,
-follows) and ``blobs`` (attachments' bytes) share one connection and one way to write
-(``node.store.db``), so what must commit together does. ``Store`` itself answers what
-validation asks (``node.core.validation.Known``), which spans messages and rooms.
+follows), ``peers`` (the address book: members' nodes) and ``blobs`` (attachments' bytes) share
+one connection and one way to write (``node.store.db``), so what must commit together does.
+``Store`` itself answers what validation asks (``node.core.validation.Known``), which spans
+messages and rooms.
 
 The store is used from the node's trio thread; each call is short (tens of microseconds), and
 SQLite serialises writers itself.
@@ -20,6 +21,7 @@ from node.store.chain import Chain
 from node.store.db import Database
 from node.store.feed import Feed
 from node.store.messages import BatchKnown, Messages
+from node.store.peers import PeerRecords
 from node.store.rooms import Rooms, RoomsKnown
 
 
@@ -28,7 +30,8 @@ class Store(RoomsKnown):
         self._db = db
         self.path = db.path
         self.rooms = Rooms(db)
-        self.messages = Messages(db, self.rooms)
+        self.peers = PeerRecords(db)
+        self.messages = Messages(db, self.rooms, self.peers)
         self.feed = Feed(db)
         self.chain = Chain(db)
         self.blobs = Blobs(db)

@@ -263,3 +263,12 @@ def test_polls() -> None:
     assert_refused(check(late, known=known), Outcome.IGNORE, Reason.TOO_OLD)
     past = envelope("bob", Kind.POLL, PollBody("yesterday?", ("a", "b"), NOW_MS - 1))
     assert_refused(check(past), Outcome.REJECT, Reason.BAD_CONTENT)
+
+
+def test_peer_records_expire_quietly_and_a_bad_binding_blames() -> None:
+    """(Every case of kind PEER is in test_peers.py; these two name the reasons here.)"""
+    from .test_peers import record
+
+    later = Context(COMMUNITY, NOW_MS + 1000, Via.SYNC)
+    assert_refused(check(envelope("alice", Kind.PEER, record(ttl=1000)), ctx=later), Outcome.IGNORE, Reason.EXPIRED)
+    assert_refused(check(envelope("bob", Kind.PEER, record(bound_to="alice"))), Outcome.REJECT, Reason.BAD_BINDING)

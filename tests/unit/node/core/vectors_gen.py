@@ -193,6 +193,7 @@ def _cases() -> list[dict[str, Any]]:
         *vectors_more.text_cases(),
         *vectors_more.room_cases(),
         *vectors_more.signature_cases(),
+        *vectors_more.peer_cases(),
     ]
     return cases
 

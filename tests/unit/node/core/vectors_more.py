@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from node.core import peers
 from node.core.encoding import encode_body, encode_envelope, message_id, pack
 from node.core.signing import DOMAIN
 from node.core.types import (
@@ -19,6 +20,7 @@ from node.core.types import (
     Kind,
     LeaveBody,
     MessageId,
+    PeerBody,
     PollBody,
     PostBody,
     ReactionBody,
@@ -347,5 +349,53 @@ def signature_cases() -> list[Case]:
             "description": "alice's mixed-order key, k a multiple of 8: the cofactorless equation holds, accepted "
             "(keys of mixed order are not refused)",
             "envelope": _mixed_order_signature("exactly", divisible=True),
+        },
+    ]
+
+
+#: The libp2p identity of alice's node in the vectors (its seed is published like the app keys').
+NODE_SEED = seed("alice's node")
+_LOOPBACK_4001 = bytes.fromhex("047f000001060fa1")  # /ip4/127.0.0.1/tcp/4001
+
+
+def _record(name: str, ttl_ms: int, node_seed: bytes = NODE_SEED, bound_to: str | None = None) -> PeerBody:
+    key = signer(bound_to or name).public_key
+    peer_id, binding = peers.sign_binding(node_seed, COMMUNITY, key, NOW_MS + ttl_ms)
+    relay = bytes.fromhex("04c0000207060fa1a50326") + peer_id + bytes.fromhex("a202")  # …/p2p/<id>/p2p-circuit
+    return PeerBody(peer_id, (_LOOPBACK_4001, relay), NOW_MS + ttl_ms, binding)
+
+
+def peer_cases() -> list[Case]:
+    """Peer records (spec section 14): the binding of an app key to a libp2p peer id."""
+    day = 86_400_000
+    good = _record("alice", day)
+    other_node, _ = peers.sign_binding(seed("another node"), COMMUNITY, signer("alice").public_key, NOW_MS + day)
+    not_ed25519 = b"\x12\x20" + hashlib.sha256(b"a sha256 peer id").digest()
+    return [
+        {
+            "name": "peer",
+            "description": "alice's node: a direct address and a relay address, for a day",
+            "envelope": sign("alice", Kind.PEER, good),
+        },
+        {
+            "name": "peer-expired",
+            "description": "a record signed two hours ago that expired an hour ago (sync): ignored, nobody blamed",
+            "envelope": sign("alice", Kind.PEER, _record("alice", -3_600_000), NOW_MS - 7_200_000),
+            "via": "sync",
+        },
+        {
+            "name": "peer-binding-to-another-key",
+            "description": "bob publishes alice's node as his: its key bound it to alice's app key",
+            "envelope": sign("bob", Kind.PEER, _record("bob", day, bound_to="alice")),
+        },
+        {
+            "name": "peer-someone-elses-node",
+            "description": "another node's peer id with alice's node's binding",
+            "envelope": sign("alice", Kind.PEER, PeerBody(other_node, good.addrs, good.expires_ms, good.binding)),
+        },
+        {
+            "name": "peer-not-ed25519",
+            "description": "a peer id that is a sha256 multihash: its key cannot be read from it",
+            "envelope": sign("alice", Kind.PEER, PeerBody(not_ed25519, good.addrs, good.expires_ms, good.binding)),
         },
     ]
