@@ -1,7 +1,7 @@
 """Namespace tests share one NAT lab, one chain and one network per module (building a lab takes
-a second, starting four nodes about twenty): a module says how many homes it wants with
-``LAB_HOMES`` (default 3). Every test here is marked ``netns`` (tests/conftest.py skips or fails
-it, with a sentence, where namespaces are unavailable)."""
+a second, starting four nodes about twenty): a module says how many homes and public hosts it
+wants with ``LAB_HOMES`` (default 3) and ``LAB_PUBLICS`` (default 1). Every test here is marked
+``netns`` (tests/conftest.py skips or fails it, with a sentence, where namespaces are unavailable)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="module")
 def nat_lab(request: pytest.FixtureRequest) -> Iterator[NatLab]:
-    with NatLab(homes=getattr(request.module, "LAB_HOMES", 3)) as lab:
+    homes, publics = getattr(request.module, "LAB_HOMES", 3), getattr(request.module, "LAB_PUBLICS", 1)
+    with NatLab(homes=homes, publics=publics) as lab:
         yield lab
 
 
@@ -44,8 +45,8 @@ def lab_anvil(nat_lab: NatLab) -> Iterator[Anvil]:
 
 @pytest.fixture(scope="module")
 def nat_net(nat_lab: NatLab, lab_anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    """A member's node on the public host and one behind each home's NAT, all dialling only the
-    public one; nodes 1.. are homes 0.."""
+    """A member's node on each public host and one behind each home's NAT, all dialling only the
+    first public one; the public hosts' nodes come first, then the homes'."""
     net = start_nat_network(
         nat_lab,
         lab_anvil,

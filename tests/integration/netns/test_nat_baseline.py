@@ -1,24 +1,34 @@
-"""Members' nodes behind three home NATs and one on a public address (node/harness/natlab.py):
-what works with no NAT traversal at all, because every home dials out to the public node.
+"""Members' nodes behind three home NATs and two on public addresses (node/harness/natlab.py):
+what works with no NAT traversal at all, because every home dials out to a public node.
 
 - nobody on the internet can dial into a home (the routers drop what the home did not open);
-- posts from every home reach every node through the public one;
+- posts from every home reach every node through the public ones;
 - a home node that was down gets what it missed by sync once it is back;
-- the same through the NFQUEUE delay and loss shaping the gossip benchmark uses.
+- the same through the NFQUEUE delay and loss shaping the gossip benchmark uses;
+- a home node restarted with an empty bootstrap list reconnects from its address book (the
+  public nodes' signed peer records, which it got by sync);
+- once a member is removed, their node's record leaves every address book and is not dialled.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from governance.types import Support
 from node.harness.cluster import Network
 from node.harness.natlab import NatLab
-from node.harness.natnet import NODE_P2P_PORT
+from node.harness.natnet import NODE_P2P_PORT, restart
 from node.harness.netns import Shaping
+from node.harness.process import wait_until
 
+LAB_PUBLICS = 2
 HOMES = range(3)
+REMOVED = 1  # the member whose node is on the second public host
+RECONNECT_S = 120.0
 
 
 def _home_node(k: int) -> int:
-    return 1 + k  # node 0 is the public one
+    return LAB_PUBLICS + k  # the public hosts' nodes come first
 
 
 def test_the_internet_cannot_dial_into_a_home(nat_lab: NatLab, nat_net: Network) -> None:
@@ -45,12 +55,21 @@ def test_homes_exchange_posts_through_the_public_node(nat_net: Network) -> None:
 def _gap_is_filled_by_sync(net: Network, text: str) -> None:
     """Home 0's node stops; home 1 posts; home 0's node starts again and gets the post by sync
     (gossip delivered it while the node was down, and never again)."""
-    away = net.nodes[_home_node(0)]
-    away.stop()
+    away = _home_node(0)
+    others = [i for i in range(len(net.nodes)) if i != away]
+    net.nodes[away].stop()
     post = net.post(_home_node(1), text)
-    net.wait_post(post, nodes=[0, _home_node(1), _home_node(2)])
-    away.start()
+    net.wait_post(post, nodes=others)
+    net.nodes[away].start()
+    _wait_for_a_peer(net, away)
     net.wait_post(post)
+
+
+def _wait_for_a_peer(net: Network, index: int) -> None:
+    """Waits (generously) until node ``index`` has a peer again: its connection keeper dials the
+    records it knows a few at a time and waits for a round's slowest dial, and dials to other
+    homes' private addresses only fail after the dial timeout."""
+    wait_until(lambda: bool(_connected(net, index)), RECONNECT_S, f"node {index} to have a peer again")
 
 
 def test_sync_fills_a_home_nodes_gap_after_a_restart(nat_net: Network) -> None:
@@ -66,3 +85,48 @@ def test_the_same_through_delay_and_loss(nat_lab: NatLab, nat_net: Network) -> N
     finally:
         stats = nat_lab.unshape()
     assert stats["packets"] > 0  # the traffic went through the delayer
+
+
+def _known(net: Network, index: int) -> dict[str, dict[str, Any]]:
+    """Node ``index``'s address book: peer id -> record."""
+    return {r["peer_id"]: r for r in net.nodes[index].api.get("/v1/peers/known")["records"]}
+
+
+def _connected(net: Network, index: int) -> set[str]:
+    return set(net.nodes[index].api.get("/v1/peers")["peers"])
+
+
+def _peer_id(net: Network, index: int) -> str:
+    return str(net.nodes[index].ready["peer_id"])
+
+
+def test_a_home_node_restarted_without_bootstrap_reconnects_from_its_address_book(nat_net: Network) -> None:
+    home = _home_node(0)
+    public = _peer_id(nat_net, 0)
+    wait_until(lambda: public in _known(nat_net, home), 60, "the public node's record at home 0")
+    assert any("/198.18.1.2/" in a for a in _known(nat_net, home)[public]["addrs"])
+    restart(nat_net.nodes[home], bootstrap=())
+    wait_until(lambda: public in _connected(nat_net, home), RECONNECT_S, "home 0 to dial the public node from its book")
+    nat_net.wait_post(nat_net.post(home, "back, with nobody to bootstrap from"))
+
+
+def test_a_removed_members_record_leaves_every_address_book(nat_lab: NatLab, nat_net: Network) -> None:
+    removed = _peer_id(nat_net, REMOVED)
+    staying = [i for i in range(len(nat_net.nodes)) if i != REMOVED]
+    wait_until(lambda: all(removed in _known(nat_net, i) for i in staying), 60, "its record in every address book")
+
+    def remove() -> int:
+        a = nat_net.client(0)
+        created, _ = a.propose_remove_member(nat_net.dev.founders[REMOVED].address, "moved away")
+        for voter in (0, 2, 3):
+            nat_net.client(voter).cast_vote(created.proposal_id, Support.FOR)
+        return a.execute(created).block_number
+
+    nat_net.wait_block(nat_lab.on_chain(remove))
+    wait_until(lambda: all(removed not in _known(nat_net, i) for i in staying), 60, "its record to be dropped")
+    # a home node that has only its address book to go by dials the remaining public node, not it
+    home = _home_node(1)
+    restart(nat_net.nodes[home], bootstrap=())
+    wait_until(lambda: _peer_id(nat_net, 0) in _connected(nat_net, home), RECONNECT_S, "home 1 to dial the public node")
+    nat_net.wait_post(nat_net.post(home, "still here"), nodes=staying)
+    assert removed not in _connected(nat_net, home)
