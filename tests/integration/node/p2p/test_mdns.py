@@ -26,7 +26,9 @@ def lan_candidates(lan: LanPeers | None, vouched: set[str]) -> list[Candidate]:
 
 def test_the_service_type_is_the_communitys_and_fits_dns_sd() -> None:
     one, other = service_type(1, CONTRACT), service_type(2, CONTRACT)
-    assert one != other and one.startswith("_p2p-") and one.endswith("._udp.local.")
+    assert one != other
+    assert one.startswith("_p2p-")
+    assert one.endswith("._udp.local.")
     assert len(one.split(".")[0]) - 1 <= 15  # RFC 6763: service names are at most 15 characters
 
 
@@ -39,7 +41,9 @@ async def _scenario() -> None:
         open_lan_discovery(b, 1, CONTRACT) as lan_b,
         open_lan_discovery(stranger, 2, CONTRACT) as lan_stranger,
     ):
-        assert lan_a is not None and lan_b is not None and lan_stranger is not None
+        assert lan_a is not None
+        assert lan_b is not None
+        assert lan_stranger is not None
         with trio.fail_after(30):
             while not (lan_a.found() and lan_b.found()):
                 await trio.sleep(0.2)
