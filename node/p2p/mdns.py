@@ -25,7 +25,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 from libp2p.discovery.mdns.mdns import MDNSDiscovery
@@ -48,6 +48,9 @@ class LanPeers:
 
     discovery: MDNSDiscovery
     own_peer_id: str
+    #: the addresses last read for each peer: the peerstore forgets them when a connection to the
+    #: peer is closed, while the peer is still announced on the LAN
+    _addrs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def found(self) -> list[tuple[str, tuple[str, ...]]]:
         """(peer id, dialable multiaddrs) of every node of the community seen on the LAN."""
@@ -60,8 +63,13 @@ class LanPeers:
             peer_id = peer.to_base58()
             if peer_id == self.own_peer_id:
                 continue
-            addrs = tuple(f"{a}/p2p/{peer_id}" for a in self.discovery.peerstore.addrs(peer) if "/p2p/" not in str(a))
+            try:
+                stored = self.discovery.peerstore.addrs(peer)
+            except Exception:  # py-libp2p raises PeerStoreError for a peer it forgot
+                stored = []
+            addrs = tuple(f"{a}/p2p/{peer_id}" for a in stored if "/p2p/" not in str(a)) or self._addrs.get(peer_id, ())
             if addrs:
+                self._addrs[peer_id] = addrs
                 out.append((peer_id, addrs))
         return out
 
