@@ -150,6 +150,7 @@ def start_network(
     bootstrap: Bootstrap | None = None,
     configure: Callable[[NodeConfig], NodeConfig] | None = None,
     placement: Placement | None = None,
+    sparse: bool | None = None,
 ) -> Network:
     """A community of ``size`` founders on ``anvil``; the first ``nodes`` of them (default: all)
     run a node. ``bootstrap`` says whom each node dials (default: everyone, see ``random_mesh``
@@ -183,7 +184,10 @@ def start_network(
         dials = topology(index, addrs)
         # a chosen topology stays that sparse: the keeper would otherwise fill up to target_peers
         # from the address book (every member's node)
-        keep = config.target_peers if bootstrap is None else max(1, len(dials))
+        # (``sparse``, by default when a topology is given; a NAT lab's homes want the keeper's
+        # full target: they dial one public node, and the keeper finds the rest in the book)
+        stay_sparse = bootstrap is not None if sparse is None else sparse
+        keep = max(1, len(dials)) if stay_sparse else config.target_peers
         connected = config.with_changes(bootstrap=dials, target_peers=keep)
         connected.save()
         processes.append(

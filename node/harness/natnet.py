@@ -88,6 +88,7 @@ def start_nat_network(
         bootstrap=via_first if bootstrap is None else bootstrap,
         configure=configure,
         placement=NatPlacement(lab, where),
+        sparse=False,
     )
 
 
