@@ -70,7 +70,7 @@ contract Community {
         bool moderator;
         uint24 joinIndex; // order of joining; eligible on proposals created later
         uint48 joinedAt;
-        uint64 nonce; // EIP-712 ballot nonce; survives leaving and re-joining
+        uint64 nonce; // EIP-712 nonce (ballots, join requests, keys); survives leaving and re-joining
     }
 
     /// @dev One storage slot: everything kept about a proposal (its subject is in its id).
@@ -114,6 +114,23 @@ contract Community {
     struct JoinRequest {
         bytes32 introHash;
         uint48 requestedAt;
+        uint24 proposalNumber; // the AddMember proposal a by-signature request opened (0: none)
+    }
+
+    /// @notice A member's signed invitation: it lets a newcomer's join request be relayed by anyone
+    /// and opens the AddMember proposal in the inviter's name. `nonce` is a random id the inviter
+    /// picks, so several invitations can be open at once.
+    struct Invitation {
+        address inviter;
+        uint256 nonce;
+        uint64 expiry;
+        uint32 maxUses;
+    }
+
+    /// @dev One storage slot per invitation that was used or revoked.
+    struct InvitationState {
+        uint32 uses;
+        bool revoked;
     }
 
     /// @notice Everything about a proposal in one call, for clients.
@@ -137,6 +154,15 @@ contract Community {
     /// @notice EIP-712 type of a signed vote; the same string as OpenZeppelin's Governor.
     bytes32 public constant BALLOT_TYPEHASH =
         keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)");
+    /// @notice EIP-712 type of a member's invitation; its struct hash is the invitation's id.
+    bytes32 public constant INVITATION_TYPEHASH =
+        keccak256("Invitation(address inviter,uint256 nonce,uint64 expiry,uint32 maxUses)");
+    /// @notice EIP-712 type of a newcomer's join request under an invitation.
+    bytes32 public constant JOIN_REQUEST_TYPEHASH =
+        keccak256("JoinRequest(address applicant,bytes32 introHash,bytes32 invitation,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type of a member's authorisation of an app key.
+    bytes32 public constant ADD_KEY_TYPEHASH =
+        keccak256("AddKey(address owner,bytes32 key,uint256 nonce,uint256 deadline)");
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     /// @notice Version of the kiez protocol; part of the EIP-712 domain of every signed ballot.
@@ -177,6 +203,7 @@ contract Community {
     mapping(bytes32 key => AppKey) private _appKeys;
     mapping(bytes32 postId => bool) private _hidden;
     mapping(address applicant => JoinRequest) private _joinRequests;
+    mapping(bytes32 invitation => InvitationState) private _invitations;
 
     // ------------------------------------------------------------------ events
 
@@ -188,6 +215,11 @@ contract Community {
     event MemberLeft(address indexed member);
     /// @notice `applicant` asked to join; `introHash` is the hash of their introduction text.
     event JoinRequested(address indexed applicant, bytes32 introHash);
+    /// @notice Invitation `invitation` of `inviter` admitted a join request of `applicant`; it has
+    /// now been used `uses` times.
+    event InvitationUsed(bytes32 indexed invitation, address indexed inviter, address indexed applicant, uint32 uses);
+    /// @notice `inviter` revoked their invitation `invitation`; it admits no more join requests.
+    event InvitationRevoked(bytes32 indexed invitation, address indexed inviter);
     /// @notice `applicant` withdrew their join request.
     event JoinRequestWithdrawn(address indexed applicant);
     /// @notice `owner` authorised the ed25519 app key `key` to sign posts.
@@ -263,7 +295,8 @@ contract Community {
     error InvalidVoteType(uint8 support);
     error InvalidSignatureLength(uint256 length);
     error MalleableSignature(bytes32 s);
-    error InvalidSignature(address voter);
+    /// @notice The signature is not `signer`'s over these exact fields, domain and nonce.
+    error InvalidSignature(address signer);
     error InvalidRules(uint8 quorumPct, uint8 thresholdPct, uint32 votingPeriod);
     error InvalidKey();
     error KeyAlreadyRegistered(bytes32 key, address owner);
@@ -285,6 +318,21 @@ contract Community {
     error TooFewMembersToRemove(address account, uint256 memberCount, uint256 minMembers);
     /// @notice `voter` is the subject of removal proposal `number`; the other members decide it.
     error VoteOnOwnRemoval(uint256 number, address voter);
+    /// @notice A signed request whose `deadline` has passed.
+    error SignatureExpired(uint256 deadline);
+    /// @notice Invitation `invitation` expired at `expiry`.
+    error InvitationExpired(bytes32 invitation, uint64 expiry);
+    /// @notice Invitation `invitation` was already used its `maxUses` times.
+    error InvitationUsedUp(bytes32 invitation, uint32 maxUses);
+    /// @notice Invitation `invitation` was revoked by its inviter.
+    error InvitationIsRevoked(bytes32 invitation);
+    /// @notice The inviter `inviter` is not a member (any more), so their invitations admit nobody.
+    error InviterNotMember(address inviter);
+    /// @notice `applicant` already has a join request whose proposal `number` is still open or
+    /// passed and awaits execution.
+    error JoinAlreadyRequested(address applicant, uint256 number);
+    /// @notice Only the inviter `inviter` may revoke invitation `invitation`; `caller` tried.
+    error NotInviter(bytes32 invitation, address caller, address inviter);
 
     // ------------------------------------------------------------------ modifiers
 
@@ -355,8 +403,67 @@ contract Community {
         Config memory c = _config;
         if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
         if (c.proposalCount >= _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
-        _joinRequests[msg.sender] = JoinRequest({introHash: introHash, requestedAt: uint48(block.timestamp)});
+        _joinRequests[msg.sender] = JoinRequest({
+            introHash: introHash,
+            requestedAt: uint48(block.timestamp),
+            proposalNumber: 0
+        });
         emit JoinRequested(msg.sender, introHash);
+    }
+
+    /// @notice File `applicant`'s join request from their EIP-712 JoinRequest signature under a
+    /// member's signed invitation, and open the AddMember proposal for them with the inviter as
+    /// proposer (the invitation is the inviter's endorsement). Anyone may send it and pay for it;
+    /// every field is signed, so the sender can change nothing.
+    /// @dev Consumes `nonces(applicant)`. The inviter must be a member now; the invitation must not
+    /// be expired, revoked or used up. A second request while the first one's proposal is open (or
+    /// passed, awaiting execution) is refused (JoinAlreadyRequested); after a defeat it is allowed.
+    /// @param applicant The newcomer; needs no balance.
+    /// @param introHash Hash of their introduction text.
+    /// @param invitation The inviter's invitation.
+    /// @param invitationSignature The inviter's 65-byte signature of `invitation`.
+    /// @param deadline Last second at which the applicant's signature is accepted.
+    /// @param applicantSignature The applicant's 65-byte signature of the JoinRequest.
+    /// @return proposalId The AddMember proposal opened for the applicant.
+    function requestToJoinBySig(
+        address applicant,
+        bytes32 introHash,
+        Invitation calldata invitation,
+        bytes calldata invitationSignature,
+        uint256 deadline,
+        bytes calldata applicantSignature
+    ) external returns (uint256 proposalId) {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        bytes32 id = invitationId(invitation);
+        uint64 nonce = _members[applicant].nonce;
+        bytes32 structHash = keccak256(
+            abi.encode(JOIN_REQUEST_TYPEHASH, applicant, introHash, id, uint256(nonce), deadline)
+        );
+        _requireSigner(_hashTypedData(structHash), applicantSignature, applicant);
+        _members[applicant].nonce = nonce + 1;
+        uint32 uses = _useInvitation(id, invitation, invitationSignature);
+        if (_members[applicant].active) revert AlreadyMember(applicant);
+        uint24 number = _checkCanRequest(applicant);
+        bytes32 subject = bytes32(uint256(uint160(applicant)));
+        _joinRequests[applicant] = JoinRequest({
+            introHash: introHash,
+            requestedAt: uint48(block.timestamp),
+            proposalNumber: number
+        });
+        emit JoinRequested(applicant, introHash);
+        emit InvitationUsed(id, invitation.inviter, applicant, uses);
+        proposalId = _openProposal(ProposalKind.AddMember, subject, invitation.inviter, "");
+    }
+
+    /// @notice Revoke one of your invitations: it admits no further join requests (those it
+    /// already admitted stay). Works after you left.
+    function revokeInvitation(Invitation calldata invitation) external {
+        bytes32 id = invitationId(invitation);
+        if (msg.sender != invitation.inviter) revert NotInviter(id, msg.sender, invitation.inviter);
+        InvitationState storage st = _invitations[id];
+        if (st.revoked) revert InvitationIsRevoked(id);
+        st.revoked = true;
+        emit InvitationRevoked(id, invitation.inviter);
     }
 
     /// @notice Withdraw your own join request.
@@ -381,12 +488,23 @@ contract Community {
     /// @notice Authorise an ed25519 public key to sign posts on your behalf. A key can be
     /// registered once, ever: a revoked key never comes back, and nobody else can claim it.
     function addKey(bytes32 key) external {
-        _requireMember(msg.sender);
-        if (key == bytes32(0)) revert InvalidKey();
-        address owner = _appKeys[key].owner;
-        if (owner != address(0)) revert KeyAlreadyRegistered(key, owner);
-        _appKeys[key] = AppKey({owner: msg.sender, addedAt: uint48(block.timestamp), revokedAt: 0});
-        emit KeyAdded(msg.sender, key);
+        _addKey(msg.sender, key);
+    }
+
+    /// @notice Authorise `key` for member `owner` from their EIP-712 AddKey signature; anyone may
+    /// send it and pay for it, and can change nothing that was signed.
+    /// @dev Consumes `nonces(owner)`; 65-byte low-s signatures only.
+    /// @param owner The member whose key it becomes; needs no balance.
+    /// @param key The ed25519 public key.
+    /// @param deadline Last second at which the signature is accepted.
+    /// @param signature The owner's 65-byte signature of the AddKey.
+    function addKeyBySig(address owner, bytes32 key, uint256 deadline, bytes calldata signature) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        uint64 nonce = _members[owner].nonce;
+        bytes32 structHash = keccak256(abi.encode(ADD_KEY_TYPEHASH, owner, key, uint256(nonce), deadline));
+        _requireSigner(_hashTypedData(structHash), signature, owner);
+        _members[owner].nonce = nonce + 1;
+        _addKey(owner, key);
     }
 
     /// @notice Revoke one of your app keys; needs no vote, and works after you left.
@@ -520,10 +638,7 @@ contract Community {
     ) external returns (uint256) {
         uint64 nonce = _members[voter].nonce;
         bytes32 structHash = keccak256(abi.encode(BALLOT_TYPEHASH, proposalId, support, voter, uint256(nonce)));
-        bytes32 digest = keccak256(abi.encodePacked(hex"1901", _domainSeparator(), structHash));
-        address signer = _recover(digest, signature);
-        // ecrecover answers address(0) for garbage: never let that stand for a voter 0x0.
-        if (signer == address(0) || signer != voter) revert InvalidSignature(voter);
+        _requireSigner(_hashTypedData(structHash), signature, voter);
         _members[voter].nonce = nonce + 1;
         return _castVote(proposalId, voter, support, "");
     }
@@ -546,6 +661,14 @@ contract Community {
     /// OpenZeppelin's Governor, the id commits to what the proposal decides).
     function hashProposal(uint256 number, ProposalKind kind, bytes32 subject) public pure returns (uint256) {
         return uint256(keccak256(abi.encode(number, kind, subject)));
+    }
+
+    /// @notice The id of `invitation`: its EIP-712 struct hash (what applicants sign and what
+    /// invitationUses and the invitation events are keyed by).
+    function invitationId(Invitation calldata invitation) public pure returns (bytes32) {
+        return keccak256(
+            abi.encode(INVITATION_TYPEHASH, invitation.inviter, invitation.nonce, invitation.expiry, invitation.maxUses)
+        );
     }
 
     // ------------------------------------------------------------------ views
@@ -577,7 +700,7 @@ contract Community {
         return "support=bravo&quorum=for,against,abstain";
     }
 
-    /// @notice EIP-5267 description of the EIP-712 domain used by castVoteBySig.
+    /// @notice EIP-5267 description of the EIP-712 domain of every signed ballot, invitation, join request and key authorisation.
     function eip712Domain()
         external
         view
@@ -600,7 +723,13 @@ contract Community {
         return _domainSeparator();
     }
 
-    /// @notice Next ballot nonce of `account`.
+    /// @notice How often invitation `invitation` was used, and whether its inviter revoked it.
+    function invitationUses(bytes32 invitation) external view returns (uint32 uses, bool revoked) {
+        InvitationState memory st = _invitations[invitation];
+        return (st.uses, st.revoked);
+    }
+
+    /// @notice Next EIP-712 nonce of `account` (ballots, join requests and key authorisations).
     function nonces(address account) external view returns (uint256) {
         return _members[account].nonce;
     }
@@ -751,6 +880,17 @@ contract Community {
     // ------------------------------------------------------------------ internals
 
     function _propose(ProposalKind kind, bytes32 subject, string calldata description) private returns (uint256) {
+        return _openProposal(kind, subject, msg.sender, description);
+    }
+
+    /// @dev Opens a proposal in `proposer`'s name (the sender, or the inviter of a by-signature
+    /// join request); the caller has checked that the proposer may propose.
+    function _openProposal(
+        ProposalKind kind,
+        bytes32 subject,
+        address proposer,
+        string memory description
+    ) private returns (uint256) {
         Config memory c = _config;
         uint256 number = uint256(c.proposalCount) + 1;
         if (number > _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
@@ -774,7 +914,7 @@ contract Community {
             kind: kind,
             executed: false
         });
-        emit ProposalCreated(id, number, msg.sender, kind, subject, start, end, eligible, description);
+        emit ProposalCreated(id, number, proposer, kind, subject, start, end, eligible, description);
         return id;
     }
 
@@ -941,6 +1081,49 @@ contract Community {
         _config.memberCount -= 1;
     }
 
+    function _addKey(address owner, bytes32 key) private {
+        _requireMember(owner);
+        if (key == bytes32(0)) revert InvalidKey();
+        address current = _appKeys[key].owner;
+        if (current != address(0)) revert KeyAlreadyRegistered(key, current);
+        _appKeys[key] = AppKey({owner: owner, addedAt: uint48(block.timestamp), revokedAt: 0});
+        emit KeyAdded(owner, key);
+    }
+
+    /// @dev Checks the inviter's signature and the invitation's state, and counts one use.
+    function _useInvitation(
+        bytes32 id,
+        Invitation calldata invitation,
+        bytes calldata signature
+    ) private returns (uint32 uses) {
+        address inviter = invitation.inviter;
+        _requireSigner(_hashTypedData(id), signature, inviter);
+        if (!_members[inviter].active) revert InviterNotMember(inviter);
+        if (block.timestamp > invitation.expiry) revert InvitationExpired(id, invitation.expiry);
+        InvitationState memory st = _invitations[id];
+        if (st.revoked) revert InvitationIsRevoked(id);
+        if (st.uses >= invitation.maxUses) revert InvitationUsedUp(id, invitation.maxUses);
+        uses = st.uses + 1;
+        _invitations[id].uses = uses;
+    }
+
+    /// @dev The limits requestToJoin checks, and no second by-signature request while the first
+    /// one's proposal can still admit the applicant. Returns the number the new proposal will get.
+    function _checkCanRequest(address applicant) private view returns (uint24) {
+        Config memory c = _config;
+        if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
+        if (c.proposalCount >= _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
+        uint24 previous = _joinRequests[applicant].proposalNumber;
+        if (previous != 0) {
+            uint256 id = hashProposal(previous, ProposalKind.AddMember, bytes32(uint256(uint160(applicant))));
+            ProposalState st = _state(_proposals[id]);
+            if (st == ProposalState.Active || st == ProposalState.Succeeded) {
+                revert JoinAlreadyRequested(applicant, previous);
+            }
+        }
+        return uint24(c.proposalCount + 1);
+    }
+
     function _requireMember(address account) private view {
         if (!_members[account].active) revert NotAMember(account);
     }
@@ -1002,6 +1185,17 @@ contract Community {
                 address(this)
             )
         );
+    }
+
+    function _hashTypedData(bytes32 structHash) private view returns (bytes32) {
+        return keccak256(abi.encodePacked(hex"1901", _domainSeparator(), structHash));
+    }
+
+    /// @dev `signature` must be `account`'s over `digest`; ecrecover answers address(0) for
+    /// garbage, which never stands for an account 0x0.
+    function _requireSigner(bytes32 digest, bytes calldata signature, address account) private pure {
+        address signer = _recover(digest, signature);
+        if (signer == address(0) || signer != account) revert InvalidSignature(account);
     }
 
     /// @dev ecrecover with the checks OpenZeppelin's ECDSA makes: 65 bytes, low s, v in {27, 28},

@@ -250,7 +250,7 @@ class InvalidSignatureLength(ContractRevert):
     length: int
 
     def describe(self) -> str:
-        return f"a ballot signature must be 65 bytes, not {self.length}"
+        return f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {self.length}"
 
 
 @dataclass(eq=False)
@@ -258,17 +258,18 @@ class MalleableSignature(ContractRevert):
     s: bytes
 
     def describe(self) -> str:
-        return "the ballot signature is malleable (its s value is in the upper half); sign the ballot again"
+        return "the signature is malleable (its s value is in the upper half); sign it again"
 
 
 @dataclass(eq=False)
 class InvalidSignature(ContractRevert):
-    voter: Address
+    signer: Address
 
     def describe(self) -> str:
         return (
-            f"the ballot is not signed by {self.voter} for this proposal, vote, nonce, chain and "
-            "community (a ballot is valid once, for the voter's current nonce)"
+            f"the signature is not {self.signer}'s over exactly these fields, this chain, this "
+            "community and the account's current nonce (a signature is valid once, and a relayer "
+            "cannot change what was signed); sign it again"
         )
 
 
@@ -407,3 +408,79 @@ class VoteOnOwnRemoval(ContractRevert):
 
     def describe(self) -> str:
         return f"proposal {self.number} is to remove {self._who(self.voter)}: the other members decide it"
+
+
+@dataclass(eq=False)
+class SignatureExpired(ContractRevert):
+    deadline: int
+
+    def describe(self) -> str:
+        return f"the signed request expired at {format_time(self.deadline)}; sign it again with a later deadline"
+
+
+@dataclass(eq=False)
+class InvitationExpired(ContractRevert):
+    invitation: bytes
+    expiry: int
+
+    def describe(self) -> str:
+        return (
+            f"invitation {short_hex(self.invitation)} expired at {format_time(self.expiry)}; "
+            "ask a member for a new invite (kiez invite)"
+        )
+
+
+@dataclass(eq=False)
+class InvitationUsedUp(ContractRevert):
+    invitation: bytes
+    max_uses: int
+
+    def describe(self) -> str:
+        return (
+            f"invitation {short_hex(self.invitation)} was already used {self.max_uses} "
+            f"time{'' if self.max_uses == 1 else 's'}, all it allows; ask a member for a new invite"
+        )
+
+
+@dataclass(eq=False)
+class InvitationIsRevoked(ContractRevert):
+    invitation: bytes
+
+    def describe(self) -> str:
+        return f"invitation {short_hex(self.invitation)} was revoked by its inviter; ask a member for a new invite"
+
+
+@dataclass(eq=False)
+class InviterNotMember(ContractRevert):
+    inviter: Address
+
+    def describe(self) -> str:
+        return (
+            f"the inviter {self._who(self.inviter)} {self._is_are(self.inviter)} not a member of "
+            f"{self._community} (any more), so the invitation admits nobody; ask a current member for an invite"
+        )
+
+
+@dataclass(eq=False)
+class JoinAlreadyRequested(ContractRevert):
+    applicant: Address
+    number: int
+
+    def describe(self) -> str:
+        return (
+            f"{self._who(self.applicant)} already asked to join: proposal {self.number} is still open "
+            "or passed and awaits execution; wait for its outcome (kiez gov show {self.number})"
+        )
+
+
+@dataclass(eq=False)
+class NotInviter(ContractRevert):
+    invitation: bytes
+    caller: Address
+    inviter: Address
+
+    def describe(self) -> str:
+        return (
+            f"invitation {short_hex(self.invitation)} is {self.inviter}'s; "
+            f"only they can revoke it, not {self._who(self.caller)}"
+        )

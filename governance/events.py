@@ -62,6 +62,20 @@ class JoinRequested(Event):
 
 
 @dataclass(frozen=True)
+class InvitationUsed(Event):
+    invitation: bytes
+    inviter: Address
+    applicant: Address
+    uses: int
+
+
+@dataclass(frozen=True)
+class InvitationRevoked(Event):
+    invitation: bytes
+    inviter: Address
+
+
+@dataclass(frozen=True)
 class JoinRequestWithdrawn(Event):
     applicant: Address
 

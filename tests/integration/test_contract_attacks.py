@@ -170,7 +170,7 @@ def test_replaying_the_same_signed_ballot(crew: Crew, pid: ProposalId) -> None:
     assert crew[0].nonce(who(crew[1])) == 1
     with unchanged(crew, pid), pytest.raises(errors.InvalidSignature) as refused:
         crew[2].relay_ballot(ballot)  # its nonce is used up
-    assert refused.value.voter == who(crew[1])
+    assert refused.value.signer == who(crew[1])
 
 
 def test_ballot_for_one_proposal_relayed_for_another(crew: Crew, pid: ProposalId) -> None:
@@ -228,7 +228,7 @@ def test_forged_and_broken_signatures(crew: Crew, pid: ProposalId) -> None:
     forged = sign_ballot(account(2), crew[0].ballot_domain(), pid, FOR, 0)  # account 2 signs
     with unchanged(crew, pid), pytest.raises(errors.InvalidSignature) as refused:
         crew[RELAYER].cast_vote_by_sig_raw(pid, FOR, who(crew[1]), forged.signature)
-    assert refused.value.voter == who(crew[1])
+    assert refused.value.signer == who(crew[1])
     with unchanged(crew, pid), pytest.raises(errors.BallotError, match="signature is not"):
         crew[RELAYER].relay_ballot(replace(forged, voter=who(crew[1])))
     bad_v = crew[1].sign_ballot(pid, FOR).signature[:64] + bytes([29])
@@ -238,7 +238,7 @@ def test_forged_and_broken_signatures(crew: Crew, pid: ProposalId) -> None:
     # contract never takes for a match
     with unchanged(crew, pid), pytest.raises(errors.InvalidSignature) as zero:
         crew[RELAYER].cast_vote_by_sig_raw(pid, FOR, ZERO_ADDRESS, bytes(64) + bytes([27]))
-    assert zero.value.voter == ZERO_ADDRESS
+    assert zero.value.signer == ZERO_ADDRESS
 
 
 def test_ballot_with_a_stale_nonce(crew: Crew, pid: ProposalId) -> None:
