@@ -469,7 +469,7 @@ class JoinAlreadyRequested(ContractRevert):
     def describe(self) -> str:
         return (
             f"{self._who(self.applicant)} already asked to join: proposal {self.number} is still open "
-            "or passed and awaits execution; wait for its outcome (kiez gov show {self.number})"
+            f"or passed and awaits execution; wait for its outcome (kiez gov show {self.number})"
         )
 
 
