@@ -250,7 +250,9 @@ class InvalidSignatureLength(ContractRevert):
     length: int
 
     def describe(self) -> str:
-        return f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {self.length}"
+        return (
+            f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {self.length}"
+        )
 
 
 @dataclass(eq=False)

@@ -140,7 +140,11 @@ class SignedJoinRequest:
     def from_bytes(cls, data: bytes) -> SignedJoinRequest:
         applicant, intro, inv, deadline, signature = _array(_unpack(data, _TAG_JOIN), 5, "join request")
         return cls(
-            _addr(applicant), _b32(intro, "intro hash"), SignedInvitation._from_fields(inv), _int(deadline), _sig(signature)
+            _addr(applicant),
+            _b32(intro, "intro hash"),
+            SignedInvitation._from_fields(inv),
+            _int(deadline),
+            _sig(signature),
         )
 
 

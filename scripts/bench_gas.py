@@ -103,7 +103,11 @@ def measure_onboarding(anvil: Anvil, members: list[LocalAccount]) -> dict[str, i
     signed_inv = sign_invitation(members[0], domain, invitation)
     request = sign_join_request(newcomer, domain, keccak(text="hello"), signed_inv, now + 3600, 0)
     call = c.functions.requestToJoinBySig(
-        newcomer.address, request.intro_hash, invitation.as_tuple(), signed_inv.signature, request.deadline,
+        newcomer.address,
+        request.intro_hash,
+        invitation.as_tuple(),
+        signed_inv.signature,
+        request.deadline,
         request.signature,
     )
     gas = {"requestToJoinBySig": send(w3, relayer, call)["gasUsed"]}

@@ -12,6 +12,7 @@ from dataclasses import replace
 import msgpack
 import pytest
 from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from governance.accounts import dev_account
@@ -32,7 +33,7 @@ from governance.invitations import (
 )
 from governance.types import Address
 
-DOMAIN = BallotDomain("kiez test", 31337, Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
+DOMAIN = BallotDomain("kiez test", 31337, Address(to_checksum_address("0x5fbdb2315678afecb367f032d93f642f64180aa3")))
 INVITER, APPLICANT = dev_account(0), dev_account(5)
 INTRO = keccak(text="hi")
 INV = Invitation(Address(INVITER.address), 2**256 - 3, 1_900_000_000, 2)
@@ -45,9 +46,7 @@ def request_() -> SignedJoinRequest:
 
 def test_invitation_id_is_its_eip712_struct_hash() -> None:
     typehash = keccak(text="Invitation(address inviter,uint256 nonce,uint64 expiry,uint32 maxUses)")
-    expected = keccak(
-        abi_encode(["bytes32", "address", "uint256", "uint64", "uint32"], [typehash, *INV.as_tuple()])
-    )
+    expected = keccak(abi_encode(["bytes32", "address", "uint256", "uint64", "uint32"], [typehash, *INV.as_tuple()]))
     assert INV.id == expected
     assert replace(INV, max_uses=3).id != INV.id
 
@@ -80,7 +79,7 @@ def test_signatures_are_low_s(request_: SignedJoinRequest) -> None:
 
 
 def test_signing_for_someone_else_is_refused() -> None:
-    with pytest.raises(InvitationFormatError, match="names .* as inviter"):
+    with pytest.raises(InvitationFormatError, match=r"names .* as inviter"):
         sign_invitation(APPLICANT, DOMAIN, INV)
     with pytest.raises(InvitationFormatError, match="must be signed by"):
         sign_key_authorisation(APPLICANT, DOMAIN, INVITER.address, keccak(text="k"), 0, 1)
