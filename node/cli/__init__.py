@@ -14,7 +14,7 @@ import click
 
 from governance.cli import gov
 from governance.cli.terminal import SafeGroup
-from node.cli import member, privacy, rooms, run, setup
+from node.cli import invite, join, member, privacy, rooms, run, setup
 
 
 def _version() -> str:
@@ -30,7 +30,8 @@ def main() -> None:
     """kiez: a self-governed micro-community on your own machine.
 
     \b
-    Start here:  kiez devnet          a whole local community, with a guided scenario
+    Start here:  kiez join INVITE     join a community with an invite a member gave you
+                 kiez devnet          a whole local community, with a guided scenario
                  kiez init            set up your own node (then: kiez keys register, kiez node run)
                  kiez post "hello"    talk to your running node
                  kiez gov --help      membership and moderation votes on-chain
@@ -38,7 +39,15 @@ def main() -> None:
 
 
 main.add_command(gov)
-for command in [*setup.COMMANDS, *run.COMMANDS, *member.COMMANDS, *rooms.COMMANDS, *privacy.COMMANDS]:
+for command in [
+    *join.COMMANDS,
+    *invite.COMMANDS,
+    *setup.COMMANDS,
+    *run.COMMANDS,
+    *member.COMMANDS,
+    *rooms.COMMANDS,
+    *privacy.COMMANDS,
+]:
     main.add_command(command)
 for plugin in entry_points(group="kiez.commands"):
     main.add_command(plugin.load(), plugin.name)

@@ -57,6 +57,7 @@ from node.p2p.keeper import ConnectionKeeper
 from node.p2p.mdns import LanPeers, open_lan_discovery
 from node.rooms.private import PrivateRooms
 from node.rooms.topics import RoomTopics
+from node.sponsor import SponsorService
 from node.store import Store, StoreError
 from node.sync.service import SyncService
 
@@ -133,6 +134,7 @@ async def _run(
         sync.register()
         blobs = BlobService(host, store)
         blobs.register()
+        sponsor = _sponsor(config, host)
         rooms = PrivateRooms(service, secrets_.x25519_key)
         topics = RoomTopics(config, service, gossip, rooms)
         await topics.start()
@@ -152,7 +154,19 @@ async def _run(
         nursery.start_soon(keeper.run)
 
         parts = Parts(
-            config, service, host, gossip, watcher, sync, blobs, rooms, topics, keeper, records, lan is not None
+            config,
+            service,
+            host,
+            gossip,
+            watcher,
+            sync,
+            blobs,
+            rooms,
+            topics,
+            keeper,
+            records,
+            lan is not None,
+            sponsor,
         )
         api_port = await _serve_api(nursery, parts, token)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}
@@ -161,6 +175,16 @@ async def _run(
             on_ready(info)
         await _until_signalled()
         nursery.cancel_scope.cancel()
+
+
+def _sponsor(config: NodeConfig, host: P2PHost) -> SponsorService:
+    """The sponsor protocol's handler; it pays only when ``config.sponsor`` is on (each payment
+    on its own connection to the endpoint, from a worker thread)."""
+    sponsor = SponsorService(
+        host, config, lambda account: CommunityClient.connect(config.rpc_url, config.community, account)
+    )
+    sponsor.register()
+    return sponsor
 
 
 def _lan(config: NodeConfig, host: P2PHost, community: Community) -> AbstractAsyncContextManager[LanPeers | None]:

@@ -20,6 +20,7 @@ from node.p2p.host import P2PHost
 from node.p2p.keeper import ConnectionKeeper
 from node.rooms.private import PrivateRooms
 from node.rooms.topics import RoomTopics
+from node.sponsor import SponsorService
 from node.sync.service import SyncService
 
 
@@ -39,6 +40,7 @@ class Parts:
     keeper: ConnectionKeeper | None = None
     records: RecordPublisher | None = None
     mdns: bool = False  # whether mDNS discovery is running
+    sponsor: SponsorService | None = None
 
 
 def node_status(parts: Parts) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def node_status(parts: Parts) -> dict[str, Any]:
         "sync": parts.sync.status(),
         "chain": _chain(parts),
         "discovery": _discovery(parts),
+        "sponsor": parts.sponsor.status() if parts.sponsor else {"enabled": False},
     }
 
 
