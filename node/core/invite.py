@@ -109,7 +109,9 @@ def decode_invite(text: str) -> Invite:
     try:
         data = base64.b32decode(body + "=" * (-len(body) % 8))
     except ValueError:
-        raise BadInvite("the text after 'kiez:' is not base32 (letters a-z and digits 2-7)") from None
+        raise BadInvite(
+            "the text after 'kiez:' is not base32 (letters a-z and digits 2-7), or it was cut short"
+        ) from None
     if len(data) <= _CHECKSUM or hashlib.sha256(data[_CHECKSUM:]).digest()[:_CHECKSUM] != data[:_CHECKSUM]:
         raise BadInvite("the invite's checksum does not match: it was cut short or mistyped; copy it again")
     return _from_fields(_unpack(data[_CHECKSUM:]))
@@ -117,7 +119,7 @@ def decode_invite(text: str) -> Invite:
 
 def _unpack(payload: bytes) -> Any:
     try:
-        return msgpack.unpackb(payload, raw=False, strict_map_key=True, max_buffer_size=len(payload))
+        return msgpack.unpackb(payload, raw=False, strict_map_key=True)
     except (ValueError, msgpack.UnpackException) as exc:
         raise BadInvite(f"the invite's content is not well-formed ({exc})") from None
 

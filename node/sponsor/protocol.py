@@ -60,7 +60,7 @@ class SponsorReply:
 
 def _unpack(data: bytes, what: str) -> Any:
     try:
-        return msgpack.unpackb(data, raw=False, max_buffer_size=len(data))
+        return msgpack.unpackb(data, raw=False)
     except (ValueError, msgpack.UnpackException) as exc:
         raise SponsorError(f"the sponsor {what} is not msgpack ({exc})") from None
 
