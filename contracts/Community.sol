@@ -12,6 +12,10 @@ pragma solidity 0.8.37;
 /// electorate, and it needs the for votes of at least two of them, so no member is removed by one
 /// other member alone.
 /// Nodes of the kiez network follow this contract's events and enforce the outcome off-chain.
+/// Nobody but the members who choose to pay needs ether: a newcomer joins under a member's signed
+/// invitation (requestToJoinBySig) and registers their app key by signature (addKeyBySig), and
+/// anyone may relay either; every by-signature call uses the same EIP-712 domain and the same
+/// per-account nonces as castVoteBySig.
 /// @dev The voting surface follows OpenZeppelin's IGovernor names and semantics where they apply
 /// (castVote, castVoteWithReason, castVoteBySig with an EIP-712 Ballot and per-voter nonce, state,
 /// hasVoted, proposalVotes, proposalSnapshot, proposalDeadline, ProposalState order, ERC-6372
@@ -452,7 +456,10 @@ contract Community {
         });
         emit JoinRequested(applicant, introHash);
         emit InvitationUsed(id, invitation.inviter, applicant, uses);
-        proposalId = _openProposal(ProposalKind.AddMember, subject, invitation.inviter, "");
+        // No description; an empty calldata slice, so that _openProposal reads every proposal's
+        // description from calldata (copying it to memory cost each proposal ~350 gas).
+        string calldata none = string(applicantSignature[0:0]);
+        proposalId = _openProposal(ProposalKind.AddMember, subject, invitation.inviter, none);
     }
 
     /// @notice Revoke one of your invitations: it admits no further join requests (those it
@@ -889,7 +896,7 @@ contract Community {
         ProposalKind kind,
         bytes32 subject,
         address proposer,
-        string memory description
+        string calldata description
     ) private returns (uint256) {
         Config memory c = _config;
         uint256 number = uint256(c.proposalCount) + 1;

@@ -243,3 +243,16 @@ def test_non_member_cannot_add_a_key_by_signature(anvil: Anvil, relayer: Communi
     anvil.advance_time(HOUR + 5)
     with pytest.raises(errors.SignatureExpired):
         relayer.add_key_by_sig(late)
+
+
+def test_after_a_defeat_the_newcomer_may_ask_again(
+    community: DevCommunity, relayer: CommunityClient, domain: BallotDomain
+) -> None:
+    me = newcomer()
+    first, _ = relayer.request_to_join_by_sig(join_request(relayer, domain, me, invite(relayer, domain)))
+    for voter in (0, 1):
+        community.client(account(voter)).cast_vote(first.proposal_id, Support.AGAINST)
+    assert relayer.state(first.proposal_id) is ProposalState.DEFEATED
+    again, _ = relayer.request_to_join_by_sig(join_request(relayer, domain, me, invite(relayer, domain, inviter=1)))
+    assert again.number == first.number + 1
+    assert again.proposer == account(1).address
