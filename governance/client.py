@@ -26,6 +26,7 @@ from governance.errors import (
     TransactionFailed,
 )
 from governance.events import ProposalCreated
+from governance.invitations import Invitation, SignedJoinRequest, SignedKeyAuthorisation
 from governance.reader import CommunityReader
 from governance.reverts import RevertDecoder
 from governance.rpc import DEFAULT_RPC_URL, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
@@ -71,6 +72,32 @@ class CommunityClient(CommunityReader):
 
     def revoke_key(self, key: bytes) -> TxResult:
         return self._transact("revokeKey", bytes32(key, "app key"))
+
+    # ------------------------------------------------------------------ gasless onboarding
+
+    def request_to_join_by_sig(self, signed: SignedJoinRequest) -> tuple[ProposalCreated, TxResult]:
+        """Relays (and pays for) a newcomer's signed join request: the contract checks both
+        signatures and the invitation, and opens the AddMember proposal in the inviter's name."""
+        inv = signed.invitation
+        return self._propose(
+            "requestToJoinBySig",
+            checksum(signed.applicant),
+            bytes32(signed.intro_hash, "intro hash"),
+            inv.invitation.as_tuple(),
+            inv.signature,
+            signed.deadline,
+            signed.signature,
+        )
+
+    def add_key_by_sig(self, signed: SignedKeyAuthorisation) -> TxResult:
+        """Relays (and pays for) a member's signed app-key authorisation."""
+        return self._transact(
+            "addKeyBySig", checksum(signed.owner), bytes32(signed.key, "app key"), signed.deadline, signed.signature
+        )
+
+    def revoke_invitation(self, invitation: Invitation) -> TxResult:
+        """Revokes one of this account's invitations: it admits no further join requests."""
+        return self._transact("revokeInvitation", invitation.as_tuple())
 
     def moderator_hide(self, post_id: bytes, reason: str) -> TxResult:
         return self._transact("moderatorHide", bytes32(post_id, "post id"), reason)

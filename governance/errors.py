@@ -250,7 +250,9 @@ class InvalidSignatureLength(ContractRevert):
     length: int
 
     def describe(self) -> str:
-        return f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {self.length}"
+        return (
+            f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {self.length}"
+        )
 
 
 @dataclass(eq=False)
@@ -469,7 +471,7 @@ class JoinAlreadyRequested(ContractRevert):
     def describe(self) -> str:
         return (
             f"{self._who(self.applicant)} already asked to join: proposal {self.number} is still open "
-            "or passed and awaits execution; wait for its outcome (kiez gov show {self.number})"
+            f"or passed and awaits execution; wait for its outcome (kiez gov show {self.number})"
         )
 
 

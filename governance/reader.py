@@ -281,6 +281,11 @@ class CommunityReader:
     def nonce(self, account: str) -> int:
         return int(self._call("nonces", checksum(account)))
 
+    def invitation_uses(self, invitation_id: bytes) -> tuple[int, bool]:
+        """How often the invitation ``invitation_id`` was used, and whether it was revoked."""
+        uses, revoked = self._call("invitationUses", bytes32(invitation_id, "invitation id"))
+        return int(uses), bool(revoked)
+
     def key_info(self, key: bytes) -> KeyInfo:
         owner, active, added, revoked = self._call("keyInfo", bytes32(key, "app key"))
         return KeyInfo(AppKey(key), Address(owner), bool(active), int(added), int(revoked))

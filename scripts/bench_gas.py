@@ -8,7 +8,10 @@ GovernorVotes with an ERC721Votes token giving each member one vote, QuorumFract
 and so on), not through the kiez client, so the figures are what any tool would pay.
 
 Measured per contract: propose, the first castVote on a proposal, a later castVote, castVoteBySig
-(a voter's first signed ballot) and execute. OpenZeppelin is measured twice (legacy and via-IR
+(a voter's first signed ballot) and execute. Gasless onboarding (kiez only, OpenZeppelin has no
+counterpart) is measured on a community of its own: requestToJoinBySig (a newcomer with no ether
+joins under a member's invitation, which also opens the AddMember proposal) and addKeyBySig (the
+admitted newcomer's first app key), both paid by a relayer. OpenZeppelin is measured twice (legacy and via-IR
 builds); ratios are ours / the cheaper OpenZeppelin figure. ``castVote_ratio`` is the worse of the
 first and later vote ratios. The last line printed is one JSON object.
 
@@ -34,6 +37,7 @@ from governance.accounts import dev_account
 from governance.anvil import Anvil, start_anvil
 from governance.artifacts import community_artifact
 from governance.ballot import BallotDomain, sign_ballot
+from governance.invitations import Invitation, sign_invitation, sign_join_request, sign_key_authorisation
 from governance.types import Address, ProposalId, Support
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +84,44 @@ def measure_kiez(anvil: Anvil, members: list[LocalAccount], applicant: LocalAcco
     anvil.advance_time(period + 1)
     gas["execute"] = send(w3, deployer, c.functions.execute(pid, subject))["gasUsed"]
     assert c.functions.isMember(applicant.address).call()
+    return gas
+
+
+def measure_onboarding(anvil: Anvil, members: list[LocalAccount]) -> dict[str, int]:
+    """requestToJoinBySig and addKeyBySig for a fresh account that never holds ether."""
+    from eth_account import Account
+
+    w3 = anvil.web3()
+    art = community_artifact()
+    relayer = dev_account(9)
+    founders = [m.address for m in members]
+    c = deploy(w3, relayer, art.abi, art.bytecode, "bench", founders, 50, 50, 3600, bytes(32))
+    domain = BallotDomain("bench", w3.eth.chain_id, Address(c.address))
+    newcomer: LocalAccount = Account.create()
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    invitation = Invitation(Address(members[0].address), 2**255 + 12345, now + 86400, 1)
+    signed_inv = sign_invitation(members[0], domain, invitation)
+    request = sign_join_request(newcomer, domain, keccak(text="hello"), signed_inv, now + 3600, 0)
+    call = c.functions.requestToJoinBySig(
+        newcomer.address,
+        request.intro_hash,
+        invitation.as_tuple(),
+        signed_inv.signature,
+        request.deadline,
+        request.signature,
+    )
+    gas = {"requestToJoinBySig": send(w3, relayer, call)["gasUsed"]}
+    subject = bytes(12) + bytes.fromhex(newcomer.address[2:])
+    pid = c.functions.hashProposal(1, 0, subject).call()
+    for m in members:  # until decided early: a vote after that is refused
+        if c.functions.state(pid).call() != 1:
+            break
+        send(w3, m, c.functions.castVote(pid, 1))
+    send(w3, relayer, c.functions.execute(pid, subject))
+    auth = sign_key_authorisation(newcomer, domain, newcomer.address, keccak(text="app key"), 1, now + 3600)
+    call = c.functions.addKeyBySig(newcomer.address, auth.key, auth.deadline, auth.signature)
+    gas["addKeyBySig"] = send(w3, relayer, call)["gasUsed"]
+    assert w3.eth.get_balance(newcomer.address) == 0
     return gas
 
 
@@ -138,6 +180,7 @@ def main() -> None:
     with start_anvil() as anvil:
         print(f"measuring on Anvil at {anvil.rpc_url} with {args.members} members …", file=sys.stderr)
         ours = measure_kiez(anvil, members, applicant)
+        onboarding = measure_onboarding(anvil, members)
         oz_legacy = measure_openzeppelin(anvil, members, applicant, "ReferenceGovernor.json")
         oz_ir = measure_openzeppelin(anvil, members, applicant, "ReferenceGovernorViaIR.json")
     # OpenZeppelin is built both with the legacy pipeline (its own default) and via IR (as kiez
@@ -149,9 +192,12 @@ def main() -> None:
     for op in ("propose", "castVote_first", "castVote_later", "castVoteBySig", "execute"):
         ratios[op] = ours[op] / oz[op]
         print(f"{op:<16}{ours[op]:>10,}{oz_legacy[op]:>12,}{oz_ir[op]:>12,}{ratios[op]:>8.3f}")
+    for op, used in onboarding.items():
+        print(f"{op:<20}{used:>6,}  (kiez only: relayed for an account with no ether)")
     figures = {
         "members": args.members,
         "kiez": ours,
+        "kiez_onboarding": onboarding,
         "openzeppelin": oz,
         "openzeppelin_legacy": oz_legacy,
         "openzeppelin_via_ir": oz_ir,

@@ -221,7 +221,9 @@ def test_signature_of_wrong_length(crew: Crew, pid: ProposalId, length: int) -> 
     with unchanged(crew, pid), pytest.raises(errors.InvalidSignatureLength) as refused:
         crew[RELAYER].cast_vote_by_sig_raw(pid, FOR, who(crew[1]), signature)
     assert refused.value.length == length
-    assert str(refused.value) == f"a ballot signature must be 65 bytes, not {length}"
+    assert str(refused.value) == (
+        f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {length}"
+    )
 
 
 def test_forged_and_broken_signatures(crew: Crew, pid: ProposalId) -> None:
