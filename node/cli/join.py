@@ -17,6 +17,7 @@ authorised key until step 4).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -90,6 +91,8 @@ async def _ask_each(seed: bytes, nodes: list[tuple[str, list[str]]], kind: str, 
 
 
 def deliver(config: NodeConfig, invite: Invite, kind: str, payload: bytes | int) -> SponsorReply:
+    # the addresses that do not answer are said once, in the summary, not by py-libp2p per attempt
+    logging.getLogger("libp2p").setLevel(logging.CRITICAL)
     seed = read_secret(config.p2p_key_path, 32)
     return trio.run(_ask_each, seed, sponsors(invite), kind, payload)
 
