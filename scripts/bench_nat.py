@@ -27,15 +27,27 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from governance.anvil import Anvil
+from node.config import NodeConfig
 from node.errors import NodeError
+from node.harness import onboarding
 from node.harness.cluster import Network
 from node.harness.natlab import NatLab
-from node.harness.natnet import restart, start_lab_chain, start_nat_network
+from node.harness.natnet import (
+    NODE_API_PORT,
+    NODE_P2P_PORT,
+    kiez_in,
+    lab_node,
+    restart,
+    start_lab_chain,
+    start_nat_network,
+)
 from node.harness.netns import LabError, Shaping
-from node.harness.process import wait_until
+from node.harness.process import until_accepted, wait_until
 
 WAIT_S = 60.0
 
@@ -91,13 +103,41 @@ def reconnect_from_address_book(net: Network) -> float | None:
     return time.monotonic() - started
 
 
+def join_to_first_post(lab: NatLab, net: Network, anvil: Anvil, home: Path) -> float:
+    """A newcomer in the lab's last home (no node there yet) joins by an invite from the public
+    node, the founders vote at once; seconds from ``kiez join`` until the newcomer's first post is
+    on every node (the vote's wait included, as short as the founders make it here)."""
+    run = partial(kiez_in, lab)
+    onboarding.make_sponsor(net, anvil, 0, lab.public(0), run, lab.on_chain)
+    text = onboarding.invite(net, 0, lab.public(0), run)
+    k = len(lab.hosts) - 2  # the last home's index (hosts: the public one, then every home)
+    ns = lab.home(k)
+    where = ["--p2p-host", lab.home_address(k), "--p2p-port", str(NODE_P2P_PORT), "--api-port", str(NODE_API_PORT)]
+    started = time.monotonic()
+    onboarding.join(run, ns, home, text, "--no-wait", *where)
+    lab.on_chain(lambda: onboarding.vote_in(net, onboarding.newcomer(home), tuple(range(1, len(net.dev.founders)))))
+    onboarding.join(run, ns, home, text)
+    node = lab_node(lab, ns, NodeConfig.load(home)).start()
+    try:
+        answer = until_accepted(lambda: node.api.post("/v1/posts", {"text": "my first post"}), "the first post")
+        wait_until(lambda: all(net.has_post(i, answer["id"]) for i in range(len(net.nodes))), WAIT_S, "it everywhere")
+        return time.monotonic() - started
+    finally:
+        node.stop()
+
+
 def measure(args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
     shaping = Shaping(args.delay_ms, args.jitter_ms, args.loss) if args.delay_ms or args.loss else None
-    with NatLab(homes=args.homes, shaping=shaping) as lab, tempfile.TemporaryDirectory(prefix="kiez-bench-nat-") as tmp:
-        say(f"lab: 1 public host, {args.homes} homes behind NAT; shaping: {shaping.describe() if shaping else 'none'}")
+    with (
+        NatLab(homes=args.homes + 1, shaping=shaping) as lab,
+        tempfile.TemporaryDirectory(prefix="kiez-bench-nat-") as tmp,
+    ):
+        shaped = shaping.describe() if shaping else "none"
+        say(f"lab: 1 public host, {args.homes} homes behind NAT and one for a newcomer; shaping: {shaped}")
         anvil = start_lab_chain(lab)
         try:
-            net = start_nat_network(lab, anvil, Path(tmp), configure=lambda c: c.with_changes(sync_interval=5.0))
+            spots = lab.hosts[:-1]  # the last home is the newcomer's
+            net = start_nat_network(lab, anvil, Path(tmp), spots, configure=lambda c: c.with_changes(sync_interval=5.0))
             try:
                 before = relayed_bytes(net)
                 took = post_to_all(net, args.homes, args.posts)
@@ -105,6 +145,8 @@ def measure(args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
                 after = relayed_bytes(net)
                 kinds = connection_kinds(net)
                 reconnect = reconnect_from_address_book(net)
+                joined = join_to_first_post(lab, net, anvil, Path(tmp) / "newcomer")
+                say(f"kiez join to the newcomer's first post on every node: {joined:.1f} s")
             finally:
                 net.stop()
         finally:
@@ -115,10 +157,9 @@ def measure(args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
         notes.append("relay_bytes_per_post: the public node reports no relayed bytes in its status yet")
     if reconnect is None:
         notes.append(f"reconnect_from_address_book_s: a node restarted without bootstrap found no peer in {WAIT_S:g} s")
-    notes.append("join_to_first_post_s: `kiez join` is not part of this node yet")
     finished = sum(kinds.values()) if kinds else 0
     return {
-        "join_to_first_post_s": None,
+        "join_to_first_post_s": round(joined, 2),
         "direct_ratio": round(kinds["direct"] / finished, 3) if kinds and finished else None,
         "relay_bytes_per_post": round((after - before) / args.posts)
         if before is not None and after is not None
