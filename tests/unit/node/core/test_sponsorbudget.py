@@ -38,6 +38,7 @@ def test_the_ledger_round_trips_and_a_damaged_one_is_not_mistaken_for_a_fresh_da
     again = SponsorLedger.from_json(ledger.to_json())
     assert again.refusal(SponsorBudget.from_gwei(1, 10.0), 5 * DAY + 8, GWEI) is not None
     assert again.total_gas == 50_000
-    for damaged in (None, [], {"day": "x"}, {"day": 1}):
+    damaged_ledgers: list[object] = [None, [], {"day": "x"}, {"day": 1}]
+    for damaged in damaged_ledgers:
         with pytest.raises(ValueError, match="damaged"):
             SponsorLedger.from_json(damaged)
