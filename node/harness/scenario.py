@@ -1,5 +1,6 @@
-"""The devnet's story: founders post, a post is hidden by vote, a newcomer is voted in with a
-relayed signed ballot, a private room and an opinion poll, and a member removed and locked out.
+"""The devnet's story: founders post, a post is hidden by vote, a newcomer joins by invite with
+no ether and is voted in with a relayed signed ballot, a private room and an opinion poll, and
+a member removed and locked out.
 Every step is a real transaction or a real gossiped message; ``summary`` reads the outcome back
 from the nodes and the chain."""
 
@@ -22,6 +23,7 @@ from governance.client import CommunityClient, TxResult, deploy_community
 from governance.present import describe_rules, proposals_table, table
 from governance.types import Rules, Support
 from node.errors import ApiError, NodeError
+from node.harness.joining import admit_by_invite
 from node.harness.natlab import NatLab
 from node.harness.natnet import lab_config
 from node.harness.process import NodeProcess, app_key_of, peer_addr, prepare_home, until_accepted, wait_until
@@ -190,18 +192,13 @@ class Devnet:
         self.say.did("", f"the post is gone from all {len(self.nodes)} feeds {took:.0f} ms after execution")
 
     def admit_newcomer(self) -> None:
-        newcomer, c = self.newcomer, self.c
-        self.say.step(f"{newcomer.title()} asks to join, is voted in, starts a node and posts")
-        intro = f"Hi, I'm {newcomer.title()}; I repair radios."
-        self.say.did(newcomer, "filed a join request", c[newcomer].request_to_join(keccak(text=intro)), "requestToJoin")
-        admit, result = c["alice"].propose_add_member(self.accounts[newcomer].address, "she fixed my radio")
-        self.say.did("alice", f"proposed #{admit.number}: add-member {newcomer}", result, "propose")
-        ballot = c["bob"].sign_ballot(admit.proposal_id, Support.FOR)
-        self.say.did("bob", "signed a ballot offline (EIP-712) instead of sending a transaction")
-        self.say.did("carol", "relayed bob's signed ballot", c["carol"].relay_ballot(ballot), "castVoteBySig")
-        self.say.did("alice", "voted for", c["alice"].cast_vote(admit.proposal_id, Support.FOR), "castVote")
-        self.say.did(newcomer, f"executed #{admit.number}: admitted", c[newcomer].execute(admit), "execute")
-        self.start_nodes([newcomer])
+        newcomer = self.newcomer
+        self.say.step(
+            f"{newcomer.title()} joins by invite with a new account that holds no ether: "
+            "Alice's node pays, the members vote, she starts a node and posts"
+        )
+        self.nodes[newcomer] = admit_by_invite(self)
+        wait_until(lambda: self.nodes[newcomer].api.get("/v1/status")["app_key_active"], WAIT, "her key on her node")
         result_post = self.nodes[newcomer].api.post("/v1/posts", {"text": f"Hello neighbours, {newcomer} here!"})
         self.posts[newcomer] = result_post["id"]
         self._wait_everywhere(result_post["id"], present=True)
