@@ -180,10 +180,24 @@ def status(home: Path | None, as_json: bool) -> None:
             _rooms_line(data.get("rooms", {}), data.get("blobs", {})),
             _guard_line(data.get("guard", {}), messages),
             _throttle_line(messages.get("throttled", {})),
+            *_sponsor_lines(data.get("sponsor", {})),
         ]
         echo("\n".join(lines))
 
     guarded(run)
+
+
+def _sponsor_lines(sponsor: dict[str, Any]) -> list[str]:
+    """What this node paid for newcomers (nothing when it does not sponsor)."""
+    if not sponsor.get("account"):
+        return []
+    if sponsor.get("problem"):
+        return [f"sponsor   NOT SPONSORING: {inline(sponsor['problem'])}"]
+    return [
+        f"sponsor   paid {sponsor.get('today_tx', 0)} of {sponsor['tx_per_day']} transactions today, "
+        f"{sponsor.get('total_tx', 0)} in all ({sponsor.get('total_wei', 0) / 1e18:.6f} ETH); "
+        f"refused {sponsor['refused']}; account {sponsor['account']}"
+    ]
 
 
 def _sync_line(sync: dict[str, Any]) -> str:

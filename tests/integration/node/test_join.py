@@ -181,3 +181,9 @@ def _throwaway_home(net: Network, tmp: Path) -> NodeConfig:
 
 def test_sponsor_key_is_private(net: Network) -> None:
     assert (net.nodes[0].config.home / SPONSOR_KEY).stat().st_mode & 0o077 == 0
+
+
+def test_kiez_status_says_what_the_sponsor_paid(net: Network) -> None:
+    shown = kiez("status", "--home", str(net.nodes[0].config.home)).stdout
+    assert "sponsor   paid 3 of 3 transactions today, 3 in all" in shown
+    assert "refused 2" in shown  # the tampered request and the one over budget

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from pathlib import Path
 
 import msgpack
 import pytest
@@ -70,3 +72,20 @@ def test_a_newer_version_asks_for_an_update() -> None:
 def test_a_malformed_invite_says_what_is_wrong(fields: list[object], sentence: str) -> None:
     with pytest.raises(BadInvite, match=sentence):
         decode_invite(_text(fields))
+
+
+def vector_sample() -> Invite:
+    """The invite of node/spec/invite-vectors.json."""
+    contract = bytes.fromhex("700b6a60ce7eaaea56f065753d8dcb9653dbad35")
+    return Invite(31337, contract, "http://127.0.0.1:8545", (bytes(range(40)),), bytes(range(100)), "welcome")
+
+
+def test_the_spec_vector_is_what_this_code_writes_and_reads() -> None:
+    spec = Path(__file__).parents[4] / "node" / "spec" / "invite-vectors.json"
+    vector = json.loads(spec.read_text("utf-8"))["vectors"][0]
+    sample = vector_sample()
+    assert vector["text"] == encode_invite(sample)
+    decoded = decode_invite(vector["text"])
+    assert decoded == sample
+    assert vector["contract"] == decoded.contract_hex
+    assert [bytes.fromhex(r) for r in vector["records"]] == list(decoded.records)
