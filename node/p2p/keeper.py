@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 _JITTER = 0.1
 #: Dials at once per round (a community is small; a burst of dials to dead addresses costs time).
 PARALLEL_DIALS = 4
+#: One address's dial gives up after this long. A round waits for its slowest dial, and an address
+#: that cannot answer (another home's private address, behind its NAT) would otherwise hold the
+#: round for py-libp2p's own 15 s; a live member's node answers a TCP + Noise handshake far sooner.
+DIAL_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,9 @@ class ConnectionKeeper:
         for addr in candidate.addrs:
             self.dials += 1
             try:
-                await self.host.connect(addr)
-            except (DialFailed, BadMultiaddr) as error:
+                with trio.fail_after(DIAL_TIMEOUT_S):
+                    await self.host.connect(addr)
+            except (DialFailed, BadMultiaddr, trio.TooSlowError) as error:
                 self.failures += 1
                 delay = self.failed(addr, trio.current_time())
                 logger.debug("cannot reach %s at %s, not before %.1f s: %s", candidate.peer_id, addr, delay, error)
