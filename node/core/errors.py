@@ -34,6 +34,11 @@ class SealError(ProtocolError):
     """A box or ciphertext that does not open: wrong key, or tampered with."""
 
 
+class BadInvite(ProtocolError):
+    """A text that is not a usable kiez invite (``node.core.invite``); the message says what is
+    wrong with it."""
+
+
 class SyncProtocolError(ProtocolError):
     """The peer sent something the sync protocol does not allow; the session ends."""
 

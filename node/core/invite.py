@@ -27,7 +27,7 @@ from typing import Any
 import msgpack
 
 from node.core import limits
-from node.core.errors import ProtocolError
+from node.core.errors import BadInvite
 
 SCHEME = "kiez:"
 VERSION = 1
@@ -37,10 +37,6 @@ MAX_NOTE_CHARS = 280
 MAX_INVITATION_BYTES = 512
 MAX_TEXT_CHARS = 8192
 _CHECKSUM = 4
-
-
-class BadInvite(ProtocolError):
-    """A text that is not a usable kiez invite; the message says what is wrong with it."""
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,10 @@ def view_of(node: NodeProcess) -> tuple[Any, ...]:
         view = store.chain.load_view()
         members = sorted((m, tuple(r.intervals)) for m, r in view.members.items())
         keys = sorted((k.hex(), r.owner, r.revoked_ms) for k, r in view.keys.items())
-        return members, keys, sorted(view.hidden), store.chain.cursor()
+        cursor = store.chain.cursor()
+        # the cursor's block, not its clock: an empty poll that lands before the endpoint turns
+        # hostile may move complete_until_ms within the same block, which is no reply's doing
+        return members, keys, sorted(view.hidden), cursor and (cursor.block_number, cursor.block_hash)
     finally:
         store.close()
 

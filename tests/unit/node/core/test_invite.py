@@ -10,7 +10,8 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from node.core.invite import MAX_RECORDS, BadInvite, Invite, decode_invite, encode_invite
+from node.core.errors import BadInvite
+from node.core.invite import MAX_RECORDS, Invite, decode_invite, encode_invite
 
 SAMPLE = Invite(31337, bytes(range(20)), "http://127.0.0.1:8545", (b"\x01" * 200, b"\x02" * 180), b"\x09" * 150, "hi")
 
