@@ -197,7 +197,11 @@ class Devnet:
             f"{newcomer.title()} joins by invite with a new account that holds no ether: "
             "Alice's node pays, the members vote, she starts a node and posts"
         )
-        self.nodes[newcomer] = admit_by_invite(self)
+        node = self.nodes[newcomer] = admit_by_invite(self)
+        where = "" if self.lab is None else f" in namespace {self.spot(newcomer)} ({node.config.p2p_host})"
+        self.say.did(
+            newcomer, f"node up{where}: peer {node.ready['peer_id'][:16]}…, API 127.0.0.1:{node.ready['api_port']}"
+        )
         wait_until(lambda: self.nodes[newcomer].api.get("/v1/status")["app_key_active"], WAIT, "her key on her node")
         result_post = self.nodes[newcomer].api.post("/v1/posts", {"text": f"Hello neighbours, {newcomer} here!"})
         self.posts[newcomer] = result_post["id"]
