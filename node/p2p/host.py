@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -85,6 +85,7 @@ class P2PHost:
         self._host = host
         self._inbound = inbound
         self._refused: Callable[[str], bool] | None = None
+        self._circuit_dialer: Callable[[str], Awaitable[None]] | None = None
 
     @property
     def libp2p_host(self) -> IHost:
@@ -132,6 +133,11 @@ class P2PHost:
             await close_peer(self._host, ID.from_base58(peer_id))
         logger.debug("disconnected from peer %s", peer_id)
 
+    def dial_circuits_with(self, dialer: Callable[[str], Awaitable[None]] | None) -> None:
+        """From now on ``connect`` hands ``/p2p-circuit`` addresses to ``dialer`` (the relay
+        client's ``dial``); without one they fail as undialable."""
+        self._circuit_dialer = dialer
+
     async def connect(self, addr: str) -> None:
         """Connect to the peer at ``addr`` (a no-op if already connected).
 
@@ -144,6 +150,13 @@ class P2PHost:
             raise BadMultiaddr(f"{addr} is this node itself")
         if self._refused is not None and self._refused(peer_id):
             raise DialFailed(peer_id, "refused: the peer is banned for misbehaving")
+        if "/p2p-circuit" in addr:
+            if self.is_connected(peer_id):
+                return
+            if self._circuit_dialer is None:
+                raise DialFailed(peer_id, "a relay address, and this node has no relay client")
+            await self._circuit_dialer(addr)
+            return
         info = info_from_p2p_addr(maddr)
         forget_failed_dial(self._host, info.peer_id)
         try:
