@@ -39,9 +39,11 @@ class Devnet:
             if text in line:
                 return
 
-    def children(self) -> set[int]:
+    def children(self) -> set[tuple[int, str]]:
+        """The devnet's child processes, each as (pid, start time): a pid alone may be reused
+        by an unrelated process once the system's pids wrap around."""
         found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False)
-        return {int(pid) for pid in found.stdout.split()}
+        return {(int(pid), _started(int(pid))) for pid in found.stdout.split()}
 
     def interrupted(self) -> tuple[int, str]:
         """Ctrl-C, then its exit code and the rest of its output."""
@@ -87,9 +89,19 @@ def devnet(where: Path, *options: str) -> Iterator[Devnet]:
             process.wait(timeout=WAIT)
 
 
-def alive(pids: set[int]) -> set[int]:
-    """Those of ``pids`` still running (a process that stopped was reaped by the devnet)."""
-    return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
+def _started(pid: int) -> str:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or ""."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def alive(processes: set[tuple[int, str]]) -> set[int]:
+    """Those of ``processes`` still running: the same pid with the same start time (a process
+    that stopped was reaped by the devnet; its pid may since belong to another one)."""
+    return {pid for pid, started in processes if started and _started(pid) == started}
 
 
 def leftover_nodes(where: Path) -> str:
