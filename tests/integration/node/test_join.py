@@ -14,13 +14,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from governance.accounts import create_keystore, dev_account, load_keystore
+from governance.accounts import create_keystore, load_keystore
 from governance.anvil import Anvil
 from governance.invitations import SignedInvitation, SignedJoinRequest, sign_join_request
 from governance.types import Support
@@ -30,6 +29,7 @@ from node.core.invite import decode_invite
 from node.core.signing import Signer
 from node.errors import NodeError
 from node.harness.cluster import Network, start_network
+from node.harness.onboarding import fund
 from node.harness.process import NodeProcess, free_port, prepare_home, until_accepted, wait_until
 from node.sponsor.service import SPONSOR_KEY, sponsor_account
 
@@ -55,28 +55,12 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netw
     kiez("sponsor", "enable", "--per-day", "3", "--max-gas-gwei", "100", "--home", str(alice.config.home))
     sponsor = sponsor_account(NodeConfig.load(alice.config.home))
     assert sponsor is not None
-    _fund(anvil, sponsor.address)
+    fund(anvil, sponsor.address, funder_index=5)
     alice.stop()
     alice.config = NodeConfig.load(alice.config.home)
     alice.start()
     yield network
     network.stop()
-
-
-def _fund(anvil: Anvil, address: str) -> None:
-    w3 = anvil.web3()
-    funder = dev_account(5)
-    tx = {
-        "to": address,
-        "value": 10**17,
-        "gas": 21_000,
-        "gasPrice": w3.eth.gas_price,
-        "nonce": w3.eth.get_transaction_count(funder.address),
-        "chainId": w3.eth.chain_id,
-    }
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(funder.sign_transaction(cast(Any, tx)).raw_transaction)
-    )
 
 
 @pytest.fixture(scope="module")
