@@ -16,7 +16,7 @@ from node.api.params import Choice, Fields, Flag, Integer, Items, Member, RoomRe
 from node.api.publish import Publisher
 from node.api.router import Call, Route, Takes
 from node.core import limits
-from node.core.rooms import RSVP_ANSWERS, Room
+from node.core.rooms import RSVP_ANSWERS, Room, current_key
 from node.core.types import AnswerBody, EventBody, Kind, LeaveBody, PollBody, RoomBody, RsvpBody, Visibility
 from node.daemon.service import NodeService
 from node.errors import PublishError
@@ -145,6 +145,7 @@ class Rooms:
 
     def _room_json(self, room: Room) -> dict[str, Any]:
         readable = not room.encrypted or self.private.can_read(room)
+        key = current_key(self.service.store.rooms.room_keys(room.id)) if room.encrypted else None
         return {
             "id": room.id,
             "name": room.body.name,
@@ -155,6 +156,7 @@ class Rooms:
             "slow_mode_s": room.body.slow_mode_s,
             "following": room.id in self.following(),
             "readable": readable,
+            "key": None if key is None else key.key_id.hex(),
         }
 
     # ------------------------------------------------------------------ events

@@ -219,15 +219,19 @@ class Devnet:
         room = str(until_accepted(lambda: alice.post("/v1/rooms", body), "alice's X25519 key to be known")["room"])
         self.room = room
         self.say.did("alice", f"created private room 'organisers' {room[:12]}…; its key is sealed to her X25519 key")
+        newest = ""
         for name in ("bob", "carol"):
             invite = functools.partial(alice.post, f"/v1/rooms/{room}/invite", {"member": self.accounts[name].address})
-            key = until_accepted(invite, f"{name}'s X25519 key")
-            self.say.did("alice", f"invited {name}: a fresh room key {key['key'][:12]}… sealed to each participant")
+            newest = str(until_accepted(invite, f"{name}'s X25519 key")["key"])
+            self.say.did("alice", f"invited {name}: a fresh room key {newest[:12]}… sealed to each participant")
         for name in ("bob", "carol", newcomer):
             wait_until(lambda n=name: _room(self.nodes[n], room) is not None, WAIT, f"the room at {name}'s node")
             self.nodes[name].api.post(f"/v1/rooms/{room}/join", {})
+        # Bob writes under the key his node holds: wait for the newest one, the only one sealed to carol too.
         wait_until(
-            lambda: all(_readable(self.nodes[n], room) for n in ("bob", "carol")), WAIT, "bob and carol to open the key"
+            lambda: all(_holds(self.nodes[n], room, newest) for n in ("bob", "carol")),
+            WAIT,
+            "bob and carol to open the newest key",
         )
         text = "Budget for the street party: 300 euros, from the repair café's tips."
         post = self.nodes["bob"].api.post("/v1/posts", {"text": text, "room": room})["id"]
@@ -371,6 +375,12 @@ def _room(node: NodeProcess, room: str) -> dict[str, Any] | None:
 def _readable(node: NodeProcess, room: str) -> bool:
     found = _room(node, room)
     return bool(found and found["readable"])
+
+
+def _holds(node: NodeProcess, room: str, key: str) -> bool:
+    """Whether ``key`` is the room's current key at ``node``, and sealed to it."""
+    found = _room(node, room)
+    return bool(found and found["readable"] and found["key"] == key)
 
 
 def _reads(node: NodeProcess, room: str, text: str) -> bool:

@@ -36,10 +36,18 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netw
     network.stop()
 
 
-def invite(net: Network, room: str, index: int) -> None:
-    """Node 0 invites node ``index``'s member (once their X25519 key is known)."""
+def invite(net: Network, room: str, index: int) -> str:
+    """Node 0 invites node ``index``'s member (once their X25519 key is known); the new key's id."""
     member = net.dev.founders[index].address
-    until_accepted(lambda: net.nodes[0].api.post(f"/v1/rooms/{room}/invite", {"member": member}), "invite")
+    invited = until_accepted(lambda: net.nodes[0].api.post(f"/v1/rooms/{room}/invite", {"member": member}), "invite")
+    return str(invited["key"])
+
+
+def holds_newest(net: Network, index: int, room: str, key: str) -> bool:
+    """Whether node ``index`` can read ``room`` under ``key``: a writer seals under its newest
+    key, so a reader that got only a later one would not open a post sealed under an earlier."""
+    found = room_of(net, index, room)
+    return bool(found["readable"] and found["key"] == key)
 
 
 def feed(net: Network, index: int, room: str = "") -> list[dict[str, Any]]:
@@ -87,6 +95,7 @@ def test_an_open_room_has_its_own_feed(net: Network) -> None:
         "slow_mode_s": 0,
         "following": None,
         "readable": True,
+        "key": None,
     }
 
 
@@ -108,11 +117,11 @@ def test_a_private_room_is_readable_only_by_its_participants(net: Network) -> No
     )
     room = created["room"]
     for index in (1, 2):
-        invite(net, room, index)
+        newest = invite(net, room, index)
     for index in (1, 2, 3):  # node 3 follows the room's topic, so it relays it, but was not invited
         wait_until(lambda i=index: any(r["id"] == room for r in net.nodes[i].api.get("/v1/rooms")["rooms"]), 30, "room")
         net.nodes[index].api.post(f"/v1/rooms/{room}/join", {})
-    wait_until(lambda: all(room_of(net, i, room)["readable"] for i in (0, 1, 2)), 30, "the room key at 1 and 2")
+    wait_until(lambda: all(holds_newest(net, i, room, newest) for i in (0, 1, 2)), 30, "the room key at 1 and 2")
 
     secret = "The budget is 1200 euros"
     post = net.nodes[1].api.post("/v1/posts", {"text": secret, "room": room})["id"]
@@ -326,10 +335,10 @@ def test_a_removed_member_cannot_read_what_comes_after_the_rotation(net: Network
         lambda: net.nodes[0].api.post("/v1/rooms", {"name": "board", "visibility": "private"}), "room"
     )["room"]
     for index in (1, 2):
-        invite(net, room, index)
+        newest = invite(net, room, index)
         wait_until(lambda i=index: any(r["id"] == room for r in net.nodes[i].api.get("/v1/rooms")["rooms"]), 30, "room")
         net.nodes[index].api.post(f"/v1/rooms/{room}/join", {})
-    wait_until(lambda: all(room_of(net, i, room)["readable"] for i in (1, 2)), 30, "the key at 1 and 2")
+    wait_until(lambda: all(holds_newest(net, i, room, newest) for i in (1, 2)), 30, "the key at 1 and 2")
     everyone = net.nodes[0].api.post("/v1/rooms", {"name": "residents", "visibility": "members"})["room"]
     wait_until(lambda: all(room_of(net, i, everyone)["readable"] for i in range(4)), 60, "the members room's key")
     before = net.nodes[1].api.post("/v1/posts", {"text": "Before the vote", "room": room})["id"]
