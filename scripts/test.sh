@@ -12,4 +12,7 @@ if [ "$(id -u)" -eq 0 ]; then export KIEZ_REQUIRE_NETNS=1; fi
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy --strict" && .venv/bin/mypy
 echo "== import layering (lint-imports)" && .venv/bin/lint-imports --no-logo --no-cache
-echo "== pytest" && exec .venv/bin/pytest "$@"
+# Test files run on KIEZ_TEST_WORKERS worker processes (default 2, one per core of the CI machine;
+# -n 0 after it runs them in this process), each file whole on one worker, since most files
+# share one set of nodes between their tests.
+echo "== pytest" && exec .venv/bin/pytest -n "${KIEZ_TEST_WORKERS:-2}" --dist loadfile "$@"
