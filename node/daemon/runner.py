@@ -9,6 +9,8 @@ community at the address). Then the parts run side by side until the process is 
 - the connection keeper (keeps ``target_peers`` connections: members' nodes from the address
   book first, then the bootstrap peers, then nodes found on the LAN by mDNS);
 - the record publisher (this node's signed peer record, at start, on address changes, daily);
+- connectivity: dial-backs that tell whether the node is publicly reachable, the members-only
+  relay hop on public nodes, and relay reservations (circuit addresses) on private ones;
 - sync (reconciles with each peer when it connects, and periodically);
 - rooms: a gossip topic per followed room, and the upkeep that publishes this node's X25519 key
   and rotates the keys of the private rooms whose readers changed;
@@ -45,6 +47,7 @@ from node.core.signing import Signer
 from node.core.types import Community
 from node.core.validation import Via
 from node.core.verdict import Outcome
+from node.daemon.connectivity import Connectivity
 from node.daemon.discovery import DialSources
 from node.daemon.records import RecordPublisher
 from node.daemon.service import NodeService
@@ -146,8 +149,11 @@ async def _run(
         records = RecordPublisher(
             service, p2p_seed, host.peer_id, [lambda: host.addrs, lambda: config.announce], topics.broadcast
         )
-        nursery.start_soon(records.run)
         sources = DialSources(service, tuple(config.bootstrap), lan.found if lan is not None else None)
+        connectivity = Connectivity(config, host, sources, records.changed)
+        records.sources.append(connectivity.circuit_addrs)
+        nursery.start_soon(connectivity.run)
+        nursery.start_soon(records.run)
         # Reconnect quickly: a community has a handful of peers and a restarted one should be
         # back in the mesh within seconds.
         keeper = ConnectionKeeper(host, sources.candidates, config.target_peers, 1.0, max_backoff=10.0)
@@ -167,6 +173,7 @@ async def _run(
             records,
             lan is not None,
             sponsor,
+            connectivity,
         )
         api_port = await _serve_api(nursery, parts, token)
         info = {"name": service.name, "peer_id": host.peer_id, "addrs": host.addrs, "api_port": api_port}

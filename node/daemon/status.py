@@ -13,6 +13,7 @@ from typing import Any
 from node.blobs.service import BlobService
 from node.chain import ChainWatcher
 from node.config import NodeConfig
+from node.daemon.connectivity import Connectivity
 from node.daemon.records import RecordPublisher
 from node.daemon.service import NodeService
 from node.p2p.gossip import Gossip
@@ -41,6 +42,7 @@ class Parts:
     records: RecordPublisher | None = None
     mdns: bool = False  # whether mDNS discovery is running
     sponsor: SponsorService | None = None
+    connectivity: Connectivity | None = None
 
 
 def node_status(parts: Parts) -> dict[str, Any]:
@@ -57,6 +59,7 @@ def node_status(parts: Parts) -> dict[str, Any]:
         "chain": _chain(parts),
         "discovery": _discovery(parts),
         "sponsor": parts.sponsor.status() if parts.sponsor else {"enabled": False},
+        "connectivity": parts.connectivity.status() if parts.connectivity else None,
     }
 
 

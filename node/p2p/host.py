@@ -41,11 +41,13 @@ import multiaddr
 import trio
 from libp2p import new_host
 from libp2p.abc import IHost
+from libp2p.connection_types import ConnectionType
 from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
 from libp2p.custom_types import TProtocol
 from libp2p.network.exceptions import SwarmException
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.rcmgr.metrics import Direction
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
@@ -115,6 +117,47 @@ class P2PHost:
         it again, and nothing (sync, the peer list) should start work with it meanwhile."""
         peers = (peer.to_base58() for peer in self._host.get_connected_peers())
         return sorted(peer for peer in peers if self._refused is None or not self._refused(peer))
+
+    def relayed_peers(self) -> set[str]:
+        """Peers whose every open connection runs through a relay (no direct one)."""
+        out = set()
+        for peer in self.connected_peers():
+            conns = self._host.get_network().get_connections(ID.from_base58(peer))
+            if conns and all(c.get_connection_type() is ConnectionType.RELAYED for c in conns):
+                out.add(peer)
+        return out
+
+    def observed_ip(self, stream: Stream) -> str | None:
+        """The IP address ``stream``'s peer connects from, or None over a relayed connection
+        (whose far end is the relay) or when the transport does not say."""
+        raw = stream.raw
+        for conn in self._host.get_network().get_connections(raw.muxed_conn.peer_id):
+            if conn.muxed_conn is raw.muxed_conn and conn.get_connection_type() is ConnectionType.RELAYED:
+                return None
+        remote = raw.get_remote_address()
+        return None if remote is None else str(remote[0])
+
+    def dialed_addr(self, peer_id: str) -> str | None:
+        """The address (``/ip4/…/tcp/…/p2p/<peer>``) of a direct connection we dialed to
+        ``peer_id``, or None: where others can reach that peer too, if it is public."""
+        for conn in self._host.get_network().get_connections(ID.from_base58(peer_id)):
+            relayed = conn.get_connection_type() is ConnectionType.RELAYED
+            if relayed or getattr(conn, "direction", None) != Direction.OUTBOUND:
+                continue
+            for addr in conn.get_transport_addresses():
+                text = str(addr)
+                if "/tcp/" in text and "/p2p-circuit" not in text:
+                    return f"{text.split('/p2p/', maxsplit=1)[0]}/p2p/{peer_id}"
+        return None
+
+    def listen_ports(self) -> list[int]:
+        """The TCP ports we listen on."""
+        ports = set()
+        for addr in self._host.get_transport_addrs():
+            parts = str(addr).split("/tcp/", 1)
+            if len(parts) == 2 and parts[1].split("/", 1)[0].isdigit():
+                ports.add(int(parts[1].split("/", 1)[0]))
+        return sorted(ports)
 
     def is_connected(self, peer_id: str) -> bool:
         """Whether we hold an open connection to ``peer_id`` (base58) and do not refuse it."""

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 #: Renew a reservation this long before it lapses (and retry a failed relay after as long).
 RENEW_MARGIN_S = 300.0
+#: How long a candidate that refused or could not be reached is left alone.
+RETRY_S = 120.0
 #: How often the client checks that its relays are still connected and enough.
 CHECK_INTERVAL_S = 15.0
 CIRCUIT = "/p2p-circuit"
@@ -111,6 +113,7 @@ class RelayClient:
         self._on_change = on_change
         self._want = want
         self._reservations: dict[str, Reservation] = {}
+        self._retry_at: dict[str, float] = {}  # candidates that refused or failed: not before
         self.counters = ClientCounters()
 
     def circuit_addrs(self) -> list[str]:
@@ -146,12 +149,27 @@ class RelayClient:
                 break
             if candidate.peer_id in self._reservations or candidate.peer_id == self._p2p.peer_id:
                 continue
-            await self._try_reserve(candidate)
+            if self._retry_at.get(candidate.peer_id, 0.0) > time.monotonic():
+                continue
+            if not await self._try_reserve(candidate):
+                self._retry_at[candidate.peer_id] = time.monotonic() + RETRY_S
         if self.circuit_addrs() != before and self._on_change is not None:
             self._on_change()
 
-    async def _try_reserve(self, candidate: Any) -> None:
-        for addr in candidate.addrs:
+    def drop_all(self) -> None:
+        """Forget every reservation (the node turned out to be public: it needs no relay)."""
+        if self._reservations:
+            self._reservations.clear()
+            if self._on_change is not None:
+                self._on_change()
+
+    async def _try_reserve(self, candidate: Any) -> bool:
+        """Reserve on ``candidate`` at the address we reach it at: the one we dialed if we are
+        connected already (its record may list private addresses first), else the first of its
+        record's addresses that connects. Circuit addresses cannot carry a reservation."""
+        direct = [a for a in candidate.addrs if CIRCUIT not in a]
+        dialed = self._p2p.dialed_addr(candidate.peer_id) if self._p2p.is_connected(candidate.peer_id) else None
+        for addr in [dialed] if dialed else direct:
             try:
                 await self._p2p.connect(addr)
                 held = await self.reserve_on(candidate.peer_id, addr)
@@ -159,7 +177,8 @@ class RelayClient:
                 logger.debug("relay candidate %s at %s: %s", candidate.peer_id, addr, error.reason)
                 continue
             if held is not None:
-                return
+                return True
+        return False
 
     async def reserve_on(self, relay: str, relay_addr: str) -> Reservation | None:
         """Ask connected ``relay`` for a slot; None (and the refusal noted) if it says no."""

@@ -45,6 +45,11 @@ class Stream:
         self.bytes_sent = 0
         self.bytes_received = 0
 
+    @property
+    def raw(self) -> INetStream:
+        """py-libp2p's stream, for ``node.p2p`` code that needs its connection."""
+        return self._stream
+
     async def write_frame(self, body: bytes) -> None:
         """Send ``body`` as one frame (one write on the stream)."""
         data = frame(body)

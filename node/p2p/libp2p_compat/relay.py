@@ -87,13 +87,24 @@ class MembersOnlyCircuitV2(CircuitV2Protocol):
         self._hop_limits = limits
         self._is_member_peer = is_member_peer
         self.counters = HopCounters()
+        self.hop_on = False
 
     def install(self, hop: bool) -> None:
         """Register the stop handler (every node can be reached through a relay) and, with
         ``hop``, the members-only hop handler."""
+        self.host.set_stream_handler(STOP_PROTOCOL_ID, self._handle_stop_stream)
+        self.set_hop(hop)
+
+    def set_hop(self, hop: bool) -> None:
+        """Start or stop serving the hop: without it a peer's hop stream is refused at protocol
+        negotiation, as by any node that does not relay. Circuits already open run on."""
+        if hop == self.hop_on:
+            return
         if hop:
             self.host.set_stream_handler(PROTOCOL_ID, self._gated_hop_stream)
-        self.host.set_stream_handler(STOP_PROTOCOL_ID, self._handle_stop_stream)
+        else:
+            self.host.remove_stream_handler(PROTOCOL_ID)
+        self.hop_on = hop
 
     def _is_member(self, peer: ID) -> bool:
         try:

@@ -57,6 +57,24 @@ def test_every_node_learns_every_members_node(net: Network) -> None:
             assert "0.0.0.0" not in " ".join(r["addrs"])
 
 
+def test_members_nodes_dial_each_other_back_and_public_ones_relay(net: Network) -> None:
+    """On loopback every node is reachable: a member's node dials it back, on a new connection,
+    so it is public, and with ``relay_hop = "auto"`` it serves the members-only relay hop."""
+
+    def connectivity(index: int) -> dict[str, Any]:
+        found: dict[str, Any] = net.nodes[index].api.get("/v1/status")["connectivity"]
+        return found
+
+    wait_until(lambda: all(connectivity(i)["reachability"] == "public" for i in range(3)), 60, "dial-backs")
+    for i in range(3):
+        seen = connectivity(i)
+        assert seen["observed"] == ["127.0.0.1"]
+        assert seen["checked_by"]
+        assert seen["relay_hop"]["serving"] is True
+        assert seen["relay_client"]["relays"] == []  # a public node reserves nothing
+        assert seen["relayed_peers"] == []
+
+
 def _record_envelope(net: Network, index: int, extra: str) -> bytes:
     """A fresh record of node ``index``'s own key and libp2p identity, with one more address."""
     config = net.nodes[index].config
