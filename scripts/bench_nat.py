@@ -3,20 +3,23 @@
 (``node.harness.natlab``) with one member's node on a public address and one behind each home's
 NAT router (iptables MASQUERADE), optionally with NFQUEUE delay and loss on the internet's path.
 
-Figures (each ``null`` where the part of the node it needs is not there yet, with a note saying so):
+Figures (``null`` where a wait ran out, with a note saying so):
 
 - ``join_to_first_post_s``: from ``kiez join INVITE`` in a fresh home behind a NAT to the
   newcomer's first post on every node;
-- ``direct_ratio``: of the pairs of NATed nodes that exchanged posts, the share whose connection
-  ended direct (DCUtR) rather than relayed, as the nodes report it in ``kiez status``;
-- ``relay_bytes_per_post``: bytes the public node relayed, per post exchanged between homes;
+- ``direct_ratio``: of the connected pairs of homes, the share whose connection ended direct
+  (a DCUtR hole punch) rather than relayed, as the nodes report it in ``kiez status``;
+- ``direct_after_start_s``: from starting the nodes until every pair of homes behind easy NATs
+  holds a direct connection (``--hard-nat K …`` puts homes behind a port-randomising NAT);
+- ``relay_bytes_per_post``: bytes the public node's relay hop carried, per post made at a home;
 - ``reconnect_from_address_book_s``: a home node restarted with an empty bootstrap list, until
   it has a peer again (from its address book alone);
 - ``post_to_all_s``: the median time from a post at a home to that post on every node.
 
 The last line printed is one JSON object.
 
-Usage: sudo .venv/bin/python scripts/bench_nat.py [--homes 3] [--posts 10] [--delay-ms 25 --loss 0.01]
+Usage: sudo .venv/bin/python scripts/bench_nat.py [--homes 3] [--posts 10] [--hard-nat 2]
+       [--delay-ms 25 --loss 0.01]
 """
 
 from __future__ import annotations
@@ -68,25 +71,36 @@ def post_to_all(net: Network, homes: int, posts: int) -> list[float]:
     return took
 
 
-def connection_kinds(net: Network) -> dict[str, int] | None:
-    """The homes' counts of how their connections to other NATed nodes ended (``direct`` after
-    DCUtR, ``relayed``), from ``kiez status``; None where the nodes do not report them."""
-    total: dict[str, int] = {"direct": 0, "relayed": 0}
-    for i in range(1, len(net.nodes)):
-        found = net.status(i).get("connections")
-        if not isinstance(found, dict) or not {"direct", "relayed"} <= found.keys():
-            return None
-        for kind in total:
-            total[kind] += int(found[kind])
+def _peer_ids(net: Network) -> list[str]:
+    return [str(node.ready["peer_id"]) for node in net.nodes]
+
+
+def connection_kinds(net: Network) -> dict[str, int]:
+    """How the homes' connections to one another stand, from ``kiez status``: ``direct`` (a hole
+    punch replaced the relay) or ``relayed``; each pair counted once, unconnected pairs not."""
+    ids = _peer_ids(net)
+    seen = {i: net.status(i)["connectivity"] for i in range(1, len(net.nodes))}
+    total = {"direct": 0, "relayed": 0}
+    for i in seen:
+        for j in (j for j in seen if j > i):
+            if ids[j] in seen[i]["hole_punching"]["direct_peers"] or ids[i] in seen[j]["hole_punching"]["direct_peers"]:
+                total["direct"] += 1
+            elif ids[j] in seen[i]["relayed_peers"] or ids[i] in seen[j]["relayed_peers"]:
+                total["relayed"] += 1
     return total
 
 
-def relayed_bytes(net: Network) -> int | None:
-    """Bytes the public node relayed for others (``kiez status``), or None where it does not say."""
-    relay = net.status(0).get("relay")
-    if not isinstance(relay, dict) or "bytes" not in relay:
-        return None
-    return int(relay["bytes"])
+def all_easy_pairs_direct(net: Network, hard: set[int]) -> bool:
+    """Every pair of homes behind easy NATs holds a direct connection."""
+    ids = _peer_ids(net)
+    easy = [i for i in range(1, len(net.nodes)) if i - 1 not in hard]
+    direct = {i: set(net.status(i)["connectivity"]["hole_punching"]["direct_peers"]) for i in easy}
+    return all(ids[j] in direct[i] or ids[i] in direct[j] for i in easy for j in easy if i < j)
+
+
+def relayed_bytes(net: Network) -> int:
+    """Bytes the public node's relay hop has carried for others (``kiez status``)."""
+    return int(net.status(0)["connectivity"]["relay_hop"]["bytes_relayed"])
 
 
 def reconnect_from_address_book(net: Network) -> float | None:
@@ -128,22 +142,29 @@ def join_to_first_post(lab: NatLab, net: Network, anvil: Anvil, home: Path) -> f
 
 def measure(args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
     shaping = Shaping(args.delay_ms, args.jitter_ms, args.loss) if args.delay_ms or args.loss else None
+    hard = set(args.hard_nat)
     with (
-        NatLab(homes=args.homes + 1, shaping=shaping) as lab,
+        NatLab(homes=args.homes + 1, shaping=shaping, hard_nat=tuple(hard)) as lab,
         tempfile.TemporaryDirectory(prefix="kiez-bench-nat-") as tmp,
     ):
         shaped = shaping.describe() if shaping else "none"
-        say(f"lab: 1 public host, {args.homes} homes behind NAT and one for a newcomer; shaping: {shaped}")
+        say(
+            f"lab: 1 public host, {args.homes} homes behind NAT (hard: {sorted(hard) or 'none'}) and one for a newcomer"
+        )
+        say(f"shaping: {shaped}")
         anvil = start_lab_chain(lab)
         try:
             spots = lab.hosts[:-1]  # the last home is the newcomer's
+            started = time.monotonic()
             net = start_nat_network(lab, anvil, Path(tmp), spots, configure=lambda c: c.with_changes(sync_interval=5.0))
             try:
+                direct_after = _direct_after(net, hard, started)
                 before = relayed_bytes(net)
                 took = post_to_all(net, args.homes, args.posts)
                 say(f"posts from the homes reached every node in {statistics.median(took):.3f} s (median)")
-                after = relayed_bytes(net)
+                relayed_per_post = (relayed_bytes(net) - before) / args.posts
                 kinds = connection_kinds(net)
+                say(f"connections between homes: {kinds['direct']} direct, {kinds['relayed']} relayed")
                 reconnect = reconnect_from_address_book(net)
                 joined = join_to_first_post(lab, net, anvil, Path(tmp) / "newcomer")
                 say(f"kiez join to the newcomer's first post on every node: {joined:.1f} s")
@@ -151,31 +172,39 @@ def measure(args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
                 net.stop()
         finally:
             anvil.stop()
-    if kinds is None:
-        notes.append("direct_ratio: the nodes report no connection kinds (direct/relayed) in their status yet")
-    if before is None or after is None:
-        notes.append("relay_bytes_per_post: the public node reports no relayed bytes in its status yet")
+    if direct_after is None:
+        notes.append(f"direct_after_start_s: the easy homes were not all connected directly within {WAIT_S:g} s")
     if reconnect is None:
         notes.append(f"reconnect_from_address_book_s: a node restarted without bootstrap found no peer in {WAIT_S:g} s")
-    finished = sum(kinds.values()) if kinds else 0
+    finished = sum(kinds.values())
     return {
         "join_to_first_post_s": round(joined, 2),
-        "direct_ratio": round(kinds["direct"] / finished, 3) if kinds and finished else None,
-        "relay_bytes_per_post": round((after - before) / args.posts)
-        if before is not None and after is not None
-        else None,
+        "direct_ratio": round(kinds["direct"] / finished, 3) if finished else None,
+        "direct_after_start_s": None if direct_after is None else round(direct_after, 1),
+        "relay_bytes_per_post": round(relayed_per_post),
         "reconnect_from_address_book_s": None if reconnect is None else round(reconnect, 3),
         "post_to_all_s": round(statistics.median(took), 3),
         "homes": args.homes,
+        "hard_nat_homes": len(hard),
         "posts": args.posts,
         "shaping": shaping.describe() if shaping else "none",
     }
+
+
+def _direct_after(net: Network, hard: set[int], started: float) -> float | None:
+    """Seconds from the network's start until every pair of easy homes is direct, or None."""
+    try:
+        wait_until(lambda: all_easy_pairs_direct(net, hard), WAIT_S, "direct connections between the easy homes", 0.5)
+    except NodeError:
+        return None
+    return time.monotonic() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--homes", type=int, default=3)
     parser.add_argument("--posts", type=int, default=10)
+    parser.add_argument("--hard-nat", type=int, nargs="*", default=[], metavar="K", help="homes behind a hard NAT")
     parser.add_argument("--delay-ms", type=float, default=0.0, help="delay on the internet's path (NFQUEUE)")
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--loss", type=float, default=0.0, help="fraction of packets dropped on the internet's path")

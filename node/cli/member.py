@@ -172,6 +172,7 @@ def status(home: Path | None, as_json: bool) -> None:
             f"member    {data['member'] or 'unknown (app key not registered?)'}"
             f"  app key {data['app_key'][:16]}… {'active' if data['app_key_active'] else 'NOT ACTIVE'}",
             f"peers     {data['peers']} connected, {data['mesh_peers']} in the mesh",
+            *_network_lines(data.get("connectivity", {})),
             f"chain     {health}; head {chain['head']}, cursor {chain['cursor']}, lag {chain['lag_blocks']} blocks",
             f"stored    {store['post']} posts, {store['reaction']} reactions, {store['delete']} deletes, "
             f"{store['hidden']} hidden, {store['tombstones']} tombstones",
@@ -185,6 +186,24 @@ def status(home: Path | None, as_json: bool) -> None:
         echo("\n".join(lines))
 
     guarded(run)
+
+
+def _network_lines(seen: dict[str, Any]) -> list[str]:
+    """Reachability, the relay this node serves or uses, and hole punching (see ``kiez status --json``)."""
+    if not seen:
+        return []
+    verdict = seen.get("reachability", "unknown")
+    where = ", ".join(seen.get("observed", [])) or "nobody has dialled back yet"
+    hop, client, punch = seen.get("relay_hop", {}), seen.get("relay_client", {}), seen.get("hole_punching", {})
+    relay = (
+        f"relaying for members ({hop.get('reservations', 0)} reservations, {hop.get('active_circuits', 0)} circuits)"
+        if hop.get("serving")
+        else f"through {len(client.get('relays', []))} relays"
+        if verdict == "private"
+        else "not relaying"
+    )
+    direct, relayed = len(punch.get("direct_peers", [])), len(seen.get("relayed_peers", []))
+    return [f"network   {verdict} (seen at {where}); {relay}; peers direct by hole punch {direct}, relayed {relayed}"]
 
 
 def _sponsor_lines(sponsor: dict[str, Any]) -> list[str]:

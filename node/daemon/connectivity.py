@@ -11,6 +11,11 @@
   NATs connect through a public member's node; gossip, sync and attachments run over it as over
   any connection, within the relay's byte and time limits (the keeper dials again after a
   circuit ends).
+- Every node runs DCUtR (``node.p2p.libp2p_compat.dcutr``): over a relayed connection the two
+  sides exchange the public addresses the dial-back saw and dial each other at once, and where
+  both NATs keep the listen port (most home routers) the relayed connection is replaced by a
+  direct one; ``kiez status`` lists which peers went direct. Where a NAT picks a new port for
+  every connection, the peers stay relayed.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from node.daemon.discovery import LAN, DialSources
 from node.p2p.dialback import PRIVATE, DialBack
 from node.p2p.host import P2PHost
 from node.p2p.keeper import Candidate
+from node.p2p.libp2p_compat.dcutr import KiezDCUtR, open_dcutr
 from node.p2p.libp2p_compat.relay import HopLimits, MembersOnlyCircuitV2
 from node.p2p.relay import CHECK_INTERVAL_S, RelayClient, hop_wanted, open_relay
 
@@ -43,6 +49,7 @@ class Connectivity:
     hop: MembersOnlyCircuitV2 = field(init=False)
     client: RelayClient = field(init=False)
     _wake: trio.Event = field(default_factory=trio.Event)
+    _dcutr: KiezDCUtR | None = None
 
     def __post_init__(self) -> None:
         config = self.config
@@ -71,12 +78,21 @@ class Connectivity:
             },
             "relay_client": self.client.status(),
             "relayed_peers": sorted(self.host.relayed_peers()),
+            "hole_punching": self._dcutr.status() if self._dcutr is not None else {"running": False},
         }
 
     async def run(self) -> None:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.dialback.run, self._on_reachability)
-            nursery.start_soon(self._keep_reservations)
+        async with open_dcutr(self.host.libp2p_host, self._observed_ips, self.host.listen_ports) as dcutr:
+            self._dcutr = dcutr
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self.dialback.run, self._on_reachability)
+                    nursery.start_soon(self._keep_reservations)
+            finally:
+                self._dcutr = None
+
+    def _observed_ips(self) -> list[str]:
+        return sorted({answer.observed for answer in self.dialback.answers.values()})
 
     def _on_reachability(self, verdict: str) -> None:
         self.hop.set_hop(hop_wanted(self.config.relay_hop, verdict))

@@ -219,6 +219,9 @@ class NatLab:
         stateful = ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"]
         in_ns(router, "iptables", "-A", "FORWARD", "-i", "wan", "-o", "lan", *stateful)
         in_ns(router, "iptables", "-A", "FORWARD", "-i", "wan", "-o", "lan", "-j", "DROP")
+        # Like most home routers, drop (not refuse) unsolicited connections to the router itself:
+        # a hole punch's first SYN, arriving before the other side's, is lost and sent again.
+        in_ns(router, "iptables", "-A", "INPUT", "-i", "wan", "-p", "tcp", "--syn", "-j", "DROP")
 
     # -- shaping ------------------------------------------------------------------------------
     def shape(self, shaping: Shaping) -> None:

@@ -16,6 +16,10 @@ stands for (or, where there is none, the upstream behaviour it works around):
 - ``pubsub.InboundStreams``: pubsub stream readers in our nursery (they run in the swarm's tasks);
 - ``swarm.BanNotifee``: refuse a banned peer's connections (no peer-id gater; py-libp2p#706);
 - ``swarm.stop_auto_connector`` and ``swarm.forget_failed_dial``: dialing in one place only;
+- ``relay.MembersOnlyCircuitV2``: circuit relay v2 hop for members' nodes only, a relay-wide
+  circuit cap, counters (upstream's hop serves any peer and caps circuits per reservation only);
+- ``dcutr.KiezDCUtR``: hole punching told the public address the dial-back saw (upstream asks
+  identify's observed-address manager, which a kiez host does not run);
 - ``inbound.InboundGate``: the swarm's inbound handler, which kept an inbound slot taken after its
   connection closed and let idle sockets hold every slot; handshakes admitted per ``admission``.
 

@@ -34,7 +34,7 @@ from libp2p.network.connection.raw_connection import RawConnection
 from libp2p.peer.id import ID
 from libp2p.relay.circuit_v2.pb.circuit_pb2 import HopMessage
 from libp2p.relay.circuit_v2.pb.circuit_pb2 import PeerId as CircuitPeerId
-from libp2p.relay.circuit_v2.protocol import PROTOCOL_ID, STOP_PROTOCOL_ID, CircuitV2Protocol
+from libp2p.relay.circuit_v2.protocol import MAX_READ_RETRIES, PROTOCOL_ID, STOP_PROTOCOL_ID, CircuitV2Protocol
 from libp2p.relay.circuit_v2.protocol_buffer import StatusCode, to_proto_status
 from libp2p.relay.circuit_v2.resources import RelayLimits
 from libp2p.relay.circuit_v2.utils import read_delimited_msg, write_delimited_msg
@@ -67,6 +67,7 @@ class HopCounters:
     refused_limit: int = 0
     circuits_opened: int = 0
     active_circuits: int = 0
+    bytes_relayed: int = 0
 
 
 class MembersOnlyCircuitV2(CircuitV2Protocol):
@@ -94,6 +95,12 @@ class MembersOnlyCircuitV2(CircuitV2Protocol):
         ``hop``, the members-only hop handler."""
         self.host.set_stream_handler(STOP_PROTOCOL_ID, self._handle_stop_stream)
         self.set_hop(hop)
+
+    async def _read_stream_with_retry(self, stream: INetStream, max_retries: int = MAX_READ_RETRIES) -> bytes | None:
+        """Upstream's read in the circuit's data pump, counted (``bytes_relayed``)."""
+        data = await super()._read_stream_with_retry(stream, max_retries)
+        self.counters.bytes_relayed += len(data or b"")
+        return data
 
     def set_hop(self, hop: bool) -> None:
         """Start or stop serving the hop: without it a peer's hop stream is refused at protocol

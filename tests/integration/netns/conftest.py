@@ -1,6 +1,7 @@
 """Namespace tests share one NAT lab, one chain and one network per module (building a lab takes
 a second, starting four nodes about twenty): a module says how many homes and public hosts it
-wants with ``LAB_HOMES`` (default 3) and ``LAB_PUBLICS`` (default 1). Every test here is marked
+wants with ``LAB_HOMES`` (default 3) and ``LAB_PUBLICS`` (default 1), and which homes sit behind
+a hard NAT with ``LAB_HARD_NAT`` (default none). Every test here is marked
 ``netns`` (tests/conftest.py skips or fails it, with a sentence, where namespaces are unavailable)."""
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="module")
 def nat_lab(request: pytest.FixtureRequest) -> Iterator[NatLab]:
     homes, publics = getattr(request.module, "LAB_HOMES", 3), getattr(request.module, "LAB_PUBLICS", 1)
-    with NatLab(homes=homes, publics=publics) as lab:
+    hard_nat = getattr(request.module, "LAB_HARD_NAT", ())
+    with NatLab(homes=homes, publics=publics, hard_nat=hard_nat) as lab:
         yield lab
 
 

@@ -1,5 +1,6 @@
 """Members' nodes behind three home NATs and two on public addresses (node/harness/natlab.py):
-what works with no NAT traversal at all, because every home dials out to a public node.
+what works before any NAT traversal is needed, because every home dials out to a public node
+(the relay and hole punching run too; test_nat_relay.py tests them).
 
 - nobody on the internet can dial into a home (the routers drop what the home did not open);
 - posts from every home reach every node through the public ones;

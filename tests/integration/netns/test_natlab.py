@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -45,6 +46,39 @@ def test_an_easy_nat_keeps_the_port_and_a_hard_nat_does_not() -> None:
         address, port = _observed_from(lab, 1, 40123)
         assert address == lab.home_wan_address(1)
         assert port != 40123  # --random-fully: a new port per flow
+
+
+def _punch(lab: NatLab, port: int) -> list[str]:
+    """Homes 0 and 1 dial each other's router at the same moment, each from ``port`` (a TCP
+    simultaneous open, as DCUtR does); returns what each side got."""
+
+    def bound(k: int) -> socket.socket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("", port))
+        sock.settimeout(6)
+        return sock
+
+    sockets = [lab.thread(lab.home(k)).call(bound, k) for k in (0, 1)]
+
+    def dial(k: int) -> str:
+        try:
+            sockets[k].connect((lab.home_wan_address(1 - k), port))
+            return "connected"
+        except OSError as error:
+            return type(error).__name__
+        finally:
+            sockets[k].close()
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(dial, (0, 1)))
+
+
+def test_two_easy_nats_let_a_simultaneous_open_through_and_a_hard_one_does_not() -> None:
+    with NatLab(homes=2) as lab:
+        assert _punch(lab, 40200) == ["connected", "connected"]
+    with NatLab(homes=2, hard_nat=(1,)) as lab:
+        assert "connected" not in _punch(lab, 40201)
 
 
 def test_a_failure_inside_the_lab_leaves_no_namespace_behind() -> None:

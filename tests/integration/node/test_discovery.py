@@ -7,6 +7,8 @@ member's record leaves every address book. The tests share one network and run i
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +75,15 @@ def test_members_nodes_dial_each_other_back_and_public_ones_relay(net: Network) 
         assert seen["relay_hop"]["serving"] is True
         assert seen["relay_client"]["relays"] == []  # a public node reserves nothing
         assert seen["relayed_peers"] == []
+        assert seen["hole_punching"] == {"running": True, "direct_peers": [], "punches": 0, "punched": 0}
+    shown = subprocess.run(
+        [sys.executable, "-m", "node.cli", "status", "--home", str(net.nodes[0].config.home)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "network   public (seen at 127.0.0.1); relaying for members (0 reservations, 0 circuits)" in shown
 
 
 def _record_envelope(net: Network, index: int, extra: str) -> bytes:
