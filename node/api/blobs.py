@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from node.api.http import HttpError, Response
 from node.api.params import parse_id
 from node.api.router import Call, Route, Takes
-from node.core import limits
+from node.core import limits, media
 from node.daemon.service import NodeService
 
 #: How long an upload waits for a post to name it before it may be dropped.
@@ -39,12 +39,16 @@ class Blobs:
             raise HttpError(
                 413, f"the community allows attachments of at most {policy.max_attachment_bytes // 1024} KiB"
             )
+        wrong = media.mismatch(mime, request.body)
+        if wrong is not None:
+            raise HttpError(415, f"{wrong}: an attachment's type is checked by its bytes")
         sha256 = hashlib.sha256(request.body).digest()
         self.service.store.blobs.put(sha256, mime, request.body, self.service.now_ms() + UPLOAD_KEPT_MS)
         return Response(201, {"sha256": sha256.hex(), "size": len(request.body), "mime": mime})
 
     async def download(self, call: Call) -> Response:
-        held = self.service.store.blobs.get(parse_id(call.params["sha256"], "blob hash"))
+        sha256 = parse_id(call.params["sha256"], "blob hash")
+        held = self.service.store.blobs.get(sha256)
         if held is None:
             raise HttpError(404, "this node does not hold that attachment (yet)")
-        return Response(200, held[1], {"content-type": held[0]}, raw=True)
+        return Response(200, held[1], media.serving_headers(held[0], held[1], sha256.hex()), raw=True)

@@ -276,7 +276,7 @@ async def _send(
         ("content-length", str(len(payload))),
         ("cache-control", "no-store"),
         ("x-content-type-options", "nosniff"),
-        *((k, v) for k, v in response.headers.items() if k != "content-type"),
+        *((k, v) for k, v in response.headers.items() if k not in ("content-type", "x-content-type-options")),
         *([("connection", "close")] if close else []),
     ]
     with trio.move_on_after(SEND_TIMEOUT):

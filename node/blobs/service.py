@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import msgpack
 import trio
 
-from node.core import limits
+from node.core import limits, media
 from node.errors import NodeError
 from node.p2p import P2PHost, Stream, StreamFailed
 from node.store import Store
@@ -59,6 +59,8 @@ class BlobService:
     interval: float = 2.0
     fetched: int = 0
     served: int = 0
+    #: Attachments whose bytes are not the type their post names: never kept, not asked again.
+    refused: set[bytes] = field(default_factory=set)
     _failed_at: dict[bytes, float] = field(default_factory=dict)
 
     def register(self) -> None:
@@ -100,19 +102,33 @@ class BlobService:
             return None
         return str(mime), data
 
+    def _keep(self, sha256: bytes, mime: str, data: bytes) -> None:
+        """Stores bytes that hash right, if they are the type the post names; the hash is the
+        post's, so no peer can have other bytes for it: a mismatch is refused for good."""
+        wrong = media.mismatch(mime, data)
+        if wrong is not None:
+            log.warning("attachment %s refused: %s", sha256.hex()[:16], wrong)
+            self.refused.add(sha256)
+            return
+        self.store.blobs.put(sha256, mime, data)
+        self.fetched += 1
+
     async def run(self) -> None:
         """Fetches the attachments of stored posts that this node does not hold yet."""
         while True:
-            now = time.monotonic()
-            for sha256, size, mime in self.store.blobs.missing():
-                if now - self._failed_at.get(sha256, -60.0) < 30.0:
-                    continue
-                for peer in self.host.connected_peers():
-                    got = await self.fetch(peer, sha256, size)
-                    if got is not None:
-                        self.store.blobs.put(sha256, mime, got[1])
-                        self.fetched += 1
-                        break
-                else:
-                    self._failed_at[sha256] = now
+            await self.fetch_missing()
             await trio.sleep(self.interval)
+
+    async def fetch_missing(self) -> None:
+        """One pass: asks connected peers for each missing attachment not tried in the last 30 s."""
+        now = time.monotonic()
+        for sha256, size, mime in self.store.blobs.missing():
+            if sha256 in self.refused or now - self._failed_at.get(sha256, -60.0) < 30.0:
+                continue
+            for peer in self.host.connected_peers():
+                got = await self.fetch(peer, sha256, size)
+                if got is not None:
+                    self._keep(sha256, mime, got[1])
+                    break
+            else:
+                self._failed_at[sha256] = now

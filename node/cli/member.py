@@ -14,7 +14,7 @@ import click
 from governance.cli.terminal import echo, inline
 from node.api.client import ApiClient
 from node.cli.toolkit import HOME, JSON, api_for, echo_data, guarded, out, render_item, resolve_room
-from node.core import limits
+from node.core import limits, media
 
 
 def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], what: str) -> None:
@@ -52,8 +52,9 @@ def post(text: str, room: str, files: tuple[Path, ...], home: Path | None, as_js
 
 
 def _upload(api: ApiClient, path: Path) -> str:
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    uploaded = api.upload(path.read_bytes(), mime)
+    data = path.read_bytes()  # the type by the bytes first (the node checks them): a .png may be a JPEG
+    mime = media.sniff(data) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    uploaded = api.upload(data, mime)
     return str(uploaded["sha256"])
 
 

@@ -54,7 +54,11 @@ def node_status(parts: Parts) -> dict[str, Any]:
         "mesh_peers": len(parts.gossip.mesh_peers(parts.config.topic)),
         "guard": _guard(parts),
         "rooms": _rooms(parts),
-        "blobs": {"fetched": parts.blobs.fetched, "served": parts.blobs.served},
+        "blobs": {
+            "fetched": parts.blobs.fetched,
+            "served": parts.blobs.served,
+            "refused_wrong_type": len(parts.blobs.refused),
+        },
         "sync": parts.sync.status(),
         "chain": _chain(parts),
         "discovery": _discovery(parts),
