@@ -24,12 +24,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from libp2p.abc import IHost
+from libp2p.connection_types import ConnectionType
 from libp2p.peer.id import ID
-from libp2p.relay.circuit_v2.dcutr import MAX_OBSERVED_ADDRS, DCUtRProtocol
+from libp2p.relay.circuit_v2.dcutr import MAX_OBSERVED_ADDRS, RELAY_CLOSE_GRACE_PERIOD, DCUtRProtocol
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a relayed connection stays open after a hole punch replaced it (upstream's grace).
+RELAY_CLOSE_S = RELAY_CLOSE_GRACE_PERIOD
 
 
 class KiezDCUtR(DCUtRProtocol):
@@ -41,6 +45,9 @@ class KiezDCUtR(DCUtRProtocol):
         super().__init__(host)
         self.punches = 0
         self.punched = 0
+        #: Peers a punch made direct. Upstream's own set forgets a peer when *any* of its
+        #: connections closes, the replaced relayed one included, so the status asks the swarm.
+        self.upgraded: set[ID] = set()
         self._observed_ips = observed_ips
         self._listen_ports = listen_ports
 
@@ -62,14 +69,38 @@ class KiezDCUtR(DCUtRProtocol):
         self.punches += 1
         punched = bool(await super()._perform_hole_punch(peer_id, addrs, as_responder))
         self.punched += punched
+        if punched:
+            self.upgraded.add(peer_id)
         logger.info("hole punch with %s: %s", peer_id, "direct" if punched else "failed, staying relayed")
         return punched
+
+    def direct_peers(self) -> list[str]:
+        """Peers a punch made direct that we still hold a direct connection to."""
+        network = self.host.get_network()
+        return sorted(
+            peer.to_base58()
+            for peer in self.upgraded | self._direct_connections
+            if any(c.get_connection_type() is not ConnectionType.RELAYED for c in network.get_connections(peer))
+        )
+
+    def relay_legs_open(self) -> list[str]:
+        """Of ``direct_peers``, those whose replaced relayed connection is still open (it closes
+        ``RELAY_CLOSE_S`` after the punch)."""
+        network = self.host.get_network()
+        return [
+            peer
+            for peer in self.direct_peers()
+            if any(
+                c.get_connection_type() is ConnectionType.RELAYED for c in network.get_connections(ID.from_base58(peer))
+            )
+        ]
 
     def status(self) -> dict[str, Any]:
         """Peers upgraded to a direct connection (still held), and the punches tried and won."""
         return {
             "running": True,
-            "direct_peers": sorted(peer.to_base58() for peer in self._direct_connections),
+            "direct_peers": self.direct_peers(),
+            "relay_legs_open": self.relay_legs_open(),
             "punches": self.punches,
             "punched": self.punched,
         }

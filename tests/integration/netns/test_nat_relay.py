@@ -5,8 +5,9 @@
 - each home reserves a slot on the public node and its peer record lists the circuit address;
 - two homes connect through the relay (nobody can dial into a home directly), and gossip and
   sync run over that relayed connection; an attachment posted at one home reaches the others;
-- the two homes behind easy NATs punch a hole (DCUtR) and end up connected directly, the relay's
-  circuit between them closed; the home behind the hard NAT stays relayed, having tried;
+- the two homes behind easy NATs punch a hole (DCUtR) and end up connected directly, and stay so
+  once the relayed connection it replaced has closed; the home behind the hard NAT stays
+  relayed, having tried;
 - a stranger's node (a libp2p host with no member behind it) is refused a reservation.
 """
 
@@ -23,6 +24,7 @@ from node.harness.natlab import NatLab
 from node.harness.natnet import NODE_P2P_PORT
 from node.harness.netns import exec_prefix
 from node.harness.process import wait_until
+from node.p2p.libp2p_compat.dcutr import RELAY_CLOSE_S
 
 LAB_PUBLICS = 1
 HOMES = range(3)
@@ -116,6 +118,12 @@ def test_the_easy_homes_punch_a_hole_and_the_hard_one_stays_relayed(nat_net: Net
         assert not _direct(nat_net, hard, easy)
         assert not _direct(nat_net, easy, hard)
     assert _connectivity(nat_net, hard)["hole_punching"]["punched"] == 0
+
+    def relay_leg_closed() -> bool:  # the relayed connection the punch replaced, RELAY_CLOSE_S later
+        return all(_connectivity(nat_net, h)["hole_punching"]["relay_legs_open"] == [] for h in (a, b))
+
+    wait_until(relay_leg_closed, RELAY_CLOSE_S + WAIT_S, "the replaced relayed connection to close")
+    assert _direct(nat_net, a, b) or _direct(nat_net, b, a)  # still direct, with the relay gone
     post = nat_net.post(a, "from home 0, straight to home 1")
     nat_net.wait_post(post)
 
