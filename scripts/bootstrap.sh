@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything kiez needs on a fresh Debian-like machine, and does nothing that is already
 # done, so it is safe (and quick) to run again:
-#   - Debian packages a build needs (libgmp-dev for fastecdsa, a py-libp2p dependency; node/npm)
+#   - Debian packages a build needs (libgmp-dev for fastecdsa, a py-libp2p dependency; node/npm),
+#     and Chromium with its driver for the browser tests
 #   - the virtual environment in .venv/ with kiez and its pinned Python packages
 #   - the pinned JavaScript tools in node_modules/ (Anvil, solc, OpenZeppelin for the gas reference,
 #     js-libp2p gossipsub for the gossip reference)
@@ -39,6 +40,9 @@ apt_install() {
 if command -v dpkg >/dev/null; then
     apt_install libgmp-dev gcc
     command -v npm >/dev/null || apt_install nodejs npm
+    # The browser tests drive Debian's Chromium through its driver (Selenium); no browser download.
+    { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || apt_install chromium chromium-driver \
+        || say "no Chromium: the browser tests will be skipped (install chromium and chromium-driver)"
     # The network-namespace tests and `kiez devnet --netns` (root only) need `ip` and iptables.
     if [ "$(id -u)" -eq 0 ]; then
         command -v ip >/dev/null || apt_install iproute2

@@ -6,9 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
-# As root (CI here), the network-namespace tests must run: KIEZ_REQUIRE_NETNS=1 turns their skip
-# (no root, no `ip netns`) into a failure, so they can never be skipped silently.
-if [ "$(id -u)" -eq 0 ]; then export KIEZ_REQUIRE_NETNS=1; fi
+# As root (CI here), the network-namespace and browser tests must run: KIEZ_REQUIRE_NETNS=1 and
+# KIEZ_REQUIRE_BROWSER=1 turn their skip (no root or `ip netns`; no Chromium, which the set-up
+# installs as root) into a failure, so they can never be skipped silently.
+if [ "$(id -u)" -eq 0 ]; then export KIEZ_REQUIRE_NETNS=1 KIEZ_REQUIRE_BROWSER=1; fi
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy --strict" && .venv/bin/mypy
 echo "== import layering (lint-imports)" && .venv/bin/lint-imports --no-logo --no-cache

@@ -8,6 +8,7 @@ whose deadlines are relative to the time they were created.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,8 @@ from governance.devchain import DevCommunity, deploy_dev_community
 from node.harness.netns import netns_unavailable
 
 _NETNS_REASON = pytest.StashKey[str | None]()
+#: The programs the browser tests drive (Debian's chromium and chromium-driver).
+BROWSER_PROGRAMS = ("chromium", "chromedriver")
 
 
 def netns_sentence(reason: str) -> str:
@@ -27,16 +30,38 @@ def netns_sentence(reason: str) -> str:
     )
 
 
+def browser_unavailable() -> str | None:
+    """Why the browser tests cannot run here (one sentence), or None where they can."""
+    missing = [program for program in BROWSER_PROGRAMS if shutil.which(program) is None]
+    return f"{' and '.join(missing)} not installed" if missing else None
+
+
+def browser_verdict(reason: str | None, required: bool) -> tuple[str, str] | None:
+    """What becomes of a browser test: runs (None), or ("skip" | "fail", the sentence why)."""
+    if reason is None:
+        return None
+    sentence = (
+        f"browser test not run: {reason}; install Debian's chromium and chromium-driver "
+        "(scripts/bootstrap.sh does, as root or with sudo)"
+    )
+    if required:
+        return "fail", sentence + " — KIEZ_REQUIRE_BROWSER=1 forbids skipping them"
+    return "skip", sentence
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked ``netns`` need root and ``ip netns``: elsewhere they are skipped with one
-    sentence saying why, except under ``KIEZ_REQUIRE_NETNS=1`` (CI as root), where they fail."""
-    if item.get_closest_marker("netns") is None:
-        return
-    stash = item.config.stash
-    if _NETNS_REASON not in stash:
-        stash[_NETNS_REASON] = netns_unavailable()
-    verdict = netns_verdict(stash[_NETNS_REASON], os.environ.get("KIEZ_REQUIRE_NETNS") == "1")
+    """Tests marked ``netns`` need root and ``ip netns``, tests marked ``browser`` need Chromium:
+    elsewhere they are skipped with one sentence saying why, except under ``KIEZ_REQUIRE_NETNS=1``
+    or ``KIEZ_REQUIRE_BROWSER=1`` (CI as root sets both), where they fail."""
+    verdict = None
+    if item.get_closest_marker("browser") is not None:
+        verdict = browser_verdict(browser_unavailable(), os.environ.get("KIEZ_REQUIRE_BROWSER") == "1")
+    if verdict is None and item.get_closest_marker("netns") is not None:
+        stash = item.config.stash
+        if _NETNS_REASON not in stash:
+            stash[_NETNS_REASON] = netns_unavailable()
+        verdict = netns_verdict(stash[_NETNS_REASON], os.environ.get("KIEZ_REQUIRE_NETNS") == "1")
     if verdict is None:
         return
     action, sentence = verdict

@@ -1,10 +1,13 @@
-"""The gate of the network-namespace tests (tests/conftest.py): they run where namespaces work;
-elsewhere they are skipped with a sentence saying why and how to run them, unless
-KIEZ_REQUIRE_NETNS=1 (CI as root), where that sentence fails them."""
+"""The gates of the network-namespace and browser tests (tests/conftest.py): they run where
+namespaces (Chromium) work; elsewhere they are skipped with a sentence saying why and how to run
+them, unless KIEZ_REQUIRE_NETNS=1 (KIEZ_REQUIRE_BROWSER=1; CI as root), where that sentence
+fails them."""
 
 from __future__ import annotations
 
-from tests.conftest import netns_verdict
+import pytest
+
+from tests.conftest import browser_unavailable, browser_verdict, netns_verdict
 
 
 def test_namespace_tests_run_where_namespaces_work() -> None:
@@ -28,3 +31,17 @@ def test_kiez_require_netns_turns_the_skip_into_a_failure() -> None:
     assert action == "fail"
     assert "ip and iptables not installed" in sentence
     assert "KIEZ_REQUIRE_NETNS=1" in sentence
+
+
+def test_browser_tests_are_gated_the_same_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert browser_verdict(None, required=True) is None
+    skipped = browser_verdict("chromedriver not installed", required=False)
+    assert skipped is not None
+    assert skipped[0] == "skip"
+    assert "chromium-driver" in skipped[1]
+    failed = browser_verdict("chromium not installed", required=True)
+    assert failed is not None
+    assert failed[0] == "fail"
+    assert "KIEZ_REQUIRE_BROWSER=1" in failed[1]
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert browser_unavailable() == "chromium and chromedriver not installed"
