@@ -17,7 +17,9 @@ from node.api.publish import Publisher
 from node.api.rooms import Rooms
 from node.api.router import Router
 from node.api.sealed import SealedRooms
+from node.api.session import Sessions
 from node.api.status import Status
+from node.api.web import Web
 from node.daemon.service import NodeService
 from node.rooms.private import PrivateRooms
 
@@ -39,11 +41,12 @@ def build_api(
     ``status_extra`` and ``peers`` report what the service does not know (chain, p2p, sync)."""
     sealed = SealedRooms(service, rooms)
     publish = Publisher(service, sealed, broadcast)
-    connections = Connections()
+    connections, sessions = Connections(), Sessions()
     routes = [
         *Status(service, status_extra, peers, connections).routes(),
         *Messages(service, publish, sealed).routes(),
         *Rooms(service, rooms, publish, broadcast, follow, following).routes(),
         *Blobs(service).routes(),
+        *Web(sessions).routes(),
     ]
-    return Router(routes, token, connections)
+    return Router(routes, token, connections, sessions)

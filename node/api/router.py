@@ -2,7 +2,8 @@
 
 One table is what the router dispatches on, what ``openapi.json`` is checked against (a unit test
 compares the two, fields and query parameters included), and what a reader scans to see the whole
-API. The router is the only place that authenticates (constant-time token compare), that answers
+API. The router is the only place that authenticates (constant-time token compare, or the web app's
+session cookie under the rules of ``node.api.session``), that answers
 404 (no such path) and 405 (the path exists, not with that method), and that reads a route's
 declared fields (``node/api/params.py``), so every module words those the same way. It judges a
 request from its head first (``admit``): the server reads no body before the token is checked.
@@ -11,6 +12,7 @@ request from its head first (``admit``): the server reads no body before the tok
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -19,6 +21,7 @@ from typing import Any
 from node.api.connections import Connections
 from node.api.http import Admission, Head, HttpError, Request, Response
 from node.api.params import NO_FIELDS, Fields, json_object
+from node.api.session import Sessions, cookie_of, page_request_problem
 from node.core import limits
 
 #: The largest JSON body a route takes. The largest real one is a post: 8,000 bytes of text, which
@@ -86,9 +89,19 @@ class Route:
 class Router:
     """Dispatches a request to the first route of its path and method, in declaration order."""
 
-    def __init__(self, routes: Iterable[Route], token: bytes, connections: Connections | None = None) -> None:
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        token: bytes,
+        connections: Connections | None = None,
+        sessions: Sessions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.routes = tuple(routes)
         self._token = token
+        #: The web app's sessions: a request may carry one instead of the token (``node.api.session``).
+        self.sessions = sessions
+        self._clock = clock
         #: The server's connections (``node.api.http.serve`` counts them here for the status).
         self.connections = connections or Connections()
         seen: set[tuple[str, str]] = set()
@@ -112,18 +125,30 @@ class Router:
         on_path = [(route, params) for route in self.routes if (params := route.match(request.path)) is not None]
         chosen = next(((route, params) for route, params in on_path if route.method == request.method), None)
         if chosen is None or chosen[0].token:
-            self._authorise(request.headers)
+            self._authorise(request)
         if chosen is None:
             if on_path:
                 raise HttpError(405, f"{request.method} is not allowed on {request.path}")
             raise HttpError(404, f"no such endpoint: {request.path} (see /openapi.json)")
         return chosen
 
-    def _authorise(self, headers: dict[str, str]) -> None:
-        header = headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token):
-            raise HttpError(401, "missing or wrong API token (Authorization: Bearer <$KIEZ_HOME/api_token>)")
+    def _authorise(self, request: Head | Request) -> None:
+        """The token, or a live web session whose request the page itself made."""
+        headers = request.headers
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._token):
+            return
+        session = cookie_of(headers)
+        if session is not None and self.sessions is not None and self.sessions.touch(session, self._clock()):
+            problem = page_request_problem(request.method, headers, frozenset({f"http://{headers.get('host', '')}"}))
+            if problem is not None:
+                raise HttpError(403, problem)
+            return
+        raise HttpError(
+            401,
+            "missing or wrong API token (Authorization: Bearer <$KIEZ_HOME/api_token>), "
+            "or no web session (run kiez open)",
+        )
 
 
 def _data(takes: Takes, request: Request) -> dict[str, Any]:

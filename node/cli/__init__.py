@@ -14,7 +14,7 @@ import click
 
 from governance.cli import gov
 from governance.cli.terminal import SafeGroup
-from node.cli import invite, join, member, privacy, rooms, run, setup
+from node.cli import invite, join, member, privacy, rooms, run, setup, web
 
 
 def _version() -> str:
@@ -34,6 +34,7 @@ def main() -> None:
                  kiez devnet          a whole local community, with a guided scenario
                  kiez init            set up your own node (then: kiez keys register, kiez node run)
                  kiez post "hello"    talk to your running node
+                 kiez open            your node's web app in the browser
                  kiez gov --help      membership and moderation votes on-chain
     """
 
@@ -47,6 +48,7 @@ for command in [
     *member.COMMANDS,
     *rooms.COMMANDS,
     *privacy.COMMANDS,
+    *web.COMMANDS,
 ]:
     main.add_command(command)
 for plugin in entry_points(group="kiez.commands"):

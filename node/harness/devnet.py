@@ -93,8 +93,11 @@ def _keep_message(devnet: Devnet) -> str:
         f"  {kiez(first_name)} status --home {first.config.home}",
         f"  export KIEZ_RPC={devnet.anvil.rpc_url} KIEZ_COMMUNITY={devnet.client.address} KIEZ_DEV_ACCOUNT=0",
         f"  {kiez(first_name)} gov proposals      (dev account 0 is alice, 1 bob, …)",
-        "Press Ctrl-C to stop everything.",
     ]
+    if devnet.lab is None:  # a namespace's loopback is not this desktop's browser's
+        lines.append("Each member's web app (a one-time login link each):")
+        lines += [f"  .venv/bin/kiez open --home {n.config.home}      # {name}" for name, n in devnet.nodes.items()]
+    lines.append("Press Ctrl-C to stop everything.")
     return "\n".join(lines)
 
 

@@ -28,7 +28,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def chromium(downloads: Path) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium in a phone-sized window that saves downloads to ``downloads``."""
+    """Headless Chromium with a phone's 390×844 viewport that saves downloads to ``downloads``."""
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "chromium"
     for flag in ("--headless=new", "--window-size=390,844", "--disable-gpu", "--no-first-run"):
@@ -38,6 +38,9 @@ def chromium(downloads: Path) -> Iterator[webdriver.Chrome]:
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads)})
     driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    # a phone's viewport (headless windows are never narrower than 500 px, so emulate it)
+    phone = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", phone)
     try:
         yield driver
     finally:

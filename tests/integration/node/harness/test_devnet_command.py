@@ -119,6 +119,7 @@ def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> N
     assert code == 0, out
     assert "The scenario ran to the end." in out
     assert re.search(r"alice\s+posted \w+…\s+on all 3 feeds", out)
+    assert re.search(r"kiez open --home \S+alice\s+# alice", out)  # each member's web app
     assert "the post is gone from all 3 feeds" in out
     assert "dana   posted" in out
     assert "all 4 nodes accepted it" in out

@@ -1,0 +1,94 @@
+"""The web app's login codes, sessions and the rule for cookie-borne requests (node.api.session),
+and the router taking a session instead of the token."""
+
+from __future__ import annotations
+
+import trio
+
+from node.api.http import HttpError, Request, Response
+from node.api.router import Call, Route, Router, Takes
+from node.api.session import (
+    CODE_TTL_S,
+    MAX_SESSIONS,
+    SESSION_IDLE_S,
+    Sessions,
+    cookie_of,
+    page_request_problem,
+    set_cookie,
+)
+
+HOST = "127.0.0.1:8731"
+OWN = frozenset({f"http://{HOST}"})
+
+
+def test_a_code_logs_in_once_and_only_while_fresh() -> None:
+    sessions = Sessions()
+    code = sessions.mint_code(now=0.0)
+    session = sessions.redeem(code, now=1.0)
+    assert session is not None
+    assert sessions.redeem(code, now=2.0) is None  # used up
+    stale = sessions.mint_code(now=10.0)
+    assert sessions.redeem(stale, now=10.0 + CODE_TTL_S) is None
+    assert sessions.redeem("not a code", now=11.0) is None
+
+
+def test_a_session_lives_while_used_and_the_oldest_goes_first() -> None:
+    sessions = Sessions()
+    first = sessions.redeem(sessions.mint_code(0.0), 0.0)
+    assert first is not None
+    assert sessions.touch(first, SESSION_IDLE_S - 1)  # used: kept for another period
+    assert sessions.touch(first, 2 * SESSION_IDLE_S - 2)
+    assert not sessions.touch(first, 3 * SESSION_IDLE_S)
+    now = 4 * SESSION_IDLE_S
+    made = [sessions.redeem(sessions.mint_code(now), now) for _ in range(MAX_SESSIONS + 1)]
+    assert not sessions.touch(str(made[0]), now)
+    assert all(sessions.touch(str(s), now) for s in made[1:])
+
+
+def test_the_cookie_is_http_only_and_strict_and_read_back() -> None:
+    assert set_cookie("abc").startswith("kiez_session=abc; Path=/; HttpOnly; SameSite=Strict;")
+    assert cookie_of({"cookie": "theme=dark; kiez_session=abc"}) == "abc"
+    assert cookie_of({"cookie": "kiez_session="}) is None
+    assert cookie_of({}) is None
+
+
+def test_a_cookie_borne_request_must_come_from_the_page() -> None:
+    assert page_request_problem("GET", {}, OWN) is None  # a picture, a link (SameSite=Strict guards)
+    assert page_request_problem("POST", {"x-kiez-page": "1"}, OWN) is None
+    assert page_request_problem("POST", {"x-kiez-page": "1", "origin": f"http://{HOST}"}, OWN) is None
+    assert "x-kiez-page" in str(page_request_problem("POST", {}, OWN))
+    forged = page_request_problem("POST", {"x-kiez-page": "1", "origin": "http://evil.example"}, OWN)
+    assert "'http://evil.example' are refused" in str(forged)
+    assert page_request_problem("GET", {"origin": "null"}, OWN) is not None
+
+
+def _router(sessions: Sessions) -> Router:
+    async def echo(call: Call) -> Response:
+        return Response(200, {"ok": True})
+
+    routes = [Route("GET", "/v1/things", echo), Route("POST", "/v1/things", echo, Takes.JSON)]
+    return Router(routes, b"token", sessions=sessions, clock=lambda: 100.0)
+
+
+def _status(router: Router, method: str, headers: dict[str, str]) -> int:
+    async def run() -> int:
+        return (await router.handle(Request(method, "/v1/things", {}, {"host": HOST, **headers}, b""))).status
+
+    try:
+        return trio.run(run)
+    except HttpError as refused:
+        return refused.status
+
+
+def test_the_router_takes_a_live_session_under_the_page_rule() -> None:
+    sessions = Sessions()
+    session = sessions.redeem(sessions.mint_code(99.0), 99.0)
+    router = _router(sessions)
+    cookie = {"cookie": f"kiez_session={session}"}
+    assert _status(router, "GET", cookie) == 200
+    assert _status(router, "POST", cookie) == 403  # no page header: another site's form
+    assert _status(router, "POST", {**cookie, "x-kiez-page": "1"}) == 200
+    assert _status(router, "POST", {**cookie, "x-kiez-page": "1", "origin": "http://evil.example"}) == 403
+    assert _status(router, "GET", {"cookie": "kiez_session=forged"}) == 401
+    assert _status(router, "GET", {}) == 401
+    assert _status(router, "POST", {"authorization": "Bearer token"}) == 200  # scripts keep the token
