@@ -24,6 +24,8 @@ SESSION_IDLE_S = 12 * 3600.0
 MAX_SESSIONS = 16
 #: Codes waiting to be used at once.
 MAX_CODES = 16
+#: The cookie's name is this and the node's port: browsers share a host's cookies across ports,
+#: and a devnet member may open alice's and bob's pages side by side on 127.0.0.1.
 COOKIE = "kiez_session"
 #: The header every request of the page carries (its value is not checked: its presence is).
 PAGE_HEADER = "x-kiez-page"
@@ -75,18 +77,25 @@ class Sessions:
                 del table[key]
 
 
+def cookie_name(host: str) -> str:
+    """The session cookie's name for a request to ``host`` (``127.0.0.1:8731`` → ``kiez_session_8731``)."""
+    port = host.rpartition(":")[2]
+    return f"{COOKIE}_{port}" if port.isdigit() else COOKIE
+
+
 def cookie_of(headers: dict[str, str]) -> str | None:
     """The session cookie's value in a request's ``Cookie`` header, if any."""
+    wanted = cookie_name(headers.get("host", ""))
     for part in headers.get("cookie", "").split(";"):
         name, _, value = part.strip().partition("=")
-        if name == COOKIE and value:
+        if name == wanted and value:
             return value
     return None
 
 
-def set_cookie(session: str) -> str:
-    """The ``Set-Cookie`` value that gives the browser ``session``."""
-    return f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={int(SESSION_IDLE_S)}"
+def set_cookie(host: str, session: str) -> str:
+    """The ``Set-Cookie`` value that gives the browser ``session`` for ``host``."""
+    return f"{cookie_name(host)}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={int(SESSION_IDLE_S)}"
 
 
 def page_request_problem(method: str, headers: dict[str, str], own_origins: frozenset[str]) -> str | None:

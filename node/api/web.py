@@ -63,7 +63,8 @@ class Web:
         session = self.sessions.redeem(call.query["code"], self.clock())
         if session is None:
             raise HttpError(403, "this login link was used already or has expired: run kiez open for a new one")
-        headers = {"location": "/app/", "set-cookie": set_cookie(session), "content-type": "text/plain"}
+        cookie = set_cookie(call.request.headers.get("host", ""), session)
+        headers = {"location": "/app/", "set-cookie": cookie, "content-type": "text/plain"}
         return Response(303, b"logged in\n", headers, raw=True)
 
     async def page_file(self, call: Call) -> Response:

@@ -54,7 +54,7 @@ def test_kiez_open_logs_the_browser_in_with_a_strict_http_only_cookie(
     url = kiez_open(node)
     chromium.get(url)
     wait_until(lambda: chromium.current_url.endswith("/app/"), WAIT_S, "the app after logging in")
-    cookie = chromium.get_cookie("kiez_session")
+    cookie = chromium.get_cookie(f"kiez_session_{node.config.api_port}")
     assert cookie is not None
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
@@ -102,13 +102,14 @@ def _request(node: NodeProcess, method: str, headers: dict[str, str]) -> tuple[i
 
 
 def test_requests_that_are_not_the_pages_own_are_refused(chromium: webdriver.Chrome, node: NodeProcess) -> None:
-    cookie = chromium.get_cookie("kiez_session")
+    name = f"kiez_session_{node.config.api_port}"
+    cookie = chromium.get_cookie(name)
     assert cookie is not None
-    session = {"Cookie": f"kiez_session={cookie['value']}"}
+    session = {"Cookie": f"{name}={cookie['value']}"}
     own = f"http://127.0.0.1:{node.config.api_port}"
     assert _request(node, "GET", session)[0] == 200
     assert _request(node, "GET", {})[0] == 401  # no session
-    assert _request(node, "GET", {"Cookie": "kiez_session=guessed"})[0] == 401
+    assert _request(node, "GET", {"Cookie": f"{name}=guessed"})[0] == 401
     assert _request(node, "GET", {**session, "Host": f"rebound.example:{node.config.api_port}"})[0] == 400
     status, said = _request(node, "POST", {**session, "X-Kiez-Page": "1", "Origin": "http://evil.example"})
     assert status == 403

@@ -45,10 +45,13 @@ def test_a_session_lives_while_used_and_the_oldest_goes_first() -> None:
     assert all(sessions.touch(str(s), now) for s in made[1:])
 
 
-def test_the_cookie_is_http_only_and_strict_and_read_back() -> None:
-    assert set_cookie("abc").startswith("kiez_session=abc; Path=/; HttpOnly; SameSite=Strict;")
-    assert cookie_of({"cookie": "theme=dark; kiez_session=abc"}) == "abc"
-    assert cookie_of({"cookie": "kiez_session="}) is None
+def test_the_cookie_is_http_only_and_strict_and_named_for_the_nodes_port() -> None:
+    assert set_cookie(HOST, "abc").startswith("kiez_session_8731=abc; Path=/; HttpOnly; SameSite=Strict;")
+    assert cookie_of({"host": HOST, "cookie": "theme=dark; kiez_session_8731=abc"}) == "abc"
+    # another node on the same machine has its own cookie: a browser sends both to each
+    assert cookie_of({"host": HOST, "cookie": "kiez_session_8732=other; kiez_session_8731=abc"}) == "abc"
+    assert cookie_of({"host": HOST, "cookie": "kiez_session_8732=other"}) is None
+    assert cookie_of({"host": HOST, "cookie": "kiez_session_8731="}) is None
     assert cookie_of({}) is None
 
 
@@ -84,11 +87,11 @@ def test_the_router_takes_a_live_session_under_the_page_rule() -> None:
     sessions = Sessions()
     session = sessions.redeem(sessions.mint_code(99.0), 99.0)
     router = _router(sessions)
-    cookie = {"cookie": f"kiez_session={session}"}
+    cookie = {"cookie": f"kiez_session_8731={session}"}
     assert _status(router, "GET", cookie) == 200
     assert _status(router, "POST", cookie) == 403  # no page header: another site's form
     assert _status(router, "POST", {**cookie, "x-kiez-page": "1"}) == 200
     assert _status(router, "POST", {**cookie, "x-kiez-page": "1", "origin": "http://evil.example"}) == 403
-    assert _status(router, "GET", {"cookie": "kiez_session=forged"}) == 401
+    assert _status(router, "GET", {"cookie": "kiez_session_8731=forged"}) == 401
     assert _status(router, "GET", {}) == 401
     assert _status(router, "POST", {"authorization": "Bearer token"}) == 200  # scripts keep the token
