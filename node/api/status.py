@@ -15,6 +15,7 @@ from typing import Any
 from node.api.connections import Connections
 from node.api.http import Response
 from node.api.router import Call, Route
+from node.core import limits
 from node.core.jsontext import parse
 from node.core.peers import peer_id_text
 from node.daemon.service import NodeService
@@ -53,6 +54,7 @@ class Status:
                 "store": service.store.messages.counts(),
                 "messages": service.counters.as_dict(),
                 "api": self.connections.as_dict(),
+                "media_policy": _media_policy(service),
                 **self.status_extra(),
             },
         )
@@ -80,6 +82,13 @@ class Status:
                 }
             )
         return Response(200, {"records": records})
+
+
+def _media_policy(service: NodeService) -> dict[str, Any]:
+    """The caps a post signed now must meet (the web app explains them before an upload)."""
+    caps = service.view.attachment_caps_at(service.now_ms())
+    types = sorted(limits.ATTACHMENT_TYPES)
+    return {"max_attachments": caps.max_attachments, "max_attachment_bytes": caps.max_attachment_bytes, "types": types}
 
 
 async def openapi(call: Call) -> Response:

@@ -1,25 +1,26 @@
-// The member's page: rooms, a room's feed, and a post box, all from this node's API with the
-// session cookie. Text from others is only ever set as textContent, never parsed as HTML.
+// The member's page: rooms, a room's feed with replies, reactions and attachments, and a post
+// box, all from this node's API with the session cookie. Text from others is only ever set as
+// textContent, never parsed as HTML.
 "use strict";
 
 const PAGE = { "X-Kiez-Page": "1" };
 const REFRESH_MS = 2000;
-let currentRoom = "";
+const REACTION = "👍";
+const state = { room: "", me: null, open: new Set(), caps: null, shown: "" };
 
-async function api(method, path, body) {
+async function api(method, path, body, raw) {
   const init = { method, headers: { ...PAGE }, credentials: "same-origin" };
-  if (body !== undefined) {
+  if (raw) {
+    init.headers["Content-Type"] = raw.type;
+    init.body = raw;
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   const answer = await fetch(path, init);
   const data = await answer.json().catch(() => ({}));
-  if (answer.status === 401) {
-    document.getElementById("login").hidden = false;
-  }
-  if (!answer.ok) {
-    throw new Error(data.error || `the node answered ${answer.status}`);
-  }
+  if (answer.status === 401) document.getElementById("login").hidden = false;
+  if (!answer.ok) throw new Error(data.error || `the node answered ${answer.status}`);
   return data;
 }
 
@@ -30,55 +31,149 @@ function element(tag, className, text) {
   return node;
 }
 
+function button(label, onClick, attributes = {}, className = "small") {
+  const node = element("button", className, label);
+  node.type = "button";
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.addEventListener("click", onClick);
+  return node;
+}
+
 function shortAddress(address) {
   return address ? `${address.slice(0, 6)}…${address.slice(-4)}` : "unknown";
 }
 
+function kib(bytes) {
+  return `${Math.floor(bytes / 1024)} KiB`;
+}
+
 async function showStatus() {
   const status = await api("GET", "/v1/status");
+  state.me = status.member;
+  state.caps = status.media_policy;
   document.getElementById("community").textContent = `kiez · ${status.name}`;
   const chain = status.chain.healthy ? "chain ok" : "chain NOT FOLLOWING";
   document.getElementById("node-status").textContent =
     `${status.peers} peers · ${chain} · ${status.store.post} posts stored`;
+  const caps = status.media_policy;
+  document.getElementById("compose-caps").textContent =
+    `At most ${caps.max_attachments} per post, each at most ${kib(caps.max_attachment_bytes)} (the community's rule).`;
 }
 
 async function showRooms() {
   const { rooms } = await api("GET", "/v1/rooms");
-  const list = document.getElementById("rooms");
   const entries = [{ id: "", name: "General", readable: true }, ...rooms.filter((r) => r.following)];
-  list.replaceChildren(
+  document.getElementById("rooms").replaceChildren(
     ...entries.map((room) => {
       const item = element("li");
-      const button = element("button", "", room.readable ? room.name : `${room.name} (cannot read)`);
-      button.type = "button";
-      button.setAttribute("aria-current", String(room.id === currentRoom));
-      button.addEventListener("click", () => {
-        currentRoom = room.id;
-        document.getElementById("room-title").textContent = room.name;
-        refresh();
-      });
-      item.append(button);
+      const label = room.readable ? room.name : `${room.name} (cannot read)`;
+      item.append(
+        button(label, () => {
+          state.room = room.id;
+          document.getElementById("room-title").textContent = room.name;
+          refresh();
+        }, { "aria-current": String(room.id === state.room) }, ""),
+      );
       return item;
     }),
   );
 }
 
-function postItem(post) {
-  const item = element("li");
+function attachmentView(attachment, author) {
+  const url = `/v1/blobs/${attachment.sha256}`;
+  if (!attachment.held) return element("p", "meta", `${attachment.mime} ${kib(attachment.size)}: fetching from peers…`);
+  if (attachment.mime.startsWith("image/")) {
+    const picture = element("img", "picture");
+    picture.src = url;
+    picture.alt = `a picture attached by ${shortAddress(author)}`;
+    return picture;
+  }
+  const link = element("a", "", `PDF, ${kib(attachment.size)}`);
+  link.href = url;
+  return link;
+}
+
+function reactionButton(post) {
+  const count = (post.reactions || {})[REACTION] || 0;
+  return button(`${REACTION} ${count}`, async () => {
+    await api("POST", "/v1/reactions", { target: post.id, reaction: REACTION, active: true, room: post.room });
+    await showFeed();
+  }, { "aria-label": `${REACTION} ${count}: react to this post`, "data-role": "react" });
+}
+
+function postItem(post, asReply) {
+  const item = element(asReply ? "div" : "li", asReply ? "reply" : "post");
   item.dataset.id = post.id;
   const when = new Date(post.timestamp_ms).toLocaleString();
   item.append(element("div", "meta", `${shortAddress(post.author)} · ${when}`));
   item.append(element("p", "text", post.text));
-  const counts = Object.entries(post.reactions || {}).map(([r, n]) => `${r} ${n}`);
-  if (post.replies) counts.push(`${post.replies} replies`);
-  if (counts.length) item.append(element("div", "meta", counts.join(" · ")));
+  for (const attachment of post.attachments || []) item.append(attachmentView(attachment, post.author));
+  const actions = element("div", "actions");
+  actions.append(reactionButton(post));
+  if (!asReply) {
+    const label = `replies ${post.replies}`;
+    actions.append(button(label, () => toggleThread(post.id), { "aria-expanded": String(state.open.has(post.id)), "data-role": "thread" }));
+  }
+  if (post.author === state.me) {
+    actions.append(button("delete", async () => {
+      await api("POST", "/v1/deletes", { target: post.id, room: post.room });
+      await showFeed();
+    }, { "aria-label": "delete your post", "data-role": "delete" }));
+  }
+  item.append(actions);
   return item;
 }
 
+function toggleThread(id) {
+  if (state.open.has(id)) state.open.delete(id);
+  else state.open.add(id);
+  showFeed();
+}
+
+function threadView(post, replies) {
+  const box = element("div", "thread");
+  box.append(...replies.map((reply) => postItem(reply, true)));
+  const form = element("form", "reply-form");
+  const field = element("textarea");
+  field.rows = 2;
+  field.required = true;
+  field.setAttribute("aria-label", "your reply");
+  const problem = element("p", "error");
+  problem.setAttribute("role", "alert");
+  form.append(field, element("button", "", "Reply"), problem);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("POST", "/v1/posts", { text: field.value, parent: post.id, room: post.room });
+      field.value = "";
+      field.blur();
+      await showFeed();
+    } catch (error) {
+      problem.textContent = error.message;
+    }
+  });
+  box.append(form);
+  return box;
+}
+
 async function showFeed() {
-  const query = new URLSearchParams({ room: currentRoom, limit: "50" });
+  if (document.activeElement && document.activeElement.closest(".reply-form")) return; // typing
+  const query = new URLSearchParams({ room: state.room, limit: "50" });
   const { items } = await api("GET", `/v1/feed?${query}`);
-  document.getElementById("feed").replaceChildren(...items.map(postItem));
+  const threads = await Promise.all(
+    items.map((post) => (state.open.has(post.id) ? api("GET", `/v1/posts/${post.id}`) : null)),
+  );
+  // re-render only what changed: a page that redraws under the member's pointer loses clicks
+  const signature = JSON.stringify([state.me, items, threads]);
+  if (signature === state.shown) return;
+  state.shown = signature;
+  document.getElementById("feed").replaceChildren(
+    ...items.map((post, index) => {
+      const item = postItem(post, false);
+      if (threads[index]) item.append(threadView(post, threads[index].replies));
+      return item;
+    }),
+  );
 }
 
 async function refresh() {
@@ -89,14 +184,32 @@ async function refresh() {
   }
 }
 
+async function upload(files) {
+  const caps = state.caps;
+  if (caps && files.length > caps.max_attachments) {
+    throw new Error(`the community allows at most ${caps.max_attachments} attachments per post`);
+  }
+  const hashes = [];
+  for (const file of files) {
+    if (caps && file.size > caps.max_attachment_bytes) {
+      throw new Error(`${file.name} is ${kib(file.size)}; the community allows at most ${kib(caps.max_attachment_bytes)}`);
+    }
+    hashes.push((await api("POST", "/v1/blobs", undefined, file)).sha256);
+  }
+  return hashes;
+}
+
 document.getElementById("compose").addEventListener("submit", async (event) => {
   event.preventDefault();
   const box = document.getElementById("compose-text");
+  const files = document.getElementById("compose-files");
   const problem = document.getElementById("compose-error");
   problem.textContent = "";
   try {
-    await api("POST", "/v1/posts", { text: box.value, room: currentRoom });
+    const attachments = await upload([...files.files]);
+    await api("POST", "/v1/posts", { text: box.value, room: state.room, attachments });
     box.value = "";
+    files.value = "";
     await showFeed();
   } catch (error) {
     problem.textContent = error.message;

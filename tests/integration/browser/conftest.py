@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from node.harness.process import NodeProcess
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,8 +30,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("downloads")
 
 
-@pytest.fixture(scope="module")
-def chromium(downloads: Path) -> Iterator[webdriver.Chrome]:
+def open_chromium(downloads: Path) -> webdriver.Chrome:
     """Headless Chromium with a phone's 390×844 viewport that saves downloads to ``downloads``."""
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "chromium"
@@ -41,7 +44,27 @@ def chromium(downloads: Path) -> Iterator[webdriver.Chrome]:
     # a phone's viewport (headless windows are never narrower than 500 px, so emulate it)
     phone = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", phone)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def chromium(downloads: Path) -> Iterator[webdriver.Chrome]:
+    driver = open_chromium(downloads)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def kiez_open(node: NodeProcess) -> str:
+    """The one-time login URL ``kiez open`` prints for ``node`` (no desktop: it opens nothing)."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "node.cli", "open", "--no-browser", "--home", str(node.config.home)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},
+    ).stdout
+    assert "it works once" in shown
+    return shown.strip().splitlines()[-1]

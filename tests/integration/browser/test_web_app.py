@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,8 @@ from governance.anvil import Anvil
 from node.harness.process import NodeProcess, wait_until
 from tests.integration.node.api.conftest import start_member_node
 
+from .conftest import kiez_open
+
 WAIT_S = 30.0
 
 
@@ -28,20 +28,6 @@ def node(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nod
     running = start_member_node(anvil, Path(tmp_path_factory.mktemp("web-app")))
     yield running
     running.stop()
-
-
-def kiez_open(node: NodeProcess) -> str:
-    """The login URL ``kiez open`` prints."""
-    shown = subprocess.run(
-        [sys.executable, "-m", "node.cli", "open", "--no-browser", "--home", str(node.config.home)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},
-    ).stdout
-    assert "it works once" in shown
-    return shown.strip().splitlines()[-1]
 
 
 def _feed_texts(chromium: webdriver.Chrome) -> list[str]:
