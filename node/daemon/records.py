@@ -6,7 +6,7 @@ know nothing about where they come from; whoever knows they changed calls ``chan
 record is republished at once. A record lives ``ttl_ms`` (a day) and is renewed at half-life, so a
 node that stays up is always findable and one that went away drops out of address books within
 a day. Until the node's member and app key are active in its view, publishing is refused
-(``PublishError``) and retried.
+(``PublishError``) and retried; once the member has erased themselves, nothing is published.
 """
 
 from __future__ import annotations
@@ -59,6 +59,12 @@ class RecordPublisher:
                 log.exception("an address source failed; advertising the others")
         return record_addrs(texts, self.peer_id)
 
+    def forgotten(self) -> bool:
+        """Whether this node's member has erased themselves (``kiez forget-me``): a record
+        published after the erase would outlive it in every address book."""
+        member = self.service.view.owner_of(self.service.signer.public_key)
+        return member is not None and self.service.store.messages.erased_until(member) is not None
+
     def due(self, addrs: tuple[bytes, ...]) -> bool:
         """Whether a new record is needed: none yet, other addresses, or past half its life."""
         current = self._current
@@ -84,7 +90,9 @@ class RecordPublisher:
         while True:
             delay = RECHECK_S
             addrs = self.addrs()
-            if self.due(addrs):
+            if self.forgotten():
+                delay = RECHECK_S  # the member asked every node to forget them: stay out of address books
+            elif self.due(addrs):
                 try:
                     message = self.publish(addrs)
                 except PublishError as exc:

@@ -209,6 +209,26 @@ class NodeProcess:
             self.process.stdout.close()
 
 
+def kill_strays(root: Path) -> list[int]:
+    """SIGKILLs every ``kiez node run`` whose home is under ``root`` and returns their pids: a
+    Ctrl-C that lands while ``subprocess.Popen`` forks leaves a child nobody holds a handle to.
+    Linux only (``/proc``); elsewhere nothing is found."""
+    marker = f"--home\0{root}/".encode()
+    killed = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"node.cli\0node\0run\0" in cmdline and marker in cmdline and int(entry.name) != os.getpid():
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except OSError:
+                pass
+    return killed
+
+
 class NamespaceApiClient(ApiClient):
     """A node's API client whose requests are made from a thread in the node's network namespace
     (a connection's socket lives in the namespace of the thread that opened it)."""

@@ -26,7 +26,15 @@ from node.errors import ApiError, NodeError
 from node.harness.joining import admit_by_invite
 from node.harness.natlab import NatLab
 from node.harness.natnet import lab_config
-from node.harness.process import NodeProcess, app_key_of, peer_addr, prepare_home, until_accepted, wait_until
+from node.harness.process import (
+    NodeProcess,
+    app_key_of,
+    kill_strays,
+    peer_addr,
+    prepare_home,
+    until_accepted,
+    wait_until,
+)
 
 NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana", "ines"]
 DEVNET_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3600)
@@ -366,6 +374,9 @@ class Devnet:
     def stop(self) -> None:
         for node in self.nodes.values():
             node.stop()
+        strays = kill_strays(self.root)  # a node whose start a Ctrl-C cut short
+        if strays:
+            click.echo(f"   killed {len(strays)} node process(es) a Ctrl-C left without a handle", err=True)
 
 
 def _room(node: NodeProcess, room: str) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from node.core.peers import peer_id_text
-from node.core.types import Kind
+from node.core.types import EraseBody, Kind
 from node.core.validation import Via
 from node.daemon.records import RecordPublisher
 from node.daemon.service import NodeService
@@ -102,4 +102,25 @@ def test_only_a_current_members_live_record_counts(service: NodeService, clock: 
     clock.ms -= 60_000
     remove(service.view, "bob", NOW_MS // 1000)
     assert service.member_of_peer(bob.peer_id) is None  # no longer a member
+    assert service.address_book() == []
+
+
+def test_a_member_who_erased_themselves_advertises_their_node_no_more(service: NodeService, clock: Clock) -> None:
+    """After ``kiez forget-me`` (an erase, then the key revoked and the member gone, on-chain),
+    the node must not publish a record in between: it would outlive the erase everywhere."""
+    sent: list[bytes] = []
+    pub = publisher(service, ["/ip4/192.0.2.7/tcp/4101"], sent)
+    pub.publish(pub.addrs())
+    assert not pub.forgotten()
+    service.publish(Kind.ERASE, EraseBody(service.now_ms()))
+    assert pub.forgotten()
+    assert service.address_book() == []  # the erase took the record with it
+    clock.ms += 13 * 3600 * 1000  # past half-life: a renewal would be due
+
+    async def scenario() -> None:
+        with trio.move_on_after(0.5):
+            await pub.run()
+
+    trio.run(scenario)
+    assert sent == []
     assert service.address_book() == []
