@@ -146,7 +146,6 @@ function threadView(post, replies) {
     try {
       await api("POST", "/v1/posts", { text: field.value, parent: post.id, room: post.room });
       field.value = "";
-      field.blur();
       await showFeed();
     } catch (error) {
       problem.textContent = error.message;
@@ -157,7 +156,8 @@ function threadView(post, replies) {
 }
 
 async function showFeed() {
-  if (document.activeElement && document.activeElement.closest(".reply-form")) return; // typing
+  const active = document.activeElement;
+  if (active && active.tagName === "TEXTAREA" && active.closest(".reply-form") && active.value) return; // typing
   const query = new URLSearchParams({ room: state.room, limit: "50" });
   const { items } = await api("GET", `/v1/feed?${query}`);
   const threads = await Promise.all(

@@ -6,6 +6,7 @@ offers to delete a post."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,8 @@ def test_a_reply_and_a_reaction_from_bobs_page_show_on_alices(
     wait_until(counts_on_alice, WAIT_S, "the reaction and reply counts on alice's page")
     assert alice.execute_script("return window.stayed") is True  # no reload
     assert post_on(alice, "The new bench").find_elements(By.CSS_SELECTOR, "[data-role=delete]")  # hers
+    shots = os.environ.get("KIEZ_SCREENSHOTS")  # the README's pictures
+    if shots:
+        wait_until(lambda: "Lovely" in bob.find_element(By.ID, "feed").text, WAIT_S, "the reply on bob's page")
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        assert bob.save_screenshot(str(Path(shots) / "web-app-thread.png"))
