@@ -34,7 +34,9 @@ def open_chromium(downloads: Path) -> webdriver.Chrome:
     """Headless Chromium with a phone's 390×844 viewport that saves downloads to ``downloads``."""
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "chromium"
-    for flag in ("--headless=new", "--window-size=390,844", "--disable-gpu", "--no-first-run"):
+    # --disable-dev-shm-usage: containers often give /dev/shm only 64 MB, which Chromium outgrows
+    flags = ("--headless=new", "--window-size=390,844", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage")
+    for flag in flags:
         options.add_argument(flag)
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox
