@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,11 @@ from governance.devchain import DevCommunity, deploy_dev_community
 from node.harness.netns import netns_unavailable
 
 _NETNS_REASON = pytest.StashKey[str | None]()
+#: Directories whose every test needs something not every machine has, and the marker that says so.
+DIRECTORY_MARKERS = {
+    Path(__file__).parent / "integration" / "netns": "netns",
+    Path(__file__).parent / "integration" / "browser": "browser",
+}
 #: The programs the browser tests drive (Debian's chromium and chromium-driver).
 BROWSER_PROGRAMS = ("chromium", "chromedriver")
 
@@ -28,6 +34,13 @@ def netns_sentence(reason: str) -> str:
         f"network-namespace test not run: {reason}; run the tests as root on Linux with iproute2 and "
         "iptables (./scripts/test.sh as root runs them and sets KIEZ_REQUIRE_NETNS=1)"
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for directory, marker in DIRECTORY_MARKERS.items():
+            if directory in Path(item.path).parents:
+                item.add_marker(marker)
 
 
 def browser_unavailable() -> str | None:

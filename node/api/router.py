@@ -132,7 +132,7 @@ class Router:
             raise HttpError(404, f"no such endpoint: {request.path} (see /openapi.json)")
         return chosen
 
-    def _authorise(self, request: Head | Request) -> None:
+    def _authorise(self, request: Head) -> None:
         """The token, or a live web session whose request the page itself made."""
         headers = request.headers
         scheme, _, given = headers.get("authorization", "").partition(" ")

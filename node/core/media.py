@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from node.core import limits
 
-#: Each accepted type and what its bytes start with (WebP: a RIFF container whose form is WEBP).
-_SIGNATURES: dict[str, tuple[tuple[int, bytes], ...]] = {
-    "image/png": ((0, b"\x89PNG\r\n\x1a\n"),),
-    "image/jpeg": ((0, b"\xff\xd8\xff"),),
-    "image/gif": ((0, b"GIF87a"), (0, b"GIF89a")),
-    "image/webp": ((0, b"RIFF"), (8, b"WEBP")),
-    "application/pdf": ((0, b"%PDF-"),),
+#: Each accepted type's signatures: any one of them identifies it, and a signature is a set of
+#: (offset, bytes) parts that must all be there (WebP: a RIFF container whose form is WEBP).
+_SIGNATURES: dict[str, tuple[tuple[tuple[int, bytes], ...], ...]] = {
+    "image/png": (((0, b"\x89PNG\r\n\x1a\n"),),),
+    "image/jpeg": (((0, b"\xff\xd8\xff"),),),
+    "image/gif": (((0, b"GIF87a"),), ((0, b"GIF89a"),)),
+    "image/webp": (((0, b"RIFF"), (8, b"WEBP")),),
+    "application/pdf": (((0, b"%PDF-"),),),
 }
-#: Types whose signature is a set of alternatives rather than parts that must all match.
-_ANY_OF = frozenset({"image/gif"})
 #: File name endings for the download name.
 #: (A unit test checks that every type of ``limits.ATTACHMENT_TYPES`` has its signature here.)
 _EXTENSIONS = {
@@ -42,8 +41,7 @@ def sniff(data: bytes) -> str | None:
 
 
 def _matches(mime: str, data: bytes) -> bool:
-    parts = [data[at : at + len(magic)] == magic for at, magic in _SIGNATURES[mime]]
-    return any(parts) if mime in _ANY_OF else all(parts)
+    return any(all(data[at : at + len(magic)] == magic for at, magic in parts) for parts in _SIGNATURES[mime])
 
 
 def mismatch(claimed: str, data: bytes) -> str | None:

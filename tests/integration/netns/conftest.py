@@ -7,7 +7,6 @@ a hard NAT with ``LAB_HARD_NAT`` (default none). Every test here is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +17,6 @@ from node.harness.natnet import start_lab_chain, start_nat_network
 
 #: Sync often, so a gap is filled within a test's patience (a node's default is 30 s).
 SYNC_INTERVAL_S = 2.0
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.netns)
 
 
 @pytest.fixture(scope="module")
