@@ -1,6 +1,10 @@
 """Browser tests drive Debian's Chromium, headless, through its chromium-driver (Selenium): a
 real browser against real nodes. Every test here is marked ``browser`` (tests/conftest.py skips
-or fails it, with a sentence, where Chromium is missing)."""
+or fails it, with a sentence, where Chromium is missing).
+
+Like the node tests, each module gets a chain of its own whose clock is the machine's: the
+governance tests move the shared session chain's clock forward, and a node refuses posts signed
+"before" a key authorised in that chain's future."""
 
 from __future__ import annotations
 
@@ -15,7 +19,14 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from governance.anvil import Anvil, start_anvil
 from node.harness.process import NodeProcess
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[Anvil]:
+    with start_anvil() as chain:
+        yield chain
 
 
 @pytest.fixture(scope="module")
