@@ -1,9 +1,8 @@
-"""The node's local HTTP API: JSON over HTTP/1.1 on 127.0.0.1, every call with a bearer token.
+"""The node's local HTTP API: JSON over HTTP/1.1 on 127.0.0.1, every call with a token or session.
 
-``http.py`` is a small HTTP server built on h11 (the sans-I/O HTTP library) and trio, which judges
-each request from its head before reading a body; ``connections.py`` caps and counts its
-connections; ``router.py`` holds the route table's shape and dispatches on it; ``params.py``
-declares the fields each route reads, with their exact types and ranges; ``app.py`` builds the
-table from the route modules (``status``, ``messages``, ``rooms``, ``blobs``); ``openapi.json``
-documents it.
+FastAPI declares the routes (``status``, ``messages``, ``rooms``, ``blobs``, ``web``; their fields
+are pydantic types from ``fields``) and generates the OpenAPI document; ``app`` puts them in one
+app behind ``guard``, which judges each request from its head before any body is read;
+``server`` runs it on Hypercorn's HTTP/1.1 handling with the connection cap of ``connections``;
+``problems`` words every refusal the same way.
 """

@@ -4,8 +4,9 @@ Anyone on the machine can connect to the API; only the member has the token. So 
 connections is capped, and a connection beyond the cap takes the slot of the longest-waiting one
 that is not serving an authenticated request (a stranger's connection is never protected, the
 member's own request always is): a flood of strangers' connections evicts only itself, and the
-member's client gets through. Every byte buffered for a connection is counted here and given back
-when it closes, so ``kiez status`` shows what the API holds, not a guess from the process's size.
+member's client gets through, even when strangers open more connections than the node has file
+descriptors. The server (``node.api.server``) opens and closes slots; the guard
+(``node.api.guard``) marks which one serves the member and counts the body bytes read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import trio
 #: a browser tab or two while bounding what connections from strangers can make the node hold.
 MAX_CONNECTIONS = 64
 
+#: A connection's peer (address, port): on loopback, unique per open connection.
+Peer = tuple[str, int]
+
 
 @dataclass(eq=False)
 class Slot:
@@ -27,16 +31,16 @@ class Slot:
     scope: trio.CancelScope
     #: When it last started waiting (``trio.current_time``); the longest waiting is evicted first.
     since: float
-    #: Serving a request that presented the token: never evicted.
+    #: Serving a request that presented the token or a session: never evicted.
     protected: bool = False
-    #: Bytes buffered for this connection (unparsed input and the body read so far).
+    #: Body bytes read for the request it serves.
     held: int = 0
 
 
 @dataclass
 class Connections:
     limit: int = MAX_CONNECTIONS
-    _open: set[Slot] = field(default_factory=set)
+    _open: dict[Peer, Slot] = field(default_factory=dict)
     _buffered: int = 0
     accepted: int = 0
     peak: int = 0
@@ -45,44 +49,49 @@ class Connections:
     #: Refused for each reason, before their bodies were read: ``busy`` (every slot serving an
     #: authenticated request), and the HTTP status of a refused request head (400, 401, 404, 413 …).
     refused: dict[str, int] = field(default_factory=dict)
-    #: Admitted requests whose body did not arrive within the server's timeout.
-    timeouts: int = 0
 
-    def open(self, scope: trio.CancelScope) -> Slot | None:
+    def open(self, peer: Peer, scope: trio.CancelScope) -> Slot | None:
         """A slot for a new connection, evicting the longest-waiting unprotected one when all are
         taken; None (refuse it) when every slot serves an authenticated request."""
         if len(self._open) >= self.limit:
-            victim = min((s for s in self._open if not s.protected), key=lambda s: s.since, default=None)
+            victim = min((p for p, s in self._open.items() if not s.protected), key=self._since, default=None)
             if victim is None:
                 self.refuse("busy")
                 return None
+            self._open[victim].scope.cancel()
             self.close(victim)
-            victim.scope.cancel()
             self.evicted += 1
         slot = Slot(scope, trio.current_time())
-        self._open.add(slot)
+        self._open[peer] = slot
         self.accepted += 1
         self.peak = max(self.peak, len(self._open))
         return slot
 
-    def close(self, slot: Slot) -> None:
-        """Gives back the slot and everything counted for it (idempotent)."""
-        if slot in self._open:
-            self._open.discard(slot)
-            self._buffered -= slot.held
-            slot.held = 0
+    def _since(self, peer: Peer) -> float:
+        return self._open[peer].since
 
-    def hold(self, slot: Slot, size: int) -> None:
-        """``slot`` now buffers ``size`` bytes."""
-        if slot in self._open:
+    def close(self, peer: Peer) -> None:
+        """Gives back the slot and everything counted for it (idempotent)."""
+        slot = self._open.pop(peer, None)
+        if slot is not None:
+            self._buffered -= slot.held
+
+    def hold(self, peer: Peer, size: int) -> None:
+        """The connection of ``peer`` now holds ``size`` body bytes."""
+        slot = self._open.get(peer)
+        if slot is not None:
             self._buffered += size - slot.held
             slot.held = size
             self.peak_buffered = max(self.peak_buffered, self._buffered)
 
-    def protect(self, slot: Slot, protected: bool) -> None:
+    def protect(self, peer: Peer, protected: bool) -> None:
         """Starts (True) or ends (False) serving a request; an unprotected slot waits from now."""
+        slot = self._open.get(peer)
+        if slot is None:
+            return
         slot.protected = protected
         if not protected:
+            self.hold(peer, 0)
             slot.since = trio.current_time()
 
     def refuse(self, reason: str) -> None:
@@ -106,5 +115,4 @@ class Connections:
             "buffered_bytes": self._buffered,
             "peak_buffered_bytes": self.peak_buffered,
             "refused": dict(sorted(self.refused.items())),
-            "timeouts": self.timeouts,
         }

@@ -7,39 +7,63 @@ from ``SealedRooms`` (node/api/sealed.py), so these routes know nothing of room 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from node.api.http import HttpError, Response
-from node.api.params import Cursor, Fields, Flag, Hash, Integer, Items, Member, RoomRef, Text, parse_id
+from fastapi import APIRouter
+from fastapi import Query as InQuery
+
+from node.api.fields import (
+    Body,
+    Cursor,
+    Flag,
+    Hash,
+    Integer,
+    Items,
+    MemberAddress,
+    NullableHash,
+    Query,
+    RoomRef,
+    Text,
+    parse_id,
+)
+from node.api.problems import HttpError, Json
 from node.api.publish import Publisher
-from node.api.router import Call, Route, Takes
 from node.api.sealed import SealedRooms
 from node.core import limits
-from node.core.types import Attachment, Body, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
+from node.core.types import Attachment, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.daemon.service import NodeService
 from node.store import FeedItem
 
 MAX_PAGE = 200
 
-FEED_QUERY = Fields(
-    RoomRef("room", default=""),
-    Integer("limit", default=50, minimum=1, maximum=MAX_PAGE),
-    Cursor("before"),
-)
-POST_FIELDS = Fields(
-    Text("text", required=True, max_bytes=limits.MAX_TEXT_BYTES),
-    Hash("parent", nullable=True),
-    RoomRef("room", default=""),
-    Items("attachments", default=(), item=Hash("attachment"), max_items=limits.MAX_ATTACHMENTS),
-)
-REACTION_FIELDS = Fields(
-    Hash("target", required=True),
-    Text("reaction", required=True, max_bytes=limits.MAX_REACTION_BYTES),
-    Flag("active", default=True),
-    RoomRef("room", default=""),
-)
-DELETE_FIELDS = Fields(Hash("target", required=True), RoomRef("room", default=""))
-EXPORT_QUERY = Fields(Member("member"))
+
+class FeedQuery(Query):
+    room: RoomRef = ""
+    limit: Annotated[int, Integer(1, MAX_PAGE, query=True)] = 50
+    before: Cursor | None = None
+
+
+class PostFields(Body):
+    text: Annotated[str, Text(limits.MAX_TEXT_BYTES)]
+    parent: NullableHash = None
+    room: RoomRef = ""
+    attachments: Annotated[tuple[Hash, ...], Items(0, limits.MAX_ATTACHMENTS)] = ()
+
+
+class ReactionFields(Body):
+    target: Hash
+    reaction: Annotated[str, Text(limits.MAX_REACTION_BYTES)]
+    active: Flag = True
+    room: RoomRef = ""
+
+
+class DeleteFields(Body):
+    target: Hash
+    room: RoomRef = ""
+
+
+class ExportQuery(Query):
+    member: MemberAddress | None = None
 
 
 @dataclass
@@ -48,67 +72,66 @@ class Messages:
     publish: Publisher
     sealed: SealedRooms
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("GET", "/v1/feed", self.feed, query=FEED_QUERY),
-            Route("GET", "/v1/posts/{id}", self.thread),
-            Route("POST", "/v1/posts", self.post, Takes.JSON, fields=POST_FIELDS),
-            Route("POST", "/v1/reactions", self.react, Takes.JSON, fields=REACTION_FIELDS),
-            Route("POST", "/v1/deletes", self.delete, Takes.JSON, fields=DELETE_FIELDS),
-            Route("POST", "/v1/erase", self.erase),
-            Route("GET", "/v1/export", self.export, query=EXPORT_QUERY),
-        ]
+    def add_routes(self, api: APIRouter) -> None:
+        api.add_api_route("/v1/feed", self.feed, methods=["GET"])
+        api.add_api_route("/v1/posts/{id}", self.thread, methods=["GET"])
+        api.add_api_route("/v1/posts", self.post, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/reactions", self.react, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/deletes", self.delete, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/erase", self.erase, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/export", self.export, methods=["GET"])
 
-    async def feed(self, call: Call) -> Response:
+    async def feed(self, query: Annotated[FeedQuery, InQuery()]) -> Json:
         """One page of a room's posts, newest first; ``next`` is the cursor of the page after."""
-        room, limit, before = call.query["room"], call.query["limit"], call.query["before"]
+        room, limit = query.room, query.limit
+        before = None if query.before is None else (query.before[0], MessageId(query.before[1]))
         sealed_room = self.sealed.encrypted_room(room)
         if sealed_room is not None:
             # sealed posts are opened here; a private room's feed is one page of its newest posts
-            return Response(200, {"items": self.sealed.feed(sealed_room, limit), "next": None, "sealed": True})
+            return Json({"items": self.sealed.feed(sealed_room, limit), "next": None, "sealed": True})
         items = self.service.store.feed.page(room, limit, before)
         following = f"{items[-1].timestamp_ms}:{items[-1].id.hex()}" if len(items) == limit else None
-        return Response(200, {"items": [item_json(i) for i in items], "next": following})
+        return Json({"items": [item_json(i) for i in items], "next": following})
 
-    async def thread(self, call: Call) -> Response:
-        ident = call.params["id"]
-        message_id = parse_id(ident, "post id")
+    async def thread(self, id: str) -> Json:
+        """A post and its replies."""
+        message_id = parse_id(id, "post id")
         item = self.service.store.feed.post(message_id)
         if item is None:
             sealed = self.sealed.thread(message_id)
             if sealed is not None:
-                return Response(200, sealed)
-            raise HttpError(404, f"no visible post {ident} on this node (unknown, hidden or deleted)")
+                return Json(sealed)
+            raise HttpError(404, f"no visible post {id} on this node (unknown, hidden or deleted)")
         replies = [item_json(r) for r in self.service.store.feed.replies(message_id)]
-        return Response(200, {"post": item_json(item), "replies": replies})
+        return Json({"post": item_json(item), "replies": replies})
 
-    async def post(self, call: Call) -> Response:
-        data = call.data
-        body: Body = PostBody(data["text"], data["parent"], self._attachments(data["attachments"]))
-        return Response(201, await self.publish(Kind.POST, body, data["room"]))
+    async def post(self, body: PostFields) -> Json:
+        """Posts (or replies, with ``parent``) in a room; attachments are uploaded first."""
+        post = PostBody(body.text, _id(body.parent), self._attachments(tuple(MessageId(h) for h in body.attachments)))
+        return Json(await self.publish(Kind.POST, post, body.room), 201)
 
-    async def react(self, call: Call) -> Response:
-        data = call.data
-        body = ReactionBody(data["target"], data["reaction"], data["active"])
-        return Response(201, await self.publish(Kind.REACTION, body, data["room"]))
+    async def react(self, body: ReactionFields) -> Json:
+        """Reacts to a post (``active: false`` takes the reaction back)."""
+        reaction = ReactionBody(MessageId(body.target), body.reaction, body.active)
+        return Json(await self.publish(Kind.REACTION, reaction, body.room), 201)
 
-    async def delete(self, call: Call) -> Response:
-        body = DeleteBody(call.data["target"])
-        return Response(201, await self.publish(Kind.DELETE, body, call.data["room"]))
+    async def delete(self, body: DeleteFields) -> Json:
+        """Deletes one of this member's posts."""
+        return Json(await self.publish(Kind.DELETE, DeleteBody(MessageId(body.target)), body.room), 201)
 
-    async def erase(self, call: Call) -> Response:
-        return Response(201, await self.publish(Kind.ERASE, EraseBody(self.service.now_ms()), ""))
+    async def erase(self) -> Json:
+        """Erases everything this member wrote, on every node that follows the request (forget-me)."""
+        return Json(await self.publish(Kind.ERASE, EraseBody(self.service.now_ms()), ""), 201)
 
-    async def export(self, call: Call) -> Response:
+    async def export(self, query: Annotated[ExportQuery, InQuery()]) -> Json:
         """Everything the node holds by one member (this node's, unless ``?member=`` names one)."""
         service, view = self.service, self.service.view
-        who = call.query["member"] or view.owner_of(service.signer.public_key)
+        who = query.member or view.owner_of(service.signer.public_key)
         if who is None:
             raise HttpError(409, "this node's app key is not registered; name the member: ?member=0x…")
         record = view.members.get(who)
         keys = [k for k in view.keys.values() if k.owner == who]
-        return Response(
-            200,
+        return Json(
             {
                 "format": "kiez-export/1",
                 "member": who,
@@ -133,6 +156,10 @@ class Messages:
                 raise HttpError(400, f"attachment {sha256.hex()} is not on this node: upload it first (POST /v1/blobs)")
             attachments.append(Attachment(sha256, len(held[1]), held[0]))
         return tuple(attachments)
+
+
+def _id(value: bytes | None) -> MessageId | None:
+    return None if value is None else MessageId(value)
 
 
 def item_json(item: FeedItem) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from node.api.http import HttpError
+from node.api.problems import HttpError
 from node.api.sealed import SealedRooms
 from node.core.types import Body, Kind
 from node.daemon.service import NodeService

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from node.api.http import HttpError, Response
-from node.api.params import Choice, Fields, Flag, Integer, Items, Member, RoomRef, Text, millis, parse_id
+from fastapi import APIRouter
+from fastapi import Query as InQuery
+
+from node.api.fields import Body, Choice, Flag, Integer, Items, MemberAddress, Millis, Query, RoomRef, Text, parse_id
+from node.api.problems import HttpError, Json
 from node.api.publish import Publisher
-from node.api.router import Call, Route, Takes
 from node.core import limits
 from node.core.rooms import RSVP_ANSWERS, Room, current_key
 from node.core.types import AnswerBody, EventBody, Kind, LeaveBody, PollBody, RoomBody, RsvpBody, Visibility
@@ -23,37 +25,46 @@ from node.errors import PublishError
 from node.rooms.private import PrivateRooms
 from node.store.rooms import EventView, PollView
 
-ROOM_FIELDS = Fields(
-    Text("name", required=True, max_bytes=limits.MAX_ROOM_NAME_BYTES),
-    Text("topic", default="", max_bytes=limits.MAX_TOPIC_BYTES, blank=True),
-    Choice("visibility", default="open", choices=tuple(v.label for v in Visibility)),
-    Flag("creator_only", default=False),
-    Integer("slow_mode_s", default=0, minimum=0, maximum=limits.MAX_SLOW_MODE_S),
-)
-INVITE_FIELDS = Fields(Member("member", required=True))
-#: Events and polls of one room ('' the general room), or of every room when left out.
-IN_ROOM_QUERY = Fields(RoomRef("room"))
-EVENT_FIELDS = Fields(
-    Text("title", required=True, max_bytes=limits.MAX_TITLE_BYTES),
-    millis("starts_ms"),
-    millis("ends_ms"),
-    Text("place", default="", max_bytes=limits.MAX_PLACE_BYTES, blank=True),
-    RoomRef("room", default=""),
-)
-RSVP_FIELDS = Fields(Choice("answer", required=True, choices=("yes", "no", "maybe")))
-POLL_FIELDS = Fields(
-    Text("question", required=True, max_bytes=limits.MAX_TOPIC_BYTES),
-    Items(
-        "options",
-        required=True,
-        item=Text("option", max_bytes=limits.MAX_OPTION_BYTES),
-        min_items=2,
-        max_items=limits.MAX_POLL_OPTIONS,
-    ),
-    millis("closes_ms"),
-    RoomRef("room", default=""),
-)
-ANSWER_FIELDS = Fields(Integer("option", required=True, minimum=0, maximum=limits.MAX_POLL_OPTIONS - 1))
+
+class RoomFields(Body):
+    name: Annotated[str, Text(limits.MAX_ROOM_NAME_BYTES)]
+    topic: Annotated[str, Text(limits.MAX_TOPIC_BYTES, blank=True)] = ""
+    visibility: Annotated[str, Choice(*(v.label for v in Visibility))] = "open"
+    creator_only: Flag = False
+    slow_mode_s: Annotated[int, Integer(0, limits.MAX_SLOW_MODE_S)] = 0
+
+
+class InviteFields(Body):
+    member: MemberAddress
+
+
+class InRoomQuery(Query):
+    """Events and polls of one room ('' the general room), or of every room when left out."""
+
+    room: RoomRef | None = None
+
+
+class EventFields(Body):
+    title: Annotated[str, Text(limits.MAX_TITLE_BYTES)]
+    starts_ms: Millis
+    ends_ms: Millis
+    place: Annotated[str, Text(limits.MAX_PLACE_BYTES, blank=True)] = ""
+    room: RoomRef = ""
+
+
+class RsvpFields(Body):
+    answer: Annotated[str, Choice("yes", "no", "maybe")]
+
+
+class PollFields(Body):
+    question: Annotated[str, Text(limits.MAX_TOPIC_BYTES)]
+    options: Annotated[tuple[Annotated[str, Text(limits.MAX_OPTION_BYTES)], ...], Items(2, limits.MAX_POLL_OPTIONS)]
+    closes_ms: Millis
+    room: RoomRef = ""
+
+
+class AnswerFields(Body):
+    option: Annotated[int, Integer(0, limits.MAX_POLL_OPTIONS - 1)]
 
 
 @dataclass
@@ -67,31 +78,30 @@ class Rooms:
     follow: Callable[[str, bool], Awaitable[None]]
     following: Callable[[], set[str]]
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("GET", "/v1/rooms", self.list_rooms),
-            Route("POST", "/v1/rooms", self.create_room, Takes.JSON_REQUIRED, fields=ROOM_FIELDS),
-            Route("POST", "/v1/rooms/{id}/join", self.join),
-            Route("POST", "/v1/rooms/{id}/leave", self.leave),
-            Route("POST", "/v1/rooms/{id}/invite", self.invite, Takes.JSON, fields=INVITE_FIELDS),
-            Route("GET", "/v1/events", self.list_events, query=IN_ROOM_QUERY),
-            Route("POST", "/v1/events", self.create_event, Takes.JSON_REQUIRED, fields=EVENT_FIELDS),
-            Route("POST", "/v1/events/{id}/rsvp", self.rsvp, Takes.JSON_REQUIRED, fields=RSVP_FIELDS),
-            Route("GET", "/v1/polls", self.list_polls, query=IN_ROOM_QUERY),
-            Route("POST", "/v1/polls", self.create_poll, Takes.JSON_REQUIRED, fields=POLL_FIELDS),
-            Route("GET", "/v1/polls/{id}", self.poll),
-            Route("POST", "/v1/polls/{id}/answer", self.answer, Takes.JSON_REQUIRED, fields=ANSWER_FIELDS),
-        ]
+    def add_routes(self, api: APIRouter) -> None:
+        api.add_api_route("/v1/rooms", self.list_rooms, methods=["GET"])
+        api.add_api_route("/v1/rooms", self.create_room, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/rooms/{id}/join", self.join, methods=["POST"])
+        api.add_api_route("/v1/rooms/{id}/leave", self.leave, methods=["POST"])
+        api.add_api_route("/v1/rooms/{id}/invite", self.invite, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/events", self.list_events, methods=["GET"])
+        api.add_api_route("/v1/events", self.create_event, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/events/{id}/rsvp", self.rsvp, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/polls", self.list_polls, methods=["GET"])
+        api.add_api_route("/v1/polls", self.create_poll, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/polls/{id}", self.poll, methods=["GET"])
+        api.add_api_route("/v1/polls/{id}/answer", self.answer, methods=["POST"], status_code=201)
 
     # ------------------------------------------------------------------ rooms
 
-    async def list_rooms(self, call: Call) -> Response:
-        return Response(200, {"rooms": [self._room_json(r) for r in self.service.store.rooms.all()]})
+    async def list_rooms(self) -> Json:
+        """Every room this node knows, with whether it follows and can read each."""
+        return Json({"rooms": [self._room_json(r) for r in self.service.store.rooms.all()]})
 
-    async def create_room(self, call: Call) -> Response:
-        data = call.data
-        visibility = Visibility[data["visibility"].upper()]
-        body = RoomBody(data["name"], data["topic"], visibility, data["creator_only"], data["slow_mode_s"])
+    async def create_room(self, fields: RoomFields) -> Json:
+        """Creates a room (an encrypted one gets its first key) and follows it."""
+        visibility = Visibility[fields.visibility.upper()]
+        body = RoomBody(fields.name, fields.topic, visibility, fields.creator_only, fields.slow_mode_s)
         answer = await self.publish(Kind.ROOM, body, "")
         room_id = answer["id"]
         await self.follow(room_id, True)
@@ -103,32 +113,34 @@ class Rooms:
             except PublishError as exc:
                 raise HttpError(422, str(exc)) from None
             await self.broadcast(key.envelope)
-        return Response(201, {**answer, "room": room_id})
+        return Json({**answer, "room": room_id}, 201)
 
-    async def join(self, call: Call) -> Response:
-        room = self._room(call.params["id"])
+    async def join(self, id: str) -> Json:
+        """Follows a room."""
+        room = self._room(id)
         await self.follow(room.id, True)
-        return Response(200, {"room": room.id, "following": True})
+        return Json({"room": room.id, "following": True})
 
-    async def leave(self, call: Call) -> Response:
+    async def leave(self, id: str) -> Json:
         """Stops following; in an encrypted room this node can read, a LEAVE first, so the
         remaining participants rotate the key past this member."""
-        room = self._room(call.params["id"])
+        room = self._room(id)
         if room.encrypted and self.private.can_read(room):
             await self.publish(Kind.LEAVE, LeaveBody(), room.id)
         await self.follow(room.id, False)
-        return Response(200, {"room": room.id, "following": False})
+        return Json({"room": room.id, "following": False})
 
-    async def invite(self, call: Call) -> Response:
-        room = self._room(call.params["id"])
+    async def invite(self, id: str, fields: InviteFields) -> Json:
+        """Seals the room's current key to one more member."""
+        room = self._room(id)
         if not room.encrypted:
             raise HttpError(400, "open rooms need no invitation: anyone may join")
         try:
-            key = self.private.invite(room, call.data["member"])
+            key = self.private.invite(room, fields.member)
         except PublishError as exc:
             raise HttpError(422, str(exc)) from None
         await self.broadcast(key.envelope)
-        return Response(201, {"room": room.id, "key": key.id.hex()})
+        return Json({"room": room.id, "key": key.id.hex()}, 201)
 
     def _room(self, room_id: str) -> Room:
         room = self.service.store.room(room_id)
@@ -161,44 +173,48 @@ class Rooms:
 
     # ------------------------------------------------------------------ events
 
-    async def list_events(self, call: Call) -> Response:
-        events = self.service.store.rooms.events(call.query["room"])
-        return Response(200, {"events": [_event_json(e) for e in events]})
+    async def list_events(self, query: Annotated[InRoomQuery, InQuery()]) -> Json:
+        """Events with their answers."""
+        events = self.service.store.rooms.events(query.room)
+        return Json({"events": [_event_json(e) for e in events]})
 
-    async def create_event(self, call: Call) -> Response:
-        data = call.data
-        if data["ends_ms"] < data["starts_ms"]:
+    async def create_event(self, data: EventFields) -> Json:
+        """Announces an event in a room."""
+        if data.ends_ms < data.starts_ms:
             raise HttpError(400, "an event ends after it starts: ends_ms must not be less than starts_ms")
-        body = EventBody(data["title"], data["starts_ms"], data["ends_ms"], data["place"])
-        return Response(201, await self.publish(Kind.EVENT, body, data["room"]))
+        body = EventBody(data.title, data.starts_ms, data.ends_ms, data.place)
+        return Json(await self.publish(Kind.EVENT, body, data.room), 201)
 
-    async def rsvp(self, call: Call) -> Response:
-        event = parse_id(call.params["id"], "event id")
-        answer = {v: k for k, v in RSVP_ANSWERS.items()}[call.data["answer"]]
-        return Response(201, await self.publish(Kind.RSVP, RsvpBody(event, answer), self._room_of(event)))
+    async def rsvp(self, id: str, fields: RsvpFields) -> Json:
+        """Answers an event: yes, no or maybe."""
+        event = parse_id(id, "event id")
+        answer = {v: k for k, v in RSVP_ANSWERS.items()}[fields.answer]
+        return Json(await self.publish(Kind.RSVP, RsvpBody(event, answer), self._room_of(event)), 201)
 
     # ------------------------------------------------------------------ polls
 
-    async def list_polls(self, call: Call) -> Response:
-        polls = self.service.store.rooms.polls(call.query["room"])
-        return Response(200, {"polls": [_poll_json(p) for p in polls]})
+    async def list_polls(self, query: Annotated[InRoomQuery, InQuery()]) -> Json:
+        """Polls with their tallies (not binding: the contract's votes are)."""
+        polls = self.service.store.rooms.polls(query.room)
+        return Json({"polls": [_poll_json(p) for p in polls]})
 
-    async def create_poll(self, call: Call) -> Response:
-        data = call.data
-        body = PollBody(data["question"], data["options"], data["closes_ms"])
-        return Response(201, await self.publish(Kind.POLL, body, data["room"]))
+    async def create_poll(self, data: PollFields) -> Json:
+        """Asks a question with 2 to 10 options, open until ``closes_ms``."""
+        body = PollBody(data.question, data.options, data.closes_ms)
+        return Json(await self.publish(Kind.POLL, body, data.room), 201)
 
-    async def poll(self, call: Call) -> Response:
-        ident = call.params["id"]
-        view = self.service.store.rooms.poll_view(parse_id(ident, "poll id"))
+    async def poll(self, id: str) -> Json:
+        """One poll and its tally."""
+        view = self.service.store.rooms.poll_view(parse_id(id, "poll id"))
         if view is None:
-            raise HttpError(404, f"no poll {ident} on this node")
-        return Response(200, _poll_json(view))
+            raise HttpError(404, f"no poll {id} on this node")
+        return Json(_poll_json(view))
 
-    async def answer(self, call: Call) -> Response:
-        poll_id = parse_id(call.params["id"], "poll id")
-        body = AnswerBody(poll_id, call.data["option"])
-        return Response(201, await self.publish(Kind.ANSWER, body, self._room_of(poll_id)))
+    async def answer(self, id: str, fields: AnswerFields) -> Json:
+        """Answers a poll with one option's index (a later answer replaces it)."""
+        poll_id = parse_id(id, "poll id")
+        body = AnswerBody(poll_id, fields.option)
+        return Json(await self.publish(Kind.ANSWER, body, self._room_of(poll_id)), 201)
 
 
 def _event_json(event: EventView) -> dict[str, Any]:

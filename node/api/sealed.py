@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from node.api.http import HttpError
+from node.api.problems import HttpError
 from node.core.encoding import SEALABLE
 from node.core.rooms import Room
 from node.core.types import Body, Kind, Message, MessageId, PostBody, ReactionBody, SealedBody

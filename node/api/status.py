@@ -1,22 +1,16 @@
-"""What the node says about itself: its status, its peers, and the API's own description.
-
-``/openapi.json`` is the one route without a token: it says what the API offers, nothing about
-the node, and a client reads it before it knows where the token is.
-"""
+"""What the node says about itself: its status and its peers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from fastapi import APIRouter
+
 from node.api.connections import Connections
-from node.api.http import Response
-from node.api.router import Call, Route
+from node.api.problems import Json
 from node.core import limits
-from node.core.jsontext import parse
 from node.core.peers import peer_id_text
 from node.daemon.service import NodeService
 from node.p2p.addresses import dialable
@@ -31,19 +25,16 @@ class Status:
     #: The API server's own connections: how many, what they buffer, what was refused unread.
     connections: Connections
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("GET", "/v1/status", self.status),
-            Route("GET", "/v1/peers", self.peer_list),
-            Route("GET", "/v1/peers/known", self.known_peers),
-            Route("GET", "/openapi.json", openapi, token=False),
-        ]
+    def add_routes(self, api: APIRouter) -> None:
+        api.add_api_route("/v1/status", self.status, methods=["GET"])
+        api.add_api_route("/v1/peers", self.peer_list, methods=["GET"])
+        api.add_api_route("/v1/peers/known", self.known_peers, methods=["GET"])
 
-    async def status(self, call: Call) -> Response:
+    async def status(self) -> Json:
+        """The node's community, keys, store, counters, chain, peers, sync and API connections."""
         service = self.service
         key = service.signer.public_key
-        return Response(
-            200,
+        return Json(
             {
                 "name": service.name,
                 "community": service.community.address_hex,
@@ -59,10 +50,11 @@ class Status:
             },
         )
 
-    async def peer_list(self, call: Call) -> Response:
-        return Response(200, {"peers": self.peers()})
+    async def peer_list(self) -> Json:
+        """The peers this node is connected to."""
+        return Json({"peers": self.peers()})
 
-    async def known_peers(self, call: Call) -> Response:
+    async def known_peers(self) -> Json:
         """The address book: members' nodes with their signed records (hex envelopes, which an
         invite embeds as they are: the newcomer's node validates them like any message)."""
         connected = set(self.peers())
@@ -81,7 +73,7 @@ class Status:
                     "envelope": record.envelope.hex(),
                 }
             )
-        return Response(200, {"records": records})
+        return Json({"records": records})
 
 
 def _media_policy(service: NodeService) -> dict[str, Any]:
@@ -89,19 +81,3 @@ def _media_policy(service: NodeService) -> dict[str, Any]:
     caps = service.view.attachment_caps_at(service.now_ms())
     types = sorted(limits.ATTACHMENT_TYPES)
     return {"max_attachments": caps.max_attachments, "max_attachment_bytes": caps.max_attachment_bytes, "types": types}
-
-
-async def openapi(call: Call) -> Response:
-    # anyone may ask, as often as they like: the answer is the file's bytes, read once
-    return Response(200, _openapi_bytes(), {"content-type": "application/json; charset=utf-8"}, raw=True)
-
-
-@cache
-def _openapi_bytes() -> bytes:
-    return resources.files("node.api").joinpath("openapi.json").read_bytes()
-
-
-def openapi_document() -> dict[str, Any]:
-    """The hand-kept OpenAPI document (node/api/openapi.json), parsed afresh for each caller."""
-    document: dict[str, Any] = parse(_openapi_bytes())
-    return document

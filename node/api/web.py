@@ -14,10 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Annotated
 
-from node.api.http import HttpError, Response
-from node.api.params import Fields, Text
-from node.api.router import Call, Route
+from fastapi import APIRouter, Request
+from fastapi import Query as InQuery
+from starlette.responses import Response
+
+from node.api.fields import Query, Text
+from node.api.guard import PUBLIC
+from node.api.problems import COMMON_HEADERS, HttpError, Json
 from node.api.session import CODE_TTL_S, Sessions, set_cookie
 
 #: The page's files, by the path they are served at, with their type.
@@ -37,7 +42,10 @@ PAGE_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
 }
-LOGIN_QUERY = Fields(Text("code", required=True, max_bytes=128))
+
+
+class LoginQuery(Query):
+    code: Annotated[str, Text(128)]
 
 
 @dataclass
@@ -45,31 +53,35 @@ class Web:
     sessions: Sessions
     clock: Callable[[], float] = field(default=time.monotonic)
 
-    def routes(self) -> list[Route]:
-        files = [Route("GET", path, self.page_file, token=False) for path in FILES]
-        return [
-            Route("POST", "/v1/web/login", self.login_url),
-            Route("GET", "/app/login", self.log_in, token=False, query=LOGIN_QUERY),
-            *files,
-        ]
+    def add_routes(self, api: APIRouter) -> None:
+        api.add_api_route("/v1/web/login", self.login_url, methods=["POST"], status_code=201)
+        api.add_api_route(
+            "/app/login", self.log_in, methods=["GET"], status_code=303, response_class=Response, openapi_extra=PUBLIC
+        )
+        for path in FILES:
+            api.add_api_route(
+                path, self.page_file, methods=["GET"], response_class=Response, openapi_extra=PUBLIC, name=path
+            )
 
-    async def login_url(self, call: Call) -> Response:
+    async def login_url(self, request: Request) -> Json:
         """A one-time URL that logs a browser in (what ``kiez open`` prints)."""
         code = self.sessions.mint_code(self.clock())
-        host = call.request.headers.get("host", "127.0.0.1")
-        return Response(201, {"url": f"http://{host}/app/login?code={code}", "expires_in_s": int(CODE_TTL_S)})
+        host = request.headers.get("host", "127.0.0.1")
+        return Json({"url": f"http://{host}/app/login?code={code}", "expires_in_s": int(CODE_TTL_S)}, 201)
 
-    async def log_in(self, call: Call) -> Response:
-        session = self.sessions.redeem(call.query["code"], self.clock())
+    async def log_in(self, request: Request, query: Annotated[LoginQuery, InQuery()]) -> Response:
+        """Trades a login URL's one-time code for a session cookie."""
+        session = self.sessions.redeem(query.code, self.clock())
         if session is None:
             raise HttpError(403, "this login link was used already or has expired: run kiez open for a new one")
-        cookie = set_cookie(call.request.headers.get("host", ""), session)
-        headers = {"location": "/app/", "set-cookie": cookie, "content-type": "text/plain"}
-        return Response(303, b"logged in\n", headers, raw=True)
+        cookie = set_cookie(request.headers.get("host", ""), session)
+        headers = {**COMMON_HEADERS, "location": "/app/", "set-cookie": cookie, "content-type": "text/plain"}
+        return Response(b"logged in\n", 303, headers)
 
-    async def page_file(self, call: Call) -> Response:
-        name, kind = FILES[call.request.path]
-        return Response(200, _read(name), {"content-type": kind, **PAGE_HEADERS}, raw=True)
+    async def page_file(self, request: Request) -> Response:
+        """One of the page's own files."""
+        name, kind = FILES[request.url.path]
+        return Response(_read(name), 200, {**COMMON_HEADERS, "content-type": kind, **PAGE_HEADERS})
 
 
 @cache

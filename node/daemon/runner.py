@@ -39,7 +39,7 @@ import trio
 from governance.client import CommunityClient, checksum, connect_web3
 from governance.errors import GovernanceError
 from node.api.app import build_api
-from node.api.http import serve
+from node.api.server import serve
 from node.blobs.service import BlobService
 from node.chain import ChainWatcher, WatcherConfig
 from node.config import NodeConfig, read_secret, write_private
@@ -213,7 +213,7 @@ async def _serve_api(nursery: trio.Nursery, parts: Parts, token: bytes) -> int:
         status_extra=partial(node_status, parts),
         peers=parts.host.connected_peers,
     )
-    port: int = await nursery.start(serve, api, parts.config.api_port)
+    port: int = await nursery.start(serve, api.app, api.connections, parts.config.api_port)
     return port
 
 

@@ -1,8 +1,7 @@
 """What ``GET /v1/status`` adds to the service's counters: the parts the service does not know
 about (the libp2p host and gossip, the peer guard, rooms, attachments, sync, the chain watcher).
 
-Read from the running parts each time it is asked, so it never goes stale; every field is
-documented in ``node/api/openapi.json``.
+Read from the running parts each time it is asked, so it never goes stale.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
-"""The web app's login codes, sessions and the rule for cookie-borne requests (node.api.session),
-and the router taking a session instead of the token."""
+"""The web app's login codes, sessions and the rule for cookie-borne requests (node.api.session);
+the guard taking a session instead of the token is in test_guard.py."""
 
 from __future__ import annotations
 
-import trio
-
-from node.api.http import HttpError, Request, Response
-from node.api.router import Call, Route, Router, Takes
 from node.api.session import (
     CODE_TTL_S,
     MAX_SESSIONS,
@@ -63,35 +59,3 @@ def test_a_cookie_borne_request_must_come_from_the_page() -> None:
     forged = page_request_problem("POST", {"x-kiez-page": "1", "origin": "http://evil.example"}, OWN)
     assert "'http://evil.example' are refused" in str(forged)
     assert page_request_problem("GET", {"origin": "null"}, OWN) is not None
-
-
-def _router(sessions: Sessions) -> Router:
-    async def echo(call: Call) -> Response:
-        return Response(200, {"ok": True})
-
-    routes = [Route("GET", "/v1/things", echo), Route("POST", "/v1/things", echo, Takes.JSON)]
-    return Router(routes, b"token", sessions=sessions, clock=lambda: 100.0)
-
-
-def _status(router: Router, method: str, headers: dict[str, str]) -> int:
-    async def run() -> int:
-        return (await router.handle(Request(method, "/v1/things", {}, {"host": HOST, **headers}, b""))).status
-
-    try:
-        return trio.run(run)
-    except HttpError as refused:
-        return refused.status
-
-
-def test_the_router_takes_a_live_session_under_the_page_rule() -> None:
-    sessions = Sessions()
-    session = sessions.redeem(sessions.mint_code(99.0), 99.0)
-    router = _router(sessions)
-    cookie = {"cookie": f"kiez_session_8731={session}"}
-    assert _status(router, "GET", cookie) == 200
-    assert _status(router, "POST", cookie) == 403  # no page header: another site's form
-    assert _status(router, "POST", {**cookie, "x-kiez-page": "1"}) == 200
-    assert _status(router, "POST", {**cookie, "x-kiez-page": "1", "origin": "http://evil.example"}) == 403
-    assert _status(router, "GET", {"cookie": "kiez_session_8731=forged"}) == 401
-    assert _status(router, "GET", {}) == 401
-    assert _status(router, "POST", {"authorization": "Bearer token"}) == 200  # scripts keep the token
