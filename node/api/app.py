@@ -27,6 +27,7 @@ from node.api.routing import Route
 from node.api.sealed import SealedRooms
 from node.api.session import Sessions
 from node.api.status import Status
+from node.api.stream import Stream
 from node.api.web import Web
 from node.daemon.service import NodeService
 from node.rooms.private import PrivateRooms
@@ -80,6 +81,7 @@ def build_api(
         Rooms(service, rooms, publish, broadcast, follow, following),
         Blobs(service),
         Web(sessions),
+        Stream(service.changes),
     ):
         part.add_routes(framework.router)
     guard = Guard(framework, framework.router.routes, token, sessions, connections)

@@ -31,16 +31,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds a connection may wait for its (next) request's head, then for each read of a body.
+#: Seconds a connection may wait for its (next) request's head. (No read timeout once a request
+#: is admitted: only the member's requests get that far, and an event stream sends nothing back.)
 HEAD_TIMEOUT = 10.0
-READ_TIMEOUT = 10
 
 
 def config() -> Config:
     """Hypercorn's settings for the API: small heads, short waits, no logs of its own but errors."""
     settings = Config()
     settings.keep_alive_timeout = HEAD_TIMEOUT
-    settings.read_timeout = READ_TIMEOUT
     settings.h11_max_incomplete_size = MAX_HEAD
     settings.max_app_queue_size = 4  # body chunks waiting for the app, per request
     settings.accesslog = None

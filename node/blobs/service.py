@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgpack
@@ -62,6 +63,8 @@ class BlobService:
     #: Attachments whose bytes are not the type their post names: never kept, not asked again.
     refused: set[bytes] = field(default_factory=set)
     _failed_at: dict[bytes, float] = field(default_factory=dict)
+    #: Told of each attachment kept (the node's change count: a page shows the picture then).
+    on_kept: Callable[[], None] = lambda: None
 
     def register(self) -> None:
         self.host.set_stream_handler(PROTOCOL, self._serve)
@@ -112,6 +115,7 @@ class BlobService:
             return
         self.store.blobs.put(sha256, mime, data)
         self.fetched += 1
+        self.on_kept()
 
     async def run(self) -> None:
         """Fetches the attachments of stored posts that this node does not hold yet."""

@@ -94,6 +94,7 @@ class ChainWatcher:
     store: Store
     view: CommunityView
     config: WatcherConfig = field(default_factory=WatcherConfig)
+    #: Called after each applied batch that held events, with the effects they had (maybe none).
     on_effects: Callable[[list[Effect]], None] = lambda effects: None
     status: ChainStatus = field(default_factory=ChainStatus)
     caught_up: trio.Event = field(default_factory=trio.Event)
@@ -159,7 +160,7 @@ class ChainWatcher:
         self.status.cursor = end
         self.status.events_applied += len(batch.entries)
         self._healthy()
-        if effects:
+        if effects or batch.entries:
             self.on_effects(effects)
         if end >= target:
             self.caught_up.set()

@@ -119,7 +119,7 @@ async def _run(
         store,
         view,
         WatcherConfig(poll_interval=config.poll_interval, confirmations=config.confirmations),
-        on_effects=service.on_effects,
+        on_effects=service.on_chain_batch,
     )
 
     async def validator(topic: str, data: bytes, peer: str) -> Judgement:
@@ -135,7 +135,7 @@ async def _run(
         await gossip.subscribe(config.topic)
         sync = SyncService(host, service, gossip, interval=config.sync_interval)
         sync.register()
-        blobs = BlobService(host, store)
+        blobs = BlobService(host, store, on_kept=service.changes.bump)
         blobs.register()
         sponsor = _sponsor(config, host)
         rooms = PrivateRooms(service, secrets_.x25519_key)

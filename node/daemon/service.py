@@ -24,6 +24,7 @@ from node.core.types import Body, Community, Kind, Message
 from node.core.validation import Context, Via, judge, parse, validate
 from node.core.verdict import Outcome, Reason, Verdict
 from node.core.view import CommunityView, Effect, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect
+from node.daemon.changes import Changes
 from node.errors import PublishError
 from node.store import Store
 from node.store.peers import PeerRecord
@@ -125,6 +126,8 @@ class NodeService:
     clock: Callable[[], float] = time.time
     limiter: RateLimiter = field(default_factory=RateLimiter)
     counters: Counters = field(default_factory=Counters)
+    #: Bumped whenever something a page shows may have changed (``GET /v1/stream``).
+    changes: Changes = field(default_factory=Changes)
     unknown_keys: UnknownKeyWatch = field(default_factory=UnknownKeyWatch)
     _verifier: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "verify"))
 
@@ -144,6 +147,7 @@ class NodeService:
             # (its peers hold it), so it skips the fsync (it still survives a crashed process).
             if self.store.messages.add(message, author, self.now_ms(), durable=via is Via.LOCAL):
                 self.counters.accepted += 1
+                self.changes.bump()
             return verdict
         self._count_refusal(verdict, via, peer)
         if verdict.reason is Reason.CHAIN_VIEW_BEHIND and via is Via.GOSSIP and peer and verdict.message is not None:
@@ -214,6 +218,8 @@ class NodeService:
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
         added = self.store.messages.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
         self.counters.accepted += added
+        if added:
+            self.changes.bump()
         return BatchOutcome(added, len(suspects), rejected)
 
     def _refused_in_batch(self, verdict: Verdict, via: Via, peer: str, rejected: Counter[str]) -> None:
@@ -253,6 +259,11 @@ class NodeService:
     def _live_key(self, app_key: bytes, member: str) -> bool:
         key = self.view.keys.get(app_key)
         return key is not None and key.revoked_ms is None and key.owner == member and self.view.is_member(member)
+
+    def on_chain_batch(self, effects: list[Effect]) -> None:
+        """A batch of the contract's events was applied to the view (members, keys, proposals, hides)."""
+        self.changes.bump()
+        self.on_effects(effects)
 
     def on_effects(self, effects: list[Effect]) -> None:
         for effect in effects:

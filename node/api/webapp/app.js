@@ -4,9 +4,10 @@
 "use strict";
 
 const PAGE = { "X-Kiez-Page": "1" };
-const REFRESH_MS = 2000;
+// a page left without its stream (a proxy that buffers, a node too old) still catches up
+const FALLBACK_MS = 30000;
 const REACTION = "👍";
-const state = { room: "", me: null, open: new Set(), caps: null, shown: "" };
+const state = { room: "", me: null, open: new Set(), caps: null, shown: "", stream: null };
 
 async function api(method, path, body, raw) {
   const init = { method, headers: { ...PAGE }, credentials: "same-origin" };
@@ -71,7 +72,7 @@ async function showRooms() {
         button(label, () => {
           state.room = room.id;
           document.getElementById("room-title").textContent = room.name;
-          refresh();
+          refresh([showRooms, showFeed]);
         }, { "aria-current": String(room.id === state.room) }, ""),
       );
       return item;
@@ -97,7 +98,7 @@ function reactionButton(post) {
   const count = (post.reactions || {})[REACTION] || 0;
   return button(`${REACTION} ${count}`, async () => {
     await api("POST", "/v1/reactions", { target: post.id, reaction: REACTION, active: true, room: post.room });
-    await showFeed();
+    await refresh([showFeed]);
   }, { "aria-label": `${REACTION} ${count}: react to this post`, "data-role": "react" });
 }
 
@@ -117,7 +118,7 @@ function postItem(post, asReply) {
   if (post.author === state.me) {
     actions.append(button("delete", async () => {
       await api("POST", "/v1/deletes", { target: post.id, room: post.room });
-      await showFeed();
+      await refresh([showFeed]);
     }, { "aria-label": "delete your post", "data-role": "delete" }));
   }
   item.append(actions);
@@ -127,7 +128,7 @@ function postItem(post, asReply) {
 function toggleThread(id) {
   if (state.open.has(id)) state.open.delete(id);
   else state.open.add(id);
-  showFeed();
+  refresh([showFeed]);
 }
 
 function threadView(post, replies) {
@@ -146,7 +147,7 @@ function threadView(post, replies) {
     try {
       await api("POST", "/v1/posts", { text: field.value, parent: post.id, room: post.room });
       field.value = "";
-      await showFeed();
+      await refresh([showFeed]);
     } catch (error) {
       problem.textContent = error.message;
     }
@@ -176,12 +177,49 @@ async function showFeed() {
   );
 }
 
-async function refresh() {
+async function redraw(parts) {
   try {
-    await Promise.all([showStatus(), showRooms(), showFeed()]);
+    await Promise.all(parts.map((part) => part()));
   } catch (error) {
     document.getElementById("node-status").textContent = error.message;
   }
+}
+
+// One redraw at a time: a redraw that started earlier must never finish after a later one and
+// paint an older feed over it; what is asked for meanwhile runs once, after the current one.
+const drawing = { running: null, queued: null };
+
+function refresh(parts = [showStatus, showRooms, showFeed]) {
+  if (drawing.running) {
+    drawing.queued = [...new Set([...(drawing.queued || []), ...parts])];
+    return drawing.running;
+  }
+  drawing.running = redraw(parts).finally(() => {
+    drawing.running = null;
+    const next = drawing.queued;
+    drawing.queued = null;
+    if (next) refresh(next);
+  });
+  return drawing.running;
+}
+
+function listen() {
+  const stream = new EventSource("/v1/stream");
+  state.stream = stream;
+  stream.addEventListener("change", () => refresh());
+  stream.addEventListener("tick", () => refresh([showStatus]));
+  stream.addEventListener("open", () => {
+    document.body.classList.remove("offline");
+    document.body.dataset.stream = "open";
+  });
+  stream.addEventListener("error", () => {
+    document.body.classList.add("offline");
+    document.body.dataset.stream = "lost";
+    if (stream.readyState === EventSource.CLOSED) {
+      refresh([showStatus]); // a 401 shows the login hint; anything else says what the node answered
+      setTimeout(listen, FALLBACK_MS);
+    }
+  });
 }
 
 async function upload(files) {
@@ -210,11 +248,14 @@ document.getElementById("compose").addEventListener("submit", async (event) => {
     await api("POST", "/v1/posts", { text: box.value, room: state.room, attachments });
     box.value = "";
     files.value = "";
-    await showFeed();
+    await refresh([showFeed]);
   } catch (error) {
     problem.textContent = error.message;
   }
 });
 
 refresh();
-setInterval(refresh, REFRESH_MS);
+listen();
+setInterval(() => {
+  if (!state.stream || state.stream.readyState !== EventSource.OPEN) refresh(); // only without the stream
+}, FALLBACK_MS);

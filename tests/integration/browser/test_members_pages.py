@@ -133,6 +133,8 @@ def test_a_reply_and_a_reaction_from_bobs_page_show_on_alices(
 
     wait_until(reply, WAIT_S, "bob's reply sent")
     alice.execute_script("window.stayed = true")
+    # alice's page is told by her node's event stream (it asks by itself only while the stream is down)
+    assert alice.execute_script("return document.body.dataset.stream") == "open"
 
     def counts_on_alice() -> bool:
         try:
