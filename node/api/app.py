@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from governance.client import CommunityClient
 from node.api import problems
 from node.api.blobs import Blobs
 from node.api.connections import Connections
+from node.api.governance import Governance
 from node.api.guard import Guard
 from node.api.messages import Messages
 from node.api.problems import Json
@@ -66,11 +69,14 @@ def build_api(
     following: Callable[[], set[str]],
     status_extra: Callable[[], dict[str, Any]],
     peers: Callable[[], list[str]],
+    chain: Callable[[], CommunityClient],
+    keystore: Path,
 ) -> Api:
     """The API serving the node (what ``node.api.server.serve`` runs).
 
     ``broadcast`` gossips a stored envelope; ``follow``/``following`` are the rooms' gossip topics;
-    ``status_extra`` and ``peers`` report what the service does not know (chain, p2p, sync)."""
+    ``status_extra`` and ``peers`` report what the service does not know (chain, p2p, sync);
+    ``chain`` connects to the community's contract, ``keystore`` holds the member's account."""
     sealed = SealedRooms(service, rooms)
     publish = Publisher(service, sealed, broadcast)
     connections, sessions = Connections(), Sessions()
@@ -82,6 +88,7 @@ def build_api(
         Blobs(service),
         Web(sessions),
         Stream(service.changes),
+        Governance(chain, keystore, lambda: service.view.owner_of(service.signer.public_key)),
     ):
         part.add_routes(framework.router)
     guard = Guard(framework, framework.router.routes, token, sessions, connections)

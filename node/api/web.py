@@ -29,6 +29,8 @@ from node.api.session import CODE_TTL_S, Sessions, set_cookie
 FILES = {
     "/app/": ("index.html", "text/html; charset=utf-8"),
     "/app/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/app/common.js": ("common.js", "text/javascript; charset=utf-8"),
+    "/app/gov.js": ("gov.js", "text/javascript; charset=utf-8"),
     "/app/app.css": ("app.css", "text/css; charset=utf-8"),
 }
 POLICY = (

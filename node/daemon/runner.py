@@ -85,6 +85,11 @@ def check_chain(config: NodeConfig) -> CommunityClient:
     return client
 
 
+def _api_chain(config: NodeConfig) -> CommunityClient:
+    """The API's own client of the community (the watcher's stays the watcher's, on its threads)."""
+    return CommunityClient(connect_web3(config.rpc_url), checksum(config.community))
+
+
 async def run_node(config: NodeConfig, on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
     app_seed = read_secret(config.app_key_path, 32)
     p2p_seed = read_secret(config.p2p_key_path, 32)
@@ -212,6 +217,8 @@ async def _serve_api(nursery: trio.Nursery, parts: Parts, token: bytes) -> int:
         following=parts.topics.following,
         status_extra=partial(node_status, parts),
         peers=parts.host.connected_peers,
+        chain=partial(_api_chain, parts.config),
+        keystore=parts.config.keystore_path,
     )
     port: int = await nursery.start(serve, api.app, api.connections, parts.config.api_port)
     return port

@@ -31,6 +31,7 @@ from governance.errors import GovernanceError
 from node.errors import NodeError
 from node.harness.natlab import CHAIN_PORT, NatLab
 from node.harness.netns import inside, netns_unavailable
+from node.harness.onboarding import PASSWORD
 from node.harness.scenario import Devnet
 
 
@@ -97,6 +98,7 @@ def _keep_message(devnet: Devnet) -> str:
     if devnet.lab is None:  # a namespace's loopback is not this desktop's browser's
         lines.append("Each member's web app (a one-time login link each):")
         lines += [f"  .venv/bin/kiez open --home {n.config.home}      # {name}" for name, n in devnet.nodes.items()]
+        lines.append(f"  (to vote from a page, each member's keystore passphrase is {PASSWORD!r})")
     lines.append("Press Ctrl-C to stop everything.")
     return "\n".join(lines)
 

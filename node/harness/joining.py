@@ -58,7 +58,8 @@ def _show(who: str, output: str) -> None:
 
 def make_alice_sponsor(devnet: Devnet) -> None:
     alice = devnet.nodes["alice"]
-    create_keystore(alice.config.keystore_path, PASSWORD, bytes(devnet.accounts["alice"].key))
+    if not alice.config.keystore_path.exists():  # the devnet's homes get one when they start
+        create_keystore(alice.config.keystore_path, PASSWORD, bytes(devnet.accounts["alice"].key))
     _show("alice", _cli(devnet, "alice")("sponsor", "enable", "--per-day", "10", "--home", str(alice.config.home)))
     account = sponsor_account(NodeConfig.load(alice.config.home))
     assert account is not None

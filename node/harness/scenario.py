@@ -17,7 +17,7 @@ import click
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from governance.accounts import dev_account
+from governance.accounts import create_keystore, dev_account
 from governance.anvil import Anvil
 from governance.client import CommunityClient, TxResult, deploy_community
 from governance.present import describe_rules, proposals_table, table
@@ -26,6 +26,7 @@ from node.errors import ApiError, NodeError
 from node.harness.joining import admit_by_invite
 from node.harness.natlab import NatLab
 from node.harness.natnet import lab_config
+from node.harness.onboarding import PASSWORD
 from node.harness.process import (
     NodeProcess,
     app_key_of,
@@ -152,6 +153,9 @@ class Devnet:
             peer_addr(c) for c in configs.values()
         )
         for name, config in configs.items():
+            # the member's account in an encrypted keystore, as `kiez init` makes it: the web app
+            # signs votes with it (the devnet's summary prints the passphrase)
+            create_keystore(config.keystore_path, PASSWORD, bytes(self.accounts[name].key))
             result = self.c[name].add_key(app_key_of(config))
             self.say.did(name, f"authorised app key 0x{app_key_of(config).hex()[:16]}…", result, "addKey")
             connected = config.with_changes(bootstrap=self._bootstrap(name, every_peer))

@@ -1,51 +1,24 @@
 // The member's page: rooms, a room's feed with replies, reactions and attachments, and a post
 // box, all from this node's API with the session cookie. Text from others is only ever set as
 // textContent, never parsed as HTML.
-"use strict";
+import { api, button, element, kib, shortAddress } from "/app/common.js";
+import { showGovernance, hideButton } from "/app/gov.js";
 
-const PAGE = { "X-Kiez-Page": "1" };
 // a page left without its stream (a proxy that buffers, a node too old) still catches up
 const FALLBACK_MS = 30000;
 const REACTION = "👍";
-const state = { room: "", me: null, open: new Set(), caps: null, shown: "", stream: null };
+const state = { room: "", me: null, open: new Set(), caps: null, shown: "", stream: null, view: "room" };
 
-async function api(method, path, body, raw) {
-  const init = { method, headers: { ...PAGE }, credentials: "same-origin" };
-  if (raw) {
-    init.headers["Content-Type"] = raw.type;
-    init.body = raw;
-  } else if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const answer = await fetch(path, init);
-  const data = await answer.json().catch(() => ({}));
-  if (answer.status === 401) document.getElementById("login").hidden = false;
-  if (!answer.ok) throw new Error(data.error || `the node answered ${answer.status}`);
-  return data;
+function showView(view) {
+  state.view = view;
+  document.getElementById("room-view").hidden = view !== "room";
+  document.getElementById("gov").hidden = view !== "gov";
+  document.getElementById("show-gov").setAttribute("aria-current", String(view === "gov"));
 }
 
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function button(label, onClick, attributes = {}, className = "small") {
-  const node = element("button", className, label);
-  node.type = "button";
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.addEventListener("click", onClick);
-  return node;
-}
-
-function shortAddress(address) {
-  return address ? `${address.slice(0, 6)}…${address.slice(-4)}` : "unknown";
-}
-
-function kib(bytes) {
-  return `${Math.floor(bytes / 1024)} KiB`;
+async function showCurrent() {
+  if (state.view === "gov") await showGovernance();
+  else await showFeed();
 }
 
 async function showStatus() {
@@ -72,8 +45,9 @@ async function showRooms() {
         button(label, () => {
           state.room = room.id;
           document.getElementById("room-title").textContent = room.name;
+          showView("room");
           refresh([showRooms, showFeed]);
-        }, { "aria-current": String(room.id === state.room) }, ""),
+        }, { "aria-current": String(state.view === "room" && room.id === state.room) }, ""),
       );
       return item;
     }),
@@ -115,6 +89,7 @@ function postItem(post, asReply) {
     const label = `replies ${post.replies}`;
     actions.append(button(label, () => toggleThread(post.id), { "aria-expanded": String(state.open.has(post.id)), "data-role": "thread" }));
   }
+  if (!asReply && post.author !== state.me) actions.append(hideButton(post));
   if (post.author === state.me) {
     actions.append(button("delete", async () => {
       await api("POST", "/v1/deletes", { target: post.id, room: post.room });
@@ -189,7 +164,7 @@ async function redraw(parts) {
 // paint an older feed over it; what is asked for meanwhile runs once, after the current one.
 const drawing = { running: null, queued: null };
 
-function refresh(parts = [showStatus, showRooms, showFeed]) {
+function refresh(parts = [showStatus, showRooms, showCurrent]) {
   if (drawing.running) {
     drawing.queued = [...new Set([...(drawing.queued || []), ...parts])];
     return drawing.running;
@@ -252,6 +227,11 @@ document.getElementById("compose").addEventListener("submit", async (event) => {
   } catch (error) {
     problem.textContent = error.message;
   }
+});
+
+document.getElementById("show-gov").addEventListener("click", () => {
+  showView("gov");
+  refresh([showRooms, showGovernance]);
 });
 
 refresh();

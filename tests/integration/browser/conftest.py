@@ -74,3 +74,20 @@ def kiez_open(node: NodeProcess) -> str:
     ).stdout
     assert "it works once" in shown
     return shown.strip().splitlines()[-1]
+
+
+AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_problems(driver: webdriver.Chrome) -> tuple[list[tuple[str, str, str]], list[int]]:
+    """axe-core (pinned in package.json, loaded only by the tests) on the page as it is now: its
+    serious or critical violations, and [the page's scroll width, the window's width]."""
+    driver.execute_script(AXE.read_text())
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));"
+    )
+    assert isinstance(found, list), found
+    serious = [(v["id"], v["impact"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
+    width: list[int] = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    return serious, width

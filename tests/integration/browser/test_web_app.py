@@ -18,7 +18,7 @@ from governance.anvil import Anvil
 from node.harness.process import NodeProcess, wait_until
 from tests.integration.node.api.conftest import start_member_node
 
-from .conftest import kiez_open
+from .conftest import accessibility_problems, kiez_open
 
 WAIT_S = 30.0
 
@@ -105,24 +105,14 @@ def test_requests_that_are_not_the_pages_own_are_refused(chromium: webdriver.Chr
     assert "not from the page" not in texts
 
 
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-
-
 def test_the_page_has_no_serious_accessibility_violation_and_fits_a_phone(
     chromium: webdriver.Chrome, node: NodeProcess
 ) -> None:
-    """axe-core (pinned in package.json, run only by this test) on the logged-in page, in the
-    fixture's 390×844 window: nothing serious or critical, and no horizontal scrolling."""
+    """axe-core on the logged-in page, in the fixture's 390×844 window: nothing serious or
+    critical, and no horizontal scrolling."""
     chromium.get(f"http://127.0.0.1:{node.config.api_port}/app/")
     wait_until(lambda: _feed_texts(chromium), WAIT_S, "the feed on the page")
-    chromium.execute_script(AXE.read_text())
-    found = chromium.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));"
-    )
-    assert isinstance(found, list), found
-    serious = [(v["id"], v["impact"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
+    serious, width = accessibility_problems(chromium)
     assert serious == []
-    width = chromium.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[1] == 390
     assert width[0] <= width[1]

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from node.api.app import Api, build_api
 from node.core import limits
 
-PARTS = ("rooms", "broadcast", "follow", "following", "status_extra", "peers")
+PARTS = ("rooms", "broadcast", "follow", "following", "status_extra", "peers", "chain", "keystore")
 
 
 def _api() -> Api:
@@ -69,5 +69,7 @@ def test_only_the_page_and_its_login_go_without_the_token() -> None:
         for method, operation in operations.items()
         if operation.get("security") == []
     }
-    assert public == {("/app/", "get"), ("/app/app.js", "get"), ("/app/app.css", "get"), ("/app/login", "get")}
+    assert public == {(path, "get") for path in ("/app/", "/app/app.css", "/app/login")} | {
+        (f"/app/{script}.js", "get") for script in ("app", "common", "gov")
+    }
     assert all("401" in document["paths"]["/v1/status"][m]["responses"] for m in document["paths"]["/v1/status"])

@@ -1,0 +1,155 @@
+"""Three members, three nodes, three Chromiums: alice proposes from her page to hide carol's
+post, alice and bob vote from theirs while carol's page shows the tally change without a
+reload, bob executes, the post leaves every page, and carol's moderation log says which
+proposal decided it. Transactions are signed by each node's keystore with the passphrase typed
+into the page."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+
+from governance.accounts import create_keystore
+from governance.anvil import Anvil
+from node.harness.cluster import Network, start_network
+from node.harness.process import wait_until
+
+from .conftest import accessibility_problems, kiez_open, open_chromium
+
+WAIT_S = 60.0
+PASSPHRASE = "a member's passphrase"
+TEXT = "Buy cheap watches at my shop"
+
+
+@pytest.fixture(scope="module")
+def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    network = start_network(anvil, tmp_path_factory.mktemp("govpages"), size=3)
+    for node, founder in zip(network.nodes, network.dev.founders, strict=True):
+        create_keystore(node.config.keystore_path, PASSPHRASE, bytes(founder.key))
+    yield network
+    network.stop()
+
+
+@pytest.fixture(scope="module")
+def pages(net: Network, downloads: Path) -> Iterator[list[webdriver.Chrome]]:
+    drivers = [open_chromium(downloads) for _ in net.nodes]
+    try:
+        for driver, node in zip(drivers, net.nodes, strict=True):
+            driver.get(kiez_open(node))
+            wait_until(lambda d=driver: d.current_url.endswith("/app/"), WAIT_S, "the app after logging in")
+        yield drivers
+    finally:
+        for driver in drivers:
+            driver.quit()
+
+
+def retrying(driver: webdriver.Chrome, what: str, action: object) -> None:
+    """Runs ``action`` until it gets through a page that redraws (a stale element is retried)."""
+
+    def attempt() -> bool:
+        try:
+            return action() is not False  # type: ignore[operator]
+        except StaleElementReferenceException:
+            return False
+
+    wait_until(attempt, WAIT_S, what)
+
+
+def proposal_on(driver: webdriver.Chrome, number: int) -> WebElement | None:
+    found = driver.find_elements(By.CSS_SELECTOR, f"#gov-proposals li[data-number='{number}']")
+    return found[0] if found else None
+
+
+def open_governance(driver: webdriver.Chrome) -> None:
+    driver.find_element(By.ID, "show-gov").click()
+    wait_until(lambda: driver.find_element(By.ID, "gov-rules").text, WAIT_S, "the governance view")
+
+
+def vote_for(driver: webdriver.Chrome, number: int) -> None:
+    def vote() -> bool:
+        item = proposal_on(driver, number)
+        if item is None or not item.find_elements(By.CSS_SELECTOR, ".vote-form"):
+            return False
+        driver.find_element(By.ID, "gov-passphrase").send_keys(PASSPHRASE)
+        item.find_element(By.CSS_SELECTOR, "input[value='for']").click()
+        item.find_element(By.CSS_SELECTOR, ".vote-form button").click()
+        return True
+
+    retrying(driver, f"a vote on proposal {number}", vote)
+
+    def recorded() -> bool:
+        item = proposal_on(driver, number)
+        return item is not None and "you voted" in item.text
+
+    retrying(driver, "the vote recorded", recorded)
+
+
+def test_a_hide_proposed_and_voted_from_two_pages_is_seen_live_on_a_third_and_done_everywhere(
+    net: Network, pages: list[webdriver.Chrome]
+) -> None:
+    alice, bob, carol = pages
+    post = net.nodes[2].api.post("/v1/posts", {"text": TEXT})["id"]
+
+    def propose() -> bool:
+        for item in alice.find_elements(By.CSS_SELECTOR, "#feed > li"):
+            if TEXT in item.text:
+                item.find_element(By.CSS_SELECTOR, "[data-role=propose-hide]").click()
+                return True
+        return False
+
+    retrying(alice, "the hide button on alice's page", propose)
+    alice.find_element(By.ID, "hide-reason").send_keys("advertising")
+    alice.find_element(By.ID, "hide-passphrase").send_keys(PASSPHRASE)
+    alice.find_element(By.CSS_SELECTOR, "#hide-form button[type=submit]").click()
+    wait_until(lambda: "proposal 1 made" in alice.find_element(By.ID, "node-status").text, WAIT_S, "the proposal")
+
+    for driver in pages:
+        open_governance(driver)
+    wait_until(lambda: proposal_on(carol, 1) is not None, WAIT_S, "proposal 1 on carol's page")
+    carol.execute_script("window.stayed = true")
+
+    def tally_on_carol() -> str:
+        try:
+            item = proposal_on(carol, 1)
+            return "" if item is None else str(item.find_element(By.CSS_SELECTOR, ".tally").get_attribute("data-for"))
+        except StaleElementReferenceException:
+            return ""
+
+    assert tally_on_carol() == "0"
+    vote_for(alice, 1)
+    wait_until(lambda: tally_on_carol() == "1", WAIT_S, "alice's vote on carol's page")
+    vote_for(bob, 1)
+    wait_until(lambda: tally_on_carol() == "2", WAIT_S, "bob's vote on carol's page")
+    assert carol.execute_script("return window.stayed") is True  # live, without a reload
+
+    def execute() -> bool:
+        item = proposal_on(bob, 1)
+        buttons = [] if item is None else item.find_elements(By.CSS_SELECTOR, "[data-role=execute]")
+        if not buttons:
+            return False
+        bob.find_element(By.ID, "gov-passphrase").send_keys(PASSPHRASE)
+        buttons[0].click()
+        return True
+
+    retrying(bob, "the execute button on bob's page", execute)
+    wait_until(lambda: "by proposal 1" in carol.find_element(By.ID, "gov-log").text, WAIT_S, "the moderation log")
+    assert "advertising" in carol.find_element(By.ID, "gov-log").text
+    for node in net.nodes:
+        wait_until(lambda n=node: all(i["id"] != post for i in n.api.get("/v1/feed")["items"]), WAIT_S, "hidden")
+    shots = os.environ.get("KIEZ_SCREENSHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        assert carol.save_screenshot(str(Path(shots) / "web-app-governance.png"))
+    serious, width = accessibility_problems(carol)
+    assert serious == []
+    assert width[0] <= width[1]
+    for driver in pages:  # and the feed of each page no longer shows it
+        driver.find_element(By.CSS_SELECTOR, "#rooms button").click()
+        wait_until(lambda d=driver: TEXT not in d.find_element(By.ID, "feed").text, WAIT_S, "the post gone")
