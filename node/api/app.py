@@ -32,6 +32,7 @@ from node.api.session import Sessions
 from node.api.status import Status
 from node.api.stream import Stream
 from node.api.web import Web
+from node.core.types import EraseBody, Kind
 from node.daemon.service import NodeService
 from node.rooms.private import PrivateRooms
 
@@ -81,6 +82,11 @@ def build_api(
     publish = Publisher(service, sealed, broadcast)
     connections, sessions = Connections(), Sessions()
     framework = framework_app()
+    key = service.signer.public_key
+
+    async def erase() -> dict[str, Any]:
+        return await publish(Kind.ERASE, EraseBody(service.now_ms()), "")
+
     for part in (
         Status(service, status_extra, peers, connections),
         Messages(service, publish, sealed),
@@ -88,7 +94,7 @@ def build_api(
         Blobs(service),
         Web(sessions),
         Stream(service.changes),
-        Governance(chain, keystore, lambda: service.view.owner_of(service.signer.public_key)),
+        Governance(chain, keystore, lambda: service.view.owner_of(service.signer.public_key), erase, key),
     ):
         part.add_routes(framework.router)
     guard = Guard(framework, framework.router.routes, token, sessions, connections)

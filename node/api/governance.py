@@ -10,7 +10,7 @@ the same failure (``governance.errors``), with a status saying what kind it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -70,6 +70,12 @@ class ExecuteFields(Body):
     passphrase: Passphrase
 
 
+class ForgetFields(Body):
+    passphrase: Passphrase
+    #: The page's confirmation: the member ticked what it says will be erased.
+    confirm: Annotated[str, Choice("erase everything I wrote and leave")]
+
+
 @dataclass
 class Governance:
     #: Connects (once) to the chain endpoint and community the node follows.
@@ -77,6 +83,10 @@ class Governance:
     keystore: Path
     #: The member this node acts for (None until its app key is registered).
     member: Callable[[], str | None]
+    #: Signs and gossips the member's ERASE (the message routes' publishing, passed in by the app).
+    erase: Callable[[], Awaitable[dict[str, Any]]]
+    #: This node's app key, revoked on forget-me.
+    app_key: bytes
     _client: CommunityClient | None = None
     _one_at_a_time: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(1))
 
@@ -87,6 +97,7 @@ class Governance:
         api.add_api_route("/v1/gov/proposals", self.propose, methods=["POST"], status_code=201)
         api.add_api_route("/v1/gov/proposals/{number}/vote", self.vote, methods=["POST"], status_code=201)
         api.add_api_route("/v1/gov/proposals/{number}/execute", self.execute, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/forget-me", self.forget_me, methods=["POST"], status_code=201)
 
     async def overview(self) -> Json:
         """The community: its rules, charter hash, members (and moderators) and join requests."""
@@ -171,6 +182,24 @@ class Governance:
             return client.execute(client.proposal(which))
 
         return Json({"number": which, **_tx(await self._send(fields.passphrase, send))}, 201)
+
+    async def forget_me(self, fields: ForgetFields) -> Json:
+        """What ``kiez forget-me`` does: every node erases what this member wrote, this node's app
+        key is revoked, and the member leaves the community. The passphrase is checked first."""
+        account = await self._in_thread(lambda: self._unlock(fields.passphrase))
+        erased = await self.erase()
+
+        def revoke_and_leave() -> list[str]:
+            client = self._connected().with_account(account)
+            done = []
+            info = client.key_info(self.app_key)
+            if info.active and info.owner == account.address:
+                done.append(f"app key revoked in block {client.revoke_key(self.app_key).block_number}")
+            if client.is_member(account.address):
+                done.append(f"left the community in block {client.leave().block_number}")
+            return done
+
+        return Json({"erase": erased["id"], "done": await self._in_thread(revoke_and_leave)}, 201)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -31,6 +31,8 @@ FILES = {
     "/app/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/app/common.js": ("common.js", "text/javascript; charset=utf-8"),
     "/app/gov.js": ("gov.js", "text/javascript; charset=utf-8"),
+    "/app/rooms.js": ("rooms.js", "text/javascript; charset=utf-8"),
+    "/app/node.js": ("node.js", "text/javascript; charset=utf-8"),
     "/app/app.css": ("app.css", "text/css; charset=utf-8"),
 }
 POLICY = (

@@ -3,22 +3,41 @@
 // textContent, never parsed as HTML.
 import { api, button, element, kib, shortAddress } from "/app/common.js";
 import { showGovernance, hideButton } from "/app/gov.js";
+import { showNode } from "/app/node.js";
+import { newRoomForm, roomTools, showRoomExtras } from "/app/rooms.js";
 
 // a page left without its stream (a proxy that buffers, a node too old) still catches up
 const FALLBACK_MS = 30000;
 const REACTION = "👍";
-const state = { room: "", me: null, open: new Set(), caps: null, shown: "", stream: null, view: "room" };
+const GENERAL = { id: "", name: "General", readable: true, following: true, visibility: "open", topic: "" };
+const state = {
+  room: "", rooms: [GENERAL], me: null, open: new Set(), caps: null, shown: "", stream: null, view: "room", tools: "",
+};
 
 function showView(view) {
   state.view = view;
   document.getElementById("room-view").hidden = view !== "room";
   document.getElementById("gov").hidden = view !== "gov";
+  document.getElementById("node-view").hidden = view !== "node";
   document.getElementById("show-gov").setAttribute("aria-current", String(view === "gov"));
+  document.getElementById("show-node").setAttribute("aria-current", String(view === "node"));
 }
 
 async function showCurrent() {
   if (state.view === "gov") await showGovernance();
-  else await showFeed();
+  else if (state.view === "node") await showNode();
+  else await Promise.all([showFeed(), showRoomExtras(state.room, () => refresh())]);
+}
+
+function currentRoom() {
+  return state.rooms.find((room) => room.id === state.room) || GENERAL;
+}
+
+function openRoom(id) {
+  state.room = id;
+  state.tools = "";
+  showView("room");
+  refresh([showRooms, showCurrent]);
 }
 
 async function showStatus() {
@@ -36,22 +55,25 @@ async function showStatus() {
 
 async function showRooms() {
   const { rooms } = await api("GET", "/v1/rooms");
-  const entries = [{ id: "", name: "General", readable: true }, ...rooms.filter((r) => r.following)];
+  state.rooms = [GENERAL, ...rooms.filter((r) => r.following), ...rooms.filter((r) => !r.following)];
   document.getElementById("rooms").replaceChildren(
-    ...entries.map((room) => {
+    ...state.rooms.map((room) => {
       const item = element("li");
-      const label = room.readable ? room.name : `${room.name} (cannot read)`;
-      item.append(
-        button(label, () => {
-          state.room = room.id;
-          document.getElementById("room-title").textContent = room.name;
-          showView("room");
-          refresh([showRooms, showFeed]);
-        }, { "aria-current": String(state.view === "room" && room.id === state.room) }, ""),
-      );
+      const label = `${room.name}${room.readable ? "" : " (cannot read)"}${room.following ? "" : " · not joined"}`;
+      item.append(button(label, () => openRoom(room.id), {
+        "aria-current": String(state.view === "room" && room.id === state.room),
+      }, ""));
       return item;
     }),
   );
+  const room = currentRoom();
+  document.getElementById("room-title").textContent = room.name;
+  const tools = JSON.stringify(room);
+  if (tools !== state.tools) { // redrawn only when the room changed: the invite field keeps what is typed
+    if (JSON.parse(state.tools || "{}").id !== room.id) document.getElementById("room-note").textContent = "";
+    state.tools = tools;
+    document.getElementById("room-tools").replaceChildren(roomTools(room, () => refresh()));
+  }
 }
 
 function attachmentView(attachment, author) {
@@ -182,7 +204,7 @@ function listen() {
   const stream = new EventSource("/v1/stream");
   state.stream = stream;
   stream.addEventListener("change", () => refresh());
-  stream.addEventListener("tick", () => refresh([showStatus]));
+  stream.addEventListener("tick", () => refresh(state.view === "node" ? [showStatus, showNode] : [showStatus]));
   stream.addEventListener("open", () => {
     document.body.classList.remove("offline");
     document.body.dataset.stream = "open";
@@ -229,6 +251,11 @@ document.getElementById("compose").addEventListener("submit", async (event) => {
   }
 });
 
+document.getElementById("new-room").replaceChildren(newRoomForm((id) => openRoom(id)));
+document.getElementById("show-node").addEventListener("click", () => {
+  showView("node");
+  refresh([showRooms, showNode]);
+});
 document.getElementById("show-gov").addEventListener("click", () => {
   showView("gov");
   refresh([showRooms, showGovernance]);

@@ -156,7 +156,7 @@ function wireHideDialog() {
       });
       reason.value = "";
       box.close();
-      document.getElementById("node-status").textContent = `proposal ${made.number} made: members vote on it under Governance`;
+      document.getElementById("room-note").textContent = `proposal ${made.number} made: members vote on it under Governance`;
     } catch (error) {
       problem.textContent = error.message;
     } finally {

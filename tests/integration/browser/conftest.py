@@ -12,15 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 
 from governance.anvil import Anvil, start_anvil
-from node.harness.process import NodeProcess
+from node.harness.process import NodeProcess, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +93,30 @@ def accessibility_problems(driver: webdriver.Chrome) -> tuple[list[tuple[str, st
     serious = [(v["id"], v["impact"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
     width: list[int] = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     return serious, width
+
+
+@contextmanager
+def logged_in_pages(nodes: list[NodeProcess], downloads: Path) -> Iterator[list[webdriver.Chrome]]:
+    """One Chromium per node, each logged in to its node's page with a ``kiez open`` link."""
+    drivers = [open_chromium(downloads) for _ in nodes]
+    try:
+        for driver, node in zip(drivers, nodes, strict=True):
+            driver.get(kiez_open(node))
+            wait_until(lambda d=driver: d.current_url.endswith("/app/"), 60, "the app after logging in")
+        yield drivers
+    finally:
+        for driver in drivers:
+            driver.quit()
+
+
+def settled(what: str, check: Callable[[], object], timeout: float = 60) -> None:
+    """Waits until ``check`` holds (a truthy answer), retrying when the page redrew an element
+    that ``check`` had found (a stale element)."""
+
+    def attempt() -> bool:
+        try:
+            return bool(check())
+        except StaleElementReferenceException:
+            return False
+
+    wait_until(attempt, timeout, what)

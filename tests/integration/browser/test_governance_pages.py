@@ -7,7 +7,7 @@ into the page."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from governance.anvil import Anvil
 from node.harness.cluster import Network, start_network
 from node.harness.process import wait_until
 
-from .conftest import accessibility_problems, kiez_open, open_chromium
+from .conftest import accessibility_problems, logged_in_pages, settled
 
 WAIT_S = 60.0
 PASSPHRASE = "a member's passphrase"
@@ -39,27 +39,13 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netw
 
 @pytest.fixture(scope="module")
 def pages(net: Network, downloads: Path) -> Iterator[list[webdriver.Chrome]]:
-    drivers = [open_chromium(downloads) for _ in net.nodes]
-    try:
-        for driver, node in zip(drivers, net.nodes, strict=True):
-            driver.get(kiez_open(node))
-            wait_until(lambda d=driver: d.current_url.endswith("/app/"), WAIT_S, "the app after logging in")
+    with logged_in_pages(net.nodes, downloads) as drivers:
         yield drivers
-    finally:
-        for driver in drivers:
-            driver.quit()
 
 
-def retrying(driver: webdriver.Chrome, what: str, action: object) -> None:
-    """Runs ``action`` until it gets through a page that redraws (a stale element is retried)."""
-
-    def attempt() -> bool:
-        try:
-            return action() is not False  # type: ignore[operator]
-        except StaleElementReferenceException:
-            return False
-
-    wait_until(attempt, WAIT_S, what)
+def retrying(driver: webdriver.Chrome, what: str, action: Callable[[], bool]) -> None:
+    """Runs ``action`` until it gets through a page that redraws."""
+    settled(what, action)
 
 
 def proposal_on(driver: webdriver.Chrome, number: int) -> WebElement | None:
@@ -108,7 +94,7 @@ def test_a_hide_proposed_and_voted_from_two_pages_is_seen_live_on_a_third_and_do
     alice.find_element(By.ID, "hide-reason").send_keys("advertising")
     alice.find_element(By.ID, "hide-passphrase").send_keys(PASSPHRASE)
     alice.find_element(By.CSS_SELECTOR, "#hide-form button[type=submit]").click()
-    wait_until(lambda: "proposal 1 made" in alice.find_element(By.ID, "node-status").text, WAIT_S, "the proposal")
+    wait_until(lambda: "proposal 1 made" in alice.find_element(By.ID, "room-note").text, WAIT_S, "the proposal")
 
     for driver in pages:
         open_governance(driver)
