@@ -31,7 +31,9 @@ def node(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nod
 
 
 def _feed_texts(chromium: webdriver.Chrome) -> list[str]:
-    return [e.text for e in chromium.find_elements(By.CSS_SELECTOR, "#feed .text")]
+    """Reads the feed in one script call: the page redraws it on every change it hears of."""
+    texts = chromium.execute_script("return Array.from(document.querySelectorAll('#feed .text'), e => e.innerText)")
+    return [str(text) for text in texts]
 
 
 def test_kiez_open_logs_the_browser_in_with_a_strict_http_only_cookie(
