@@ -15,11 +15,14 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
+from governance import calls
 from governance.artifacts import community_artifact
 from governance.ballot import SignedBallot, sign_ballot
+from governance.calls import ContractCall, PreparedCall
 from governance.errors import (
     BallotError,
     InvalidArgument,
@@ -35,6 +38,7 @@ from governance.types import (
     MediaPolicy,
     Proposal,
     ProposalId,
+    ProposalKind,
     Rules,
     Support,
 )
@@ -80,13 +84,17 @@ class CommunityClient(CommunityReader):
         signatures and the invitation, and opens the AddMember proposal in the inviter's name."""
         inv = signed.invitation
         return self._propose(
-            "requestToJoinBySig",
-            checksum(signed.applicant),
-            bytes32(signed.intro_hash, "intro hash"),
-            inv.invitation.as_tuple(),
-            inv.signature,
-            signed.deadline,
-            signed.signature,
+            ContractCall(
+                "requestToJoinBySig",
+                (
+                    checksum(signed.applicant),
+                    bytes32(signed.intro_hash, "intro hash"),
+                    inv.invitation.as_tuple(),
+                    inv.signature,
+                    signed.deadline,
+                    signed.signature,
+                ),
+            )
         )
 
     def add_key_by_sig(self, signed: SignedKeyAuthorisation) -> TxResult:
@@ -104,53 +112,47 @@ class CommunityClient(CommunityReader):
 
     # ------------------------------------------------------------------ proposals
 
-    def _propose(self, function: str, *args: Any) -> tuple[ProposalCreated, TxResult]:
-        result = self._transact(function, *args)
+    def send(self, call: ContractCall) -> TxResult:
+        """Signs ``call`` with this client's account, sends it and waits for its receipt."""
+        return self._transact(call.function, *call.args)
+
+    def _propose(self, call: ContractCall) -> tuple[ProposalCreated, TxResult]:
+        result = self.send(call)
         return result.first(ProposalCreated), result
 
     def propose_add_member(self, account: str, description: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeAddMember", checksum(account), description)
+        return self._propose(calls.propose_about(ProposalKind.ADD_MEMBER, account, description))
 
     def propose_remove_member(self, account: str, description: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeRemoveMember", checksum(account), description)
+        return self._propose(calls.propose_about(ProposalKind.REMOVE_MEMBER, account, description))
 
     def propose_hide_post(self, post_id: bytes, reason: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeHidePost", bytes32(post_id, "post id"), reason)
+        return self._propose(calls.propose_about(ProposalKind.HIDE_POST, post_id, reason))
 
     def propose_unhide_post(self, post_id: bytes, reason: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeUnhidePost", bytes32(post_id, "post id"), reason)
+        return self._propose(calls.propose_about(ProposalKind.UNHIDE_POST, post_id, reason))
 
     def propose_change_rules(self, rules: Rules, description: str = "") -> tuple[ProposalCreated, TxResult]:
-        problems = rules.problems()
-        if problems:
-            raise InvalidArgument("; ".join(problems))
-        return self._propose(
-            "proposeChangeRules", rules.quorum_pct, rules.threshold_pct, rules.voting_period, description
-        )
+        return self._propose(calls.change_rules(rules, description))
 
     def propose_set_media_policy(self, policy: MediaPolicy, description: str = "") -> tuple[ProposalCreated, TxResult]:
         """Proposes new caps on attachments. Out-of-range values are refused here, in words,
         before any gas is spent (the contract refuses them too, as ``InvalidMediaPolicy``)."""
-        problems = policy.problems()
-        if problems:
-            raise InvalidArgument("; ".join(problems))
-        return self._propose("proposeSetMediaPolicy", policy.max_attachments, policy.max_attachment_kib, description)
+        return self._propose(calls.set_media_policy(policy, description))
 
     def propose_set_charter(self, charter_hash: bytes, description: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeSetCharter", bytes32(charter_hash, "charter hash"), description)
+        return self._propose(calls.set_charter(charter_hash, description))
 
     def propose_grant_moderator(self, account: str, description: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeGrantModerator", checksum(account), description)
+        return self._propose(calls.propose_about(ProposalKind.GRANT_MODERATOR, account, description))
 
     def propose_revoke_moderator(self, account: str, description: str = "") -> tuple[ProposalCreated, TxResult]:
-        return self._propose("proposeRevokeModerator", checksum(account), description)
+        return self._propose(calls.propose_about(ProposalKind.REVOKE_MODERATOR, account, description))
 
     # ------------------------------------------------------------------ voting
 
     def cast_vote(self, proposal_id: ProposalId, support: Support, reason: str = "") -> TxResult:
-        if reason:
-            return self._transact("castVoteWithReason", proposal_id, int(support), reason)
-        return self._transact("castVote", proposal_id, int(support))
+        return self.send(calls.cast_vote(proposal_id, support, reason))
 
     def sign_ballot(self, proposal_id: ProposalId, support: Support) -> SignedBallot:
         """Signs this account's vote for someone else to relay (uses the current nonce)."""
@@ -176,7 +178,47 @@ class CommunityClient(CommunityReader):
     def execute(self, proposal: Proposal | ProposalCreated) -> TxResult:
         """Executes a proposal that succeeded (the subject comes from its creation event)."""
         proposal_id = proposal.id if isinstance(proposal, Proposal) else proposal.proposal_id
-        return self._transact("execute", proposal_id, proposal.subject)
+        return self.send(calls.execute(proposal_id, proposal.subject))
+
+    # ------------------------------------------------------------------ browser wallets
+
+    def prepare(self, call: ContractCall, sender: str) -> PreparedCall:
+        """``call`` as an unsigned transaction from ``sender``, for a browser wallet to sign and
+        send. It is simulated first, so a revert is the same typed error a local signer gets."""
+        who = checksum(sender)
+        function = getattr(self._contract.functions, call.function)(*call.args)
+        with rpc_errors(self.rpc_url):
+            try:
+                estimate = function.estimate_gas({"from": who})
+            except ContractLogicError as exc:
+                raise self._decode(exc, who) from None
+            except Web3RPCError as exc:
+                raise TransactionFailed(f"{call.function} was refused by the node: {exc.message}") from None
+        data = self._contract.encode_abi(call.function, args=list(call.args))
+        return PreparedCall(
+            sender=who,
+            to=self.address,
+            data=str(data),
+            chain_id=self.chain_id,
+            gas=estimate * 5 // 4 + 10_000,
+            function=call.function,
+        )
+
+    def outcome(self, tx_hash: bytes) -> TxResult | None:
+        """What became of a transaction a wallet sent to this community: None while it is not
+        mined, its result once it is, and the contract's reason, raised, if it failed."""
+        with rpc_errors(self.rpc_url):
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return None
+            if receipt["to"] is None or checksum(str(receipt["to"])) != self.address:
+                raise InvalidArgument(f"transaction 0x{tx_hash.hex()} was not sent to this community")
+            if receipt["status"] != 1:
+                sent = self.w3.eth.get_transaction(HexBytes(tx_hash))
+                function, arguments = self._contract.decode_function_input(sent["input"])
+                raise self._explain_failure(function(**arguments), str(sent["from"]), receipt["blockNumber"])
+        return self._result(receipt)
 
     def execute_raw(self, proposal_id: ProposalId, subject: bytes) -> TxResult:
         """execute() with an arbitrary subject (for tools and tests of the contract's checks)."""

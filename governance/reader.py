@@ -115,20 +115,23 @@ class CommunityReader:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _ctx(self) -> RevertContext:
+    def _ctx(self, sender: str | None = None) -> RevertContext:
         now: int | None
         try:
             now = self.chain_time()
         except GovernanceError:
             now = None
-        sender = self.account.address if self.account is not None else ""
+        if sender is None:
+            sender = self.account.address if self.account is not None else ""
         return RevertContext(community=self.address, sender=sender, chain_time=now)
 
-    def _decode(self, exc: ContractLogicError) -> GovernanceError:
+    def _decode(self, exc: ContractLogicError, sender: str | None = None) -> GovernanceError:
+        """The typed error of a revert; ``sender`` is who sent it when not this client's account
+        (a browser wallet's)."""
         data = revert_data(exc)
         if not data and exc.message:
             return TransactionFailed(f"the transaction was refused: {exc.message}")
-        return self._reverts.decode(data, self._ctx())
+        return self._reverts.decode(data, self._ctx(sender))
 
     def _call(self, function: str, *args: Any) -> Any:
         with rpc_errors(self.rpc_url):
@@ -184,6 +187,9 @@ class CommunityReader:
                 ) from None
             if receipt["status"] != 1:
                 raise self._explain_failure(call, account.address, receipt["blockNumber"])
+        return self._result(receipt)
+
+    def _result(self, receipt: Any) -> TxResult:
         return TxResult(
             tx_hash=bytes(receipt["transactionHash"]),
             block_number=receipt["blockNumber"],
@@ -200,7 +206,7 @@ class CommunityReader:
             try:
                 call.call({"from": sender}, block_identifier=at)
             except ContractLogicError as exc:
-                return self._decode(exc)
+                return self._decode(exc, sender)
         return TransactionFailed(f"the transaction failed in block {block} (out of gas, or the state changed)")
 
     # ------------------------------------------------------------------ chain facts

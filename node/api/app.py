@@ -32,7 +32,7 @@ from node.api.session import Sessions
 from node.api.status import Status
 from node.api.stream import Stream
 from node.api.web import Web
-from node.core.types import EraseBody, Kind
+from node.core.types import EraseBody, Kind, PostBody
 from node.daemon.service import NodeService
 from node.rooms.private import PrivateRooms
 
@@ -87,6 +87,9 @@ def build_api(
     async def erase() -> dict[str, Any]:
         return await publish(Kind.ERASE, EraseBody(service.now_ms()), "")
 
+    async def post(text: str) -> dict[str, Any]:
+        return await publish(Kind.POST, PostBody(text), "")
+
     for part in (
         Status(service, status_extra, peers, connections),
         Messages(service, publish, sealed),
@@ -94,7 +97,15 @@ def build_api(
         Blobs(service),
         Web(sessions),
         Stream(service.changes),
-        Governance(chain, keystore, lambda: service.view.owner_of(service.signer.public_key), erase, key),
+        Governance(
+            chain,
+            keystore,
+            lambda: service.view.owner_of(service.signer.public_key),
+            erase,
+            key,
+            publish_post=post,
+            post=service.store.feed.post,
+        ),
     ):
         part.add_routes(framework.router)
     guard = Guard(framework, framework.router.routes, token, sessions, connections)

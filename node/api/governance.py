@@ -18,9 +18,10 @@ from typing import Annotated, Any, TypeVar
 import trio
 from eth_account.signers.local import LocalAccount
 from fastapi import APIRouter
-from pydantic import TypeAdapter, ValidationError
 
+from governance import calls
 from governance.accounts import load_keystore
+from governance.calls import ContractCall, PreparedCall
 from governance.client import CommunityClient, TxResult
 from governance.errors import (
     AccountError,
@@ -34,40 +35,54 @@ from governance.errors import (
 from governance.events import PostHidden, PostUnhidden, ProposalCreated
 from governance.types import ProposalKind, Support
 from node.api.fields import Body, Choice, MemberAddress, Text, parse_id
-from node.api.govjson import member_json, moderation_json, proposal_json, request_json, rules_json
+from node.api.govjson import (
+    charter_json,
+    media_json,
+    member_json,
+    moderation_json,
+    prepared_json,
+    proposal_json,
+    request_json,
+    rules_json,
+)
 from node.api.problems import HttpError, Json
+from node.api.proposing import ProposalRequest, Reason, charter_posts, proposal_call
+from node.store.feed import FeedItem
 
 T = TypeVar("T")
 
-#: The kinds the page proposes, with what their target is.
-POST_KINDS = {"hide_post": ProposalKind.HIDE_POST, "unhide_post": ProposalKind.UNHIDE_POST}
-ACCOUNT_KINDS = {
-    "add_member": ProposalKind.ADD_MEMBER,
-    "remove_member": ProposalKind.REMOVE_MEMBER,
-    "grant_moderator": ProposalKind.GRANT_MODERATOR,
-    "revoke_moderator": ProposalKind.REVOKE_MODERATOR,
-}
 Passphrase = Annotated[str, Text(1024, blank=True)]
-ADDRESS: TypeAdapter[str] = TypeAdapter(MemberAddress)
-Reason = Annotated[str, Text(1000, blank=True)]
+TxHash = Annotated[str, Text(66)]
 
 
-class ProposalFields(Body):
-    kind: Annotated[str, Choice(*POST_KINDS, *ACCOUNT_KINDS)]
-    #: A post's id for hide_post/unhide_post, a member's address for the others.
-    target: Annotated[str, Text(66)]
-    description: Reason = ""
+class ProposalFields(ProposalRequest):
     passphrase: Passphrase
 
 
-class VoteFields(Body):
+class WalletProposal(ProposalRequest):
+    #: The browser wallet's account that will sign (checked by simulating the call from it).
+    account: MemberAddress
+
+
+class VoteRequest(Body):
     support: Annotated[str, Choice("for", "against", "abstain")]
     reason: Reason = ""
+
+
+class VoteFields(VoteRequest):
     passphrase: Passphrase
+
+
+class WalletVote(VoteRequest):
+    account: MemberAddress
 
 
 class ExecuteFields(Body):
     passphrase: Passphrase
+
+
+class WalletExecute(Body):
+    account: MemberAddress
 
 
 class ForgetFields(Body):
@@ -87,6 +102,10 @@ class Governance:
     erase: Callable[[], Awaitable[dict[str, Any]]]
     #: This node's app key, revoked on forget-me.
     app_key: bytes
+    #: Publishes a post in the general room for the member (a charter's text), answers its id.
+    publish_post: Callable[[str], Awaitable[dict[str, Any]]]
+    #: A visible post this node holds, by id.
+    post: Callable[[bytes], FeedItem | None]
     _client: CommunityClient | None = None
     _one_at_a_time: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(1))
 
@@ -97,6 +116,12 @@ class Governance:
         api.add_api_route("/v1/gov/proposals", self.propose, methods=["POST"], status_code=201)
         api.add_api_route("/v1/gov/proposals/{number}/vote", self.vote, methods=["POST"], status_code=201)
         api.add_api_route("/v1/gov/proposals/{number}/execute", self.execute, methods=["POST"], status_code=201)
+        api.add_api_route("/v1/gov/charter", self.charter, methods=["GET"])
+        wallet = "/v1/gov/wallet/proposals"
+        api.add_api_route(wallet, self.prepare_proposal, methods=["POST"])
+        api.add_api_route(wallet + "/{number}/vote", self.prepare_vote, methods=["POST"])
+        api.add_api_route(wallet + "/{number}/execute", self.prepare_execute, methods=["POST"])
+        api.add_api_route("/v1/gov/transactions/{tx}", self.transaction, methods=["GET"])
         api.add_api_route("/v1/forget-me", self.forget_me, methods=["POST"], status_code=201)
 
     async def overview(self) -> Json:
@@ -111,6 +136,7 @@ class Governance:
                 "moderator": any(m.address == me and m.moderator for m in members),
                 "rules": rules_json(client.rules()),
                 "charter_hash": "0x" + client.charter_hash().hex(),
+                "media_policy": media_json(client.media_policy()),
                 "members": [member_json(m) for m in members],
                 "join_requests": [request_json(r) for r in client.join_requests()],
                 "chain_time": client.chain_time(),
@@ -144,23 +170,28 @@ class Governance:
 
         return Json(await self._read(read))
 
+    async def charter(self) -> Json:
+        """The charter: the hash on the chain and, where this node holds it, the text that the
+        proposal setting it cited, with whether the text's keccak-256 is that hash."""
+
+        def read(client: CommunityClient) -> tuple[bytes, list[bytes]]:
+            current = client.charter_hash()
+            cited = [
+                post
+                for e in client.events(kinds=[ProposalCreated])
+                if isinstance(e, ProposalCreated) and e.kind is ProposalKind.SET_CHARTER and e.subject == current
+                for post in charter_posts(e.description)
+            ]
+            return current, cited
+
+        current, cited = await self._read(read)
+        return Json(charter_json(current, cited, self.post))
+
     async def propose(self, fields: ProposalFields) -> Json:
-        """Proposes to hide or unhide a post, or to add, remove, make or unmake a moderator."""
-        kind = POST_KINDS.get(fields.kind) or ACCOUNT_KINDS[fields.kind]
-        target: bytes | str = parse_id(fields.target, "target") if kind.names_post else _address(fields.target)
-
-        def send(client: CommunityClient) -> TxResult:
-            calls: dict[ProposalKind, Callable[[Any, str], tuple[ProposalCreated, TxResult]]] = {
-                ProposalKind.HIDE_POST: client.propose_hide_post,
-                ProposalKind.UNHIDE_POST: client.propose_unhide_post,
-                ProposalKind.ADD_MEMBER: client.propose_add_member,
-                ProposalKind.REMOVE_MEMBER: client.propose_remove_member,
-                ProposalKind.GRANT_MODERATOR: client.propose_grant_moderator,
-                ProposalKind.REVOKE_MODERATOR: client.propose_revoke_moderator,
-            }
-            return calls[kind](target, fields.description)[1]
-
-        result = await self._send(fields.passphrase, send)
+        """Proposes any kind of decision (see ``node.api.proposing``), signed by the keystore."""
+        account = await self._in_thread(lambda: self._unlock(fields.passphrase))
+        call = await self._proposal_call(fields)
+        result = await self._in_thread(lambda: self._connected().with_account(account).send(call))
         created = result.first(ProposalCreated)
         return Json({"number": created.number, "id": str(created.proposal_id), **_tx(result)}, 201)
 
@@ -169,7 +200,7 @@ class Governance:
         support, which = Support.parse(fields.support), _number(number)
 
         def send(client: CommunityClient) -> TxResult:
-            return client.cast_vote(client.proposal_id(which), support, fields.reason)
+            return client.send(calls.cast_vote(client.proposal_id(which), support, fields.reason))
 
         sent = await self._send(fields.passphrase, send)
         return Json({"number": which, "support": support.label, **_tx(sent)}, 201)
@@ -182,6 +213,48 @@ class Governance:
             return client.execute(client.proposal(which))
 
         return Json({"number": which, **_tx(await self._send(fields.passphrase, send))}, 201)
+
+    # ------------------------------------------------------------------ browser wallets (EIP-1193)
+
+    async def prepare_proposal(self, fields: WalletProposal) -> Json:
+        """A proposal as the unsigned transaction the page hands to the browser's wallet."""
+        call = await self._proposal_call(fields)
+        return Json(prepared_json(await self._read(lambda client: client.prepare(call, fields.account))))
+
+    async def prepare_vote(self, number: str, fields: WalletVote) -> Json:
+        which, support = _number(number), Support.parse(fields.support)
+
+        def prepare(client: CommunityClient) -> PreparedCall:
+            return client.prepare(calls.cast_vote(client.proposal_id(which), support, fields.reason), fields.account)
+
+        return Json(prepared_json(await self._read(prepare)))
+
+    async def prepare_execute(self, number: str, fields: WalletExecute) -> Json:
+        which = _number(number)
+
+        def prepare(client: CommunityClient) -> PreparedCall:
+            proposal = client.proposal(which)
+            return client.prepare(calls.execute(proposal.id, proposal.subject), fields.account)
+
+        return Json(prepared_json(await self._read(prepare)))
+
+    async def transaction(self, tx: str) -> Json:
+        """What became of a transaction the browser's wallet sent: pending, or mined with the
+        proposal it made; a failure is the contract's reason, in words (409)."""
+        tx_hash = parse_id(tx, "transaction hash")
+        result = await self._read(lambda client: client.outcome(tx_hash))
+        if result is None:
+            return Json({"state": "pending", "tx": "0x" + tx_hash.hex()})
+        made = [e for e in result.events if isinstance(e, ProposalCreated)]
+        number = {"number": made[0].number} if made else {}
+        return Json({"state": "mined", **number, **_tx(result)})
+
+    async def _proposal_call(self, fields: ProposalRequest) -> ContractCall:
+        """The call of a proposal; a charter's text is published first, for the call to cite."""
+        charter_post = None
+        if fields.kind == "set_charter" and fields.text.strip():
+            charter_post = parse_id((await self.publish_post(fields.text))["id"], "post")
+        return proposal_call(fields, charter_post)
 
     async def forget_me(self, fields: ForgetFields) -> Json:
         """What ``kiez forget-me`` does: every node erases what this member wrote, this node's app
@@ -243,14 +316,6 @@ def _status(exc: GovernanceError) -> int:
         if isinstance(exc, kind):
             return status
     return 400
-
-
-def _address(value: str) -> str:
-    """A member's address, checked as the API checks every address."""
-    try:
-        return ADDRESS.validate_python(value)
-    except ValidationError:
-        raise HttpError(400, "target must be an address: 0x and 40 hex digits") from None
 
 
 def _number(text: str) -> int:

@@ -4,11 +4,15 @@ tallies and what happens next, and the moderation log, each in the words the CLI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from governance.calls import PreparedCall
 from governance.events import Event, PostHidden, PostUnhidden, ProposalCreated
 from governance.present import describe_rules, describe_subject, state_note, tally
-from governance.types import JoinRequest, MemberInfo, Proposal, Rules
+from governance.types import JoinRequest, MediaPolicy, MemberInfo, Proposal, Rules
+from node.api.proposing import charter_hash
+from node.store.feed import FeedItem
 
 
 def member_json(member: MemberInfo) -> dict[str, Any]:
@@ -76,3 +80,50 @@ def moderation_json(
         "block": event.log.block_number,
         "at": times.get(event.log.block_number),
     }
+
+
+def media_json(policy: MediaPolicy) -> dict[str, Any]:
+    return {"max_attachments": policy.max_attachments, "max_attachment_kib": policy.max_attachment_kib}
+
+
+def prepared_json(prepared: PreparedCall) -> dict[str, Any]:
+    """An unsigned transaction as EIP-1193's ``eth_sendTransaction`` takes it (``transaction``),
+    and the chain it must go to."""
+    return {
+        "transaction": {
+            "from": prepared.sender,
+            "to": prepared.to,
+            "data": prepared.data,
+            "gas": hex(prepared.gas),
+            "value": "0x0",
+        },
+        "chain_id": prepared.chain_id,
+        "function": prepared.function,
+    }
+
+
+def charter_json(current: bytes, cited: list[bytes], post: Callable[[bytes], FeedItem | None]) -> dict[str, Any]:
+    """The charter as the page shows it: the chain's hash, and the newest cited post whose text
+    hashes to it. A text that does not hash to it is never shown as the charter."""
+    shown: dict[str, Any] = {"hash": "0x" + current.hex(), "set": current != bytes(32), "text": None}
+    if not shown["set"]:
+        return {**shown, "matches": None, "note": "the community has no charter yet"}
+    held = [(post_id, item) for post_id in reversed(cited) if (item := post(post_id)) is not None]
+    for post_id, item in held:
+        if charter_hash(item.text) == current:
+            return {
+                **shown,
+                "text": item.text,
+                "post": "0x" + post_id.hex(),
+                "author": item.author,
+                "matches": True,
+                "note": "this text's keccak-256 hash is the one the community voted for",
+            }
+    if held:
+        note = f"post 0x{held[0][0].hex()[:12]}… is cited as the charter, but its text does not hash to the chain's"
+        return {**shown, "matches": False, "note": note}
+    if cited:
+        note = f"the charter's text is post 0x{cited[-1].hex()[:12]}…, which this node does not hold (yet)"
+    else:
+        note = "the proposal that set this charter cites no post with its text"
+    return {**shown, "matches": None, "note": note}

@@ -1,7 +1,7 @@
 """The web app's door: ``kiez open`` asks for a login URL, the browser trades its one-time code
 for a session cookie, and the page's own files are served from the package.
 
-The page is static (``node/api/webapp/``: HTML, one script, one style sheet, no third-party code
+The page is static (``node/api/webapp/``: HTML, its ES modules, one style sheet, no third-party code
 and no build step); everything it shows it asks the API for, with the session cookie, like any
 client. Its files carry a Content-Security-Policy that allows only this origin's own script, no
 inline script, no framing, and connections to this node only.
@@ -33,6 +33,8 @@ FILES = {
     "/app/gov.js": ("gov.js", "text/javascript; charset=utf-8"),
     "/app/rooms.js": ("rooms.js", "text/javascript; charset=utf-8"),
     "/app/node.js": ("node.js", "text/javascript; charset=utf-8"),
+    "/app/propose.js": ("propose.js", "text/javascript; charset=utf-8"),
+    "/app/signing.js": ("signing.js", "text/javascript; charset=utf-8"),
     "/app/app.css": ("app.css", "text/css; charset=utf-8"),
 }
 POLICY = (

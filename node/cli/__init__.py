@@ -14,7 +14,7 @@ import click
 
 from governance.cli import gov
 from governance.cli.terminal import SafeGroup
-from node.cli import invite, join, member, privacy, rooms, run, setup, web
+from node.cli import charter, invite, join, member, privacy, rooms, run, setup, web
 
 
 def _version() -> str:
@@ -48,6 +48,7 @@ for command in [
     *member.COMMANDS,
     *rooms.COMMANDS,
     *privacy.COMMANDS,
+    *charter.COMMANDS,
     *web.COMMANDS,
 ]:
     main.add_command(command)

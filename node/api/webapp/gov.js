@@ -1,35 +1,34 @@
-// Governance: the community's members, join requests, proposals with live tallies, voting and
-// executing, and the moderation log. Transactions are signed by the member's keystore on their
-// node: the passphrase goes with each request and the field is emptied after every action.
+// Governance: the community's rules and charter, members, join requests, proposals with live
+// tallies, voting and executing, and the moderation log. Transactions are signed by the member's
+// keystore on their node or by the browser's wallet (signing.js).
 import { api, button, element, shortAddress } from "/app/common.js";
+import { wireProposeForm } from "/app/propose.js";
+import { transact, wireSigner } from "/app/signing.js";
 
-const gov = { shown: "" };
+const gov = { shown: "", overview: {} };
 
 function when(seconds) {
   return new Date(seconds * 1000).toLocaleString(); // the member's own time zone
 }
 
-function passphrase() {
-  const field = document.getElementById("gov-passphrase");
-  const value = field.value;
-  field.value = ""; // asked for each action, never kept
-  if (!value) throw new Error("type your keystore passphrase first (it signs this one transaction)");
-  return value;
+function passField() {
+  return document.getElementById("gov-passphrase");
 }
 
-async function act(problem, work) {
-  problem.textContent = "sending the transaction…";
+// The outcome is said in #gov-error, which outlives the redraws of the lists the stream causes.
+async function act(what, path, body) {
+  const problem = document.getElementById("gov-error");
   try {
-    await work();
+    await transact(path, body, passField(), (text) => { problem.textContent = `${what}: ${text}`; });
     problem.textContent = "";
     gov.shown = "";
     await showGovernance();
   } catch (error) {
-    problem.textContent = error.message;
+    problem.textContent = `${what}: ${error.message}`;
   }
 }
 
-function voteForm(proposal, problem) {
+function voteForm(proposal) {
   const form = element("form", "vote-form");
   form.setAttribute("aria-label", `your vote on proposal ${proposal.number}`);
   const choices = element("fieldset");
@@ -54,9 +53,7 @@ function voteForm(proposal, problem) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const support = new FormData(form).get(`support-${proposal.number}`);
-    act(problem, () =>
-      api("POST", `/v1/gov/proposals/${proposal.number}/vote`, { support, reason: reason.value, passphrase: passphrase() }),
-    );
+    act(`your vote on proposal ${proposal.number}`, `/v1/gov/proposals/${proposal.number}/vote`, { support, reason: reason.value });
   });
   return form;
 }
@@ -70,28 +67,22 @@ function proposalItem(proposal) {
   const tally = element("p", "tally", proposal.tally);
   tally.dataset.for = proposal.for;
   item.append(tally, element("p", "state", `${proposal.state}: ${proposal.note}`));
-  const problem = element("p", "error");
-  problem.setAttribute("role", "alert");
-  if (proposal.state === "active" && proposal.voted === false) item.append(voteForm(proposal, problem));
+  if (proposal.state === "active" && proposal.voted === false) item.append(voteForm(proposal));
   if (proposal.voted) item.append(element("p", "meta", "you voted"));
   if (proposal.state === "succeeded") {
     item.append(
-      button("Execute", () => act(problem, () =>
-        api("POST", `/v1/gov/proposals/${proposal.number}/execute`, { passphrase: passphrase() })), {
+      button("Execute", () => act(`executing proposal ${proposal.number}`, `/v1/gov/proposals/${proposal.number}/execute`, {}), {
         "data-role": "execute",
         "aria-label": `execute proposal ${proposal.number}`,
       }),
     );
   }
-  item.append(problem);
   return item;
 }
 
-function proposeAdd(applicant, problem) {
+function proposeAdd(applicant) {
   return button(`propose to add ${shortAddress(applicant)}`, () =>
-    act(problem, () =>
-      api("POST", "/v1/gov/proposals", { kind: "add_member", target: applicant, description: "", passphrase: passphrase() }),
-    ),
+    act(`proposing to add ${shortAddress(applicant)}`, "/v1/gov/proposals", { kind: "add_member", target: applicant, description: "" }),
   );
 }
 
@@ -104,29 +95,62 @@ function logItem(entry) {
 export async function showGovernance() {
   const active = document.activeElement;
   if (active && active.closest("#gov form") && active.value) return; // the member is typing
-  const [overview, { proposals }, { log }] = await Promise.all([
+  const [overview, { proposals }, { log }, charter] = await Promise.all([
     api("GET", "/v1/gov"),
     api("GET", "/v1/gov/proposals"),
     api("GET", "/v1/gov/moderation"),
+    api("GET", "/v1/gov/charter"),
   ]);
-  const signature = JSON.stringify([overview, proposals, log]);
+  gov.overview = overview;
+  showProposals(proposals); // in place: a button under the member's pointer stays put
+  const signature = JSON.stringify([{ ...overview, chain_time: 0 }, log, charter]);
   if (signature === gov.shown) return;
   gov.shown = signature;
+  showCharter(charter);
   document.getElementById("gov-rules").textContent =
     `${overview.members.length} members · ${overview.rules.words} · charter ${overview.charter_hash.slice(0, 18)}…`;
-  document.getElementById("gov-proposals").replaceChildren(...proposals.map(proposalItem));
   document.getElementById("gov-members").replaceChildren(
     ...overview.members.map((m) => element("li", "", `${m.address}${m.moderator ? " (moderator)" : ""}${m.address === overview.me ? " (you)" : ""}`)),
   );
-  const problem = document.getElementById("gov-error");
   document.getElementById("gov-requests").replaceChildren(
     ...overview.join_requests.map((r) => {
       const item = element("li", "", `${r.applicant} asked to join, ${when(r.at)} `);
-      item.append(proposeAdd(r.applicant, problem));
+      item.append(proposeAdd(r.applicant));
       return item;
     }),
   );
   document.getElementById("gov-log").replaceChildren(...log.map(logItem));
+}
+
+// Redraws only the proposals that changed; the time left, which changes with every block, is
+// written into the existing item.
+function showProposals(proposals) {
+  const list = document.getElementById("gov-proposals");
+  const shown = new Map([...list.children].map((item) => [item.dataset.number, item]));
+  const items = proposals.map((proposal) => {
+    const stable = JSON.stringify({ ...proposal, note: "" });
+    const item = shown.get(String(proposal.number));
+    if (item && item.dataset.shown === stable) {
+      item.querySelector(".state").textContent = `${proposal.state}: ${proposal.note}`;
+      return item;
+    }
+    const fresh = proposalItem(proposal);
+    fresh.dataset.shown = stable;
+    return fresh;
+  });
+  if (items.some((item, at) => list.children[at] !== item) || list.children.length !== items.length) {
+    list.replaceChildren(...items);
+  }
+}
+
+function showCharter(charter) {
+  const check = document.getElementById("charter-check");
+  const text = document.getElementById("charter-text");
+  const mark = charter.matches === true ? "✓ " : charter.matches === false ? "✗ " : "";
+  check.textContent = `${mark}${charter.note}. On the chain: ${charter.hash}`;
+  check.dataset.matches = String(charter.matches);
+  text.hidden = charter.text === null;
+  text.textContent = charter.text || "";
 }
 
 // On a post: propose that the community hides it (a vote decides; nothing happens before).
@@ -147,22 +171,20 @@ function wireHideDialog() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const problem = document.getElementById("hide-error");
-    const field = document.getElementById("hide-passphrase");
     const reason = document.getElementById("hide-reason");
-    problem.textContent = "sending the transaction…";
     try {
-      const made = await api("POST", "/v1/gov/proposals", {
-        kind: "hide_post", target: box.dataset.post, description: reason.value, passphrase: field.value,
-      });
+      const made = await transact("/v1/gov/proposals", {
+        kind: "hide_post", target: box.dataset.post, description: reason.value,
+      }, document.getElementById("hide-passphrase"), (text) => { problem.textContent = text; });
       reason.value = "";
       box.close();
       document.getElementById("room-note").textContent = `proposal ${made.number} made: members vote on it under Governance`;
     } catch (error) {
       problem.textContent = error.message;
-    } finally {
-      field.value = "";
     }
   });
 }
 
 wireHideDialog();
+wireSigner();
+wireProposeForm(() => gov.overview, async () => { gov.shown = ""; await showGovernance(); });

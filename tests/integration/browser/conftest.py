@@ -83,7 +83,8 @@ AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.m
 
 def accessibility_problems(driver: webdriver.Chrome) -> tuple[list[tuple[str, str, str]], list[int]]:
     """axe-core (pinned in package.json, loaded only by the tests) on the page as it is now: its
-    serious or critical violations, and [the page's scroll width, the window's width]."""
+    serious or critical violations, and [the page's scroll width, the phone's screen width] (not
+    the window's: a phone browser widens its layout viewport to fit wide content, zoomed out)."""
     driver.execute_script(AXE.read_text())
     found = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
@@ -91,7 +92,7 @@ def accessibility_problems(driver: webdriver.Chrome) -> tuple[list[tuple[str, st
     )
     assert isinstance(found, list), found
     serious = [(v["id"], v["impact"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
-    width: list[int] = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    width: list[int] = driver.execute_script("return [document.documentElement.scrollWidth, screen.width]")
     return serious, width
 
 

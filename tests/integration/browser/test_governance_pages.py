@@ -2,7 +2,9 @@
 post, alice and bob vote from theirs while carol's page shows the tally change without a
 reload, bob executes, the post leaves every page, and carol's moderation log says which
 proposal decided it. Transactions are signed by each node's keystore with the passphrase typed
-into the page."""
+into the page. Then bob, with a browser wallet, proposes a charter from the page's form, declines
+one vote in his wallet and signs the next, executes, and every page shows the charter's text
+checked against its hash on the chain."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from eth_utils.crypto import keccak
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.select import Select
 
 from governance.accounts import create_keystore
 from governance.anvil import Anvil
@@ -22,10 +26,12 @@ from node.harness.cluster import Network, start_network
 from node.harness.process import wait_until
 
 from .conftest import accessibility_problems, logged_in_pages, settled
+from .wallet import BridgedWallet
 
 WAIT_S = 60.0
 PASSPHRASE = "a member's passphrase"
 TEXT = "Buy cheap watches at my shop"
+CHARTER = "We garden together.\nEvery decision is a vote; every member has one."
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +145,67 @@ def test_a_hide_proposed_and_voted_from_two_pages_is_seen_live_on_a_third_and_do
     for driver in pages:  # and the feed of each page no longer shows it
         driver.find_element(By.CSS_SELECTOR, "#rooms button").click()
         wait_until(lambda d=driver: TEXT not in d.find_element(By.ID, "feed").text, WAIT_S, "the post gone")
+
+
+def test_a_charter_proposed_and_executed_from_a_browser_wallet_is_checked_against_its_hash_on_every_page(
+    net: Network, pages: list[webdriver.Chrome]
+) -> None:
+    alice, bob, carol = pages
+    bob_account = net.dev.founders[1].address
+    wallet = BridgedWallet.install(bob, net.dev.client().w3, bob_account)
+    for driver in pages:
+        open_governance(driver)
+    settled("the wallet offered", lambda: bob.find_element(By.ID, "signer-wallet").is_enabled())
+    bob.find_element(By.ID, "signer-wallet").click()
+    assert not bob.find_element(By.ID, "gov-passphrase").is_displayed()  # the wallet signs, no passphrase
+    bob.find_element(By.CSS_SELECTOR, "#gov-propose summary").click()
+    Select(bob.find_element(By.ID, "propose-kind")).select_by_value("set_charter")
+    bob.find_element(By.ID, "propose-charter").send_keys(CHARTER)
+    bob.find_element(By.ID, "propose-description").send_keys("our first charter")
+    bob.find_element(By.CSS_SELECTOR, "#propose-form button[type=submit]").click()
+    settled(
+        "bob's proposal made", lambda: wallet.serve() or "proposal 2 made" in bob.find_element(By.ID, "gov-note").text
+    )
+    assert [(tx["from"], tx["to"]) for tx in wallet.sent] == [(bob_account, net.dev.address)]
+    serious, width = accessibility_problems(bob)
+    assert serious == []
+    assert width[0] <= width[1]
+
+    vote_for(alice, 2)  # alice's node signs with her keystore
+    wallet.decline = True
+
+    def vote_from_wallet() -> bool:
+        item = proposal_on(bob, 2)
+        if item is None or not item.find_elements(By.CSS_SELECTOR, ".vote-form"):
+            return False
+        item.find_element(By.CSS_SELECTOR, "input[value='for']").click()
+        item.find_element(By.CSS_SELECTOR, ".vote-form button").click()
+        return True
+
+    retrying(bob, "bob's vote in his wallet", vote_from_wallet)
+    problem = bob.find_element(By.ID, "gov-error")
+    settled("the refusal", lambda: wallet.serve() or "you declined the transaction in your wallet" in problem.text)
+    retrying(bob, "bob's vote again", vote_from_wallet)
+    settled("bob's vote", lambda: wallet.serve() or "you voted" in str(proposal_on(bob, 2).text))  # type: ignore[union-attr]
+
+    def execute() -> bool:
+        item = proposal_on(bob, 2)
+        buttons = [] if item is None else item.find_elements(By.CSS_SELECTOR, "[data-role=execute]")
+        if buttons:
+            buttons[0].click()
+        return bool(buttons)
+
+    retrying(bob, "the execute button", execute)
+
+    def checked(driver: webdriver.Chrome) -> bool:
+        return driver.find_element(By.ID, "charter-check").get_attribute("data-matches") == "true"
+
+    for driver in pages:
+        settled("the charter checked", lambda d=driver: wallet.serve() or checked(d))  # type: ignore[misc]
+        assert driver.find_element(By.ID, "charter-text").text == CHARTER
+        assert "✓" in driver.find_element(By.ID, "charter-check").text
+    assert net.dev.client().charter_hash() == keccak(CHARTER.encode())
+    shots = os.environ.get("KIEZ_SCREENSHOTS")
+    if shots:
+        carol.execute_script("document.getElementById('charter-check').scrollIntoView()")
+        assert carol.save_screenshot(str(Path(shots) / "web-app-charter.png"))

@@ -1,22 +1,29 @@
 """The governance routes on a real node and a real chain: the member proposes, votes and
 executes with the passphrase of the keystore on their node, a wrong passphrase or a second vote
-is refused with the CLI's sentence, and the moderation log names the proposal that decided."""
+is refused with the CLI's sentence, and the moderation log names the proposal that decided. A
+browser wallet's path (the node prepares, the wallet sends) ends in the same proposals, and a
+charter's text travels as a post that every node checks against the hash on the chain."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from eth_utils.crypto import keccak
 
-from governance.accounts import create_keystore
+from governance.accounts import create_keystore, dev_account
 from governance.anvil import Anvil
 from governance.devchain import DevCommunity, deploy_dev_community
 from governance.types import Support
 from node.errors import ApiError
 from node.harness.process import NodeProcess, app_key_of, prepare_home, wait_until
+from tests.integration.node.cli.kiez import kiez
 
 PASSPHRASE = "the member's passphrase"
+CHARTER = "1. Be kind.\n2. Stay on topic: the neighbourhood's garden.\n3. Decisions are made by vote."
 
 
 @dataclass
@@ -96,3 +103,109 @@ def test_bad_input_is_refused_in_words(member: Member) -> None:
         got, message = refusal(lambda p=path, b=body: api.post(p, b))
         assert got == status, (path, message)
         assert words in message, (path, message)
+
+
+def wallet_send(member: Member, prepared: dict[str, Any]) -> str:
+    """What a browser wallet does with a prepared transaction: ``eth_sendTransaction`` (Anvil
+    signs for its unlocked dev accounts, as a wallet would with its key)."""
+    w3 = member.dev.client().w3
+    tx = dict(prepared["transaction"])
+    tx["gas"] = int(tx["gas"], 16)
+    tx["value"] = int(tx["value"], 16)
+    return "0x" + bytes(w3.eth.send_transaction(cast(Any, tx))).hex()
+
+
+def mined(member: Member, tx: str) -> dict[str, Any]:
+    wait_until(lambda: member.node.api.get(f"/v1/gov/transactions/{tx}")["state"] == "mined", 60, f"{tx} mined")
+    return cast(dict[str, Any], member.node.api.get(f"/v1/gov/transactions/{tx}"))
+
+
+def test_a_charter_proposed_with_its_text_is_shown_beside_its_hash_once_executed(member: Member) -> None:
+    api = member.node.api
+    bob = member.dev.founders[1].address
+    assert api.get("/v1/gov/charter")["note"] == "the community has no charter yet"
+    made = api.post(
+        "/v1/gov/proposals",
+        {"kind": "set_charter", "text": CHARTER, "description": "our first charter", "passphrase": PASSPHRASE},
+    )
+    number = made["number"]
+    shown = next(p for p in api.get("/v1/gov/proposals")["proposals"] if p["number"] == number)
+    cited = shown["description"].split("charter text: post ")[1]
+    assert api.get(f"/v1/posts/{cited}")["post"]["text"] == CHARTER  # the text travels as a post
+    api.post(f"/v1/gov/proposals/{number}/vote", {"support": "for", "passphrase": PASSPHRASE})
+    # bob votes from a browser wallet: the node prepares the call, the wallet signs and sends it
+    prepared = api.post(f"/v1/gov/wallet/proposals/{number}/vote", {"support": "for", "account": bob})
+    assert (prepared["transaction"]["from"], prepared["chain_id"]) == (bob, member.dev.chain_id)
+    assert prepared["function"] == "castVote"
+    assert mined(member, wallet_send(member, prepared))["block"] > 0
+    execute = api.post(f"/v1/gov/wallet/proposals/{number}/execute", {"account": bob})
+    mined(member, wallet_send(member, execute))
+    charter = api.get("/v1/gov/charter")
+    assert charter["hash"] == "0x" + keccak(CHARTER.encode()).hex()
+    assert (charter["text"], charter["matches"], charter["post"]) == (CHARTER, True, cited)
+    assert member.dev.client().charter_hash() == keccak(CHARTER.encode())
+
+
+def test_a_wallet_proposal_names_the_proposal_it_made_and_a_failed_one_says_why(member: Member) -> None:
+    api = member.node.api
+    bob = member.dev.founders[1].address
+    rules = {"kind": "change_rules", "quorum_pct": 50, "threshold_pct": 60, "voting_period_s": 120}
+    prepared = api.post("/v1/gov/wallet/proposals", {**rules, "account": bob})
+    made = mined(member, wallet_send(member, prepared))
+    number = made["number"]
+    shown = next(p for p in api.get("/v1/gov/proposals")["proposals"] if p["number"] == number)
+    assert (shown["kind"], shown["proposer"]) == ("change-rules", bob)
+    # the same vote twice: the second passes no simulation of its own and fails when mined (bob's
+    # first vote against, of two members, already decided it)
+    vote = api.post(f"/v1/gov/wallet/proposals/{number}/vote", {"support": "against", "account": bob})
+    mined(member, wallet_send(member, vote))
+    second = wallet_send(member, vote)
+    wait_until(lambda: refusal(lambda: api.get(f"/v1/gov/transactions/{second}"))[0] == 409, 60, "the failure")
+    assert f"voting on proposal {number} is closed" in refusal(lambda: api.get(f"/v1/gov/transactions/{second}"))[1]
+
+
+def test_wallet_and_proposal_input_is_refused_in_words(member: Member) -> None:
+    api = member.node.api
+    stranger = dev_account(7).address
+    cases = [
+        ({"kind": "add_member", "target": stranger, "account": stranger}, 409, "not a member"),
+        ({"kind": "change_rules", "quorum_pct": 50, "account": stranger}, 400, "threshold_pct, voting_period_s"),
+        (
+            {"kind": "set_media_policy", "max_attachments": 9, "max_attachment_kib": 1, "account": stranger},
+            400,
+            "max_attachments",
+        ),
+        ({"kind": "set_charter", "text": " ", "account": stranger}, 400, "set_charter needs text"),
+        ({"kind": "hide_post", "target": "0x12", "account": stranger}, 400, "target"),
+        ({"kind": "add_member", "target": stranger, "account": "nobody"}, 400, "account"),
+    ]
+    for body, status, words in cases:
+        got, message = refusal(lambda b=body: api.post("/v1/gov/wallet/proposals", b))
+        assert got == status, (body, message)
+        assert words in message, (body, message)
+    assert api.get("/v1/gov/transactions/0x" + "00" * 32)["state"] == "pending"
+    w3 = member.dev.client().w3
+    elsewhere = w3.eth.send_transaction(cast(Any, {"from": stranger, "to": dev_account(8).address, "value": 1}))
+    got, message = refusal(lambda: api.get("/v1/gov/transactions/0x" + bytes(elsewhere).hex()))
+    assert (got, "was not sent to this community" in message) == (400, True)
+
+
+def test_kiez_charter_proposes_a_file_and_shows_the_text_once_it_is_the_chain_s(member: Member, tmp_path: Path) -> None:
+    home = str(member.node.config.home)
+    text = "The garden is everyone's.\nWe water it in turns.\n"  # the final newline counts
+    (tmp_path / "charter.md").write_text(text)
+    (tmp_path / "latin1.md").write_bytes("Gärten".encode("latin-1"))
+    assert (
+        "is not UTF-8 text" in kiez("charter", "propose", str(tmp_path / "latin1.md"), "--home", home, ok=False).output
+    )
+    made = kiez("charter", "propose", str(tmp_path / "charter.md"), "--home", home, password=PASSPHRASE).output
+    number = int(made.split()[1])
+    api = member.node.api
+    api.post(f"/v1/gov/proposals/{number}/vote", {"support": "for", "passphrase": PASSPHRASE})
+    bob = member.dev.client(member.dev.founders[1])
+    bob.cast_vote(bob.proposal_id(number), Support.FOR)
+    api.post(f"/v1/gov/proposals/{number}/execute", {"passphrase": PASSPHRASE})
+    shown = kiez("charter", "show", "--home", home).output
+    assert shown.startswith("✓ this text's keccak-256 hash is the one the community voted for")
+    assert text.strip() in shown
+    assert api.get("/v1/gov/charter")["hash"] == "0x" + keccak(text.encode()).hex()
