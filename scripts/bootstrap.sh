@@ -43,6 +43,8 @@ if command -v dpkg >/dev/null; then
     # The browser tests drive Debian's Chromium through its driver (Selenium); no browser download.
     { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || apt_install chromium chromium-driver \
         || say "no Chromium: the browser tests will be skipped (install chromium and chromium-driver)"
+    # Emoji (the page's reactions) in the browser tests' screenshots; a desktop has such a font.
+    apt_install fonts-noto-color-emoji || say "no emoji font: reactions show as boxes in headless screenshots"
     # The network-namespace tests and `kiez devnet --netns` (root only) need `ip` and iptables.
     if [ "$(id -u)" -eq 0 ]; then
         command -v ip >/dev/null || apt_install iproute2

@@ -32,7 +32,7 @@ from governance.errors import (
     NoSuchProposal,
     TransactionFailed,
 )
-from governance.events import PostHidden, PostUnhidden, ProposalCreated
+from governance.events import MemberRemoved, PostHidden, PostUnhidden, ProposalCreated
 from governance.types import ProposalKind, Support
 from node.api.fields import Body, Choice, MemberAddress, Text, parse_id
 from node.api.govjson import (
@@ -50,6 +50,8 @@ from node.api.proposing import ProposalRequest, Reason, charter_posts, proposal_
 from node.store.feed import FeedItem
 
 T = TypeVar("T")
+#: What the moderation log lists.
+DECISIONS = (PostHidden, PostUnhidden, MemberRemoved)
 
 Passphrase = Annotated[str, Text(1024, blank=True)]
 TxHash = Annotated[str, Text(66)]
@@ -158,12 +160,13 @@ class Governance:
         return Json(await self._read(read))
 
     async def moderation(self) -> Json:
-        """Every hide and unhide, newest first, with the proposal or moderator that decided it."""
+        """Every hide, unhide and removal, newest first, with the proposal or moderator that
+        decided it."""
 
         def read(client: CommunityClient) -> dict[str, Any]:
-            events = client.events(kinds=[ProposalCreated, PostHidden, PostUnhidden])
+            events = client.events(kinds=[ProposalCreated, *DECISIONS])
             created = {int(e.proposal_id): e for e in events if isinstance(e, ProposalCreated)}
-            blocks = {e.log.block_number for e in events if isinstance(e, PostHidden | PostUnhidden)}
+            blocks = {e.log.block_number for e in events if isinstance(e, DECISIONS)}
             times = {n: b.timestamp for n in blocks if (b := client.block(n)) is not None}
             log = [entry for e in reversed(events) if (entry := moderation_json(e, created, times))]
             return {"log": log}

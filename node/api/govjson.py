@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from governance.calls import PreparedCall
-from governance.events import Event, PostHidden, PostUnhidden, ProposalCreated
+from governance.events import Event, MemberRemoved, PostHidden, PostUnhidden, ProposalCreated
 from governance.present import describe_rules, describe_subject, state_note, tally
 from governance.types import JoinRequest, MediaPolicy, MemberInfo, Proposal, Rules
 from node.api.proposing import charter_hash
@@ -58,25 +58,32 @@ def proposal_json(proposal: Proposal, now: int, voted: bool | None) -> dict[str,
 def moderation_json(
     event: Event, proposals: dict[int, ProposalCreated], times: dict[int, int]
 ) -> dict[str, Any] | None:
-    """A hide or unhide: the post, who decided (a proposal's number, or a moderator), why (the
-    moderator's reason, or the proposal's description), when. ``proposals`` by id, ``times`` by block."""
-    if not isinstance(event, PostHidden | PostUnhidden):
+    """A hide, an unhide or a member's removal: the post or member, who decided (a proposal's
+    number, or a moderator), why (the moderator's reason, or the proposal's description), when.
+    ``proposals`` by id, ``times`` by block."""
+    if not isinstance(event, PostHidden | PostUnhidden | MemberRemoved):
         return None
     created = proposals.get(int(event.proposal_id))
     number = None if created is None else int(created.number)
-    hidden = isinstance(event, PostHidden)
     if number is not None:
         decided = f"proposal {number}"
     elif isinstance(event, PostHidden):
         decided = f"moderator {event.moderator}"
     else:
         decided = "the community"
+    if isinstance(event, MemberRemoved):
+        action, post, member, reason = "remove", None, event.member, ""
+    else:
+        action = "hide" if isinstance(event, PostHidden) else "unhide"
+        post, member = event.post_id.hex(), None
+        reason = event.reason if isinstance(event, PostHidden) else ""
     return {
-        "action": "hide" if hidden else "unhide",
-        "post": event.post_id.hex(),
+        "action": action,
+        "post": post,
+        "member": member,
         "decided_by": decided,
         "proposal": number,
-        "reason": (event.reason if isinstance(event, PostHidden) else "") or (created.description if created else ""),
+        "reason": reason or (created.description if created else ""),
         "block": event.log.block_number,
         "at": times.get(event.log.block_number),
     }

@@ -6,6 +6,7 @@ from ``SealedRooms`` (node/api/sealed.py), so these routes know nothing of room 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -91,7 +92,8 @@ class Messages:
             return Json({"items": self.sealed.feed(sealed_room, limit), "next": None, "sealed": True})
         items = self.service.store.feed.page(room, limit, before)
         following = f"{items[-1].timestamp_ms}:{items[-1].id.hex()}" if len(items) == limit else None
-        return Json({"items": [item_json(i) for i in items], "next": following})
+        mine = self._mine([i.id for i in items])
+        return Json({"items": [item_json(i, mine.get(i.id, [])) for i in items], "next": following})
 
     async def thread(self, id: str) -> Json:
         """A post and its replies."""
@@ -102,8 +104,15 @@ class Messages:
             if sealed is not None:
                 return Json(sealed)
             raise HttpError(404, f"no visible post {id} on this node (unknown, hidden or deleted)")
-        replies = [item_json(r) for r in self.service.store.feed.replies(message_id)]
-        return Json({"post": item_json(item), "replies": replies})
+        answers = self.service.store.feed.replies(message_id)
+        mine = self._mine([message_id, *(r.id for r in answers)])
+        replies = [item_json(r, mine.get(r.id, [])) for r in answers]
+        return Json({"post": item_json(item, mine.get(message_id, [])), "replies": replies})
+
+    def _mine(self, ids: list[MessageId]) -> dict[bytes, list[str]]:
+        """This node's member's reactions on ``ids``."""
+        me = self.service.view.owner_of(self.service.signer.public_key)
+        return {} if me is None else self.service.store.feed.reacted(me, ids)
 
     async def post(self, body: PostFields) -> Json:
         """Posts (or replies, with ``parent``) in a room; attachments are uploaded first."""
@@ -162,7 +171,8 @@ def _id(value: bytes | None) -> MessageId | None:
     return None if value is None else MessageId(value)
 
 
-def item_json(item: FeedItem) -> dict[str, Any]:
+def item_json(item: FeedItem, mine: Sequence[str] = ()) -> dict[str, Any]:
+    """A post as the API shows it; ``mine``: the reactions this node's member holds on it."""
     return {
         "id": item.id.hex(),
         "author": item.author,
@@ -173,6 +183,7 @@ def item_json(item: FeedItem) -> dict[str, Any]:
         "parent": item.parent.hex() if item.parent else None,
         "replies": item.replies,
         "reactions": item.reactions,
+        "mine": list(mine),
         "attachments": [
             {"sha256": h.hex(), "size": size, "mime": mime, "held": held} for h, size, mime, held in item.attachments
         ],

@@ -6,6 +6,7 @@ reflects the last commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from node.core.types import AppKey, Kind, MessageId
@@ -95,3 +96,17 @@ class Feed:
             )
         ]
         return [item for item in (self.post(i) for i in ids) if item is not None]
+
+    def reacted(self, member: str, targets: Sequence[bytes]) -> dict[bytes, list[str]]:
+        """The reactions ``member`` holds on each of ``targets`` (what the page shows as pressed)."""
+        found: dict[bytes, list[str]] = {}
+        for start in range(0, len(targets), 500):  # SQLite's bound-parameter limit, with room to spare
+            chunk = list(targets[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for target, reaction in self._db.conn.execute(
+                f"SELECT target, reaction FROM reactions WHERE member = ? AND active = 1 AND target IN ({marks})"  # noqa: S608
+                " ORDER BY reaction",
+                (member, *chunk),
+            ):
+                found.setdefault(bytes(target), []).append(str(reaction))
+        return found

@@ -8,7 +8,7 @@ import { newRoomForm, roomTools, showRoomExtras } from "/app/rooms.js";
 
 // a page left without its stream (a proxy that buffers, a node too old) still catches up
 const FALLBACK_MS = 30000;
-const REACTION = "👍";
+const REACTIONS = ["👍", "❤️", "🎉", "🤔"]; // the palette; any other reaction a post got is shown too
 const GENERAL = { id: "", name: "General", readable: true, following: true, visibility: "open", topic: "" };
 const state = {
   room: "", rooms: [GENERAL], me: null, open: new Set(), caps: null, shown: "", stream: null, view: "room", tools: "",
@@ -90,12 +90,26 @@ function attachmentView(attachment, author) {
   return link;
 }
 
-function reactionButton(post) {
-  const count = (post.reactions || {})[REACTION] || 0;
-  return button(`${REACTION} ${count}`, async () => {
-    await api("POST", "/v1/reactions", { target: post.id, reaction: REACTION, active: true, room: post.room });
-    await refresh([showFeed]);
-  }, { "aria-label": `${REACTION} ${count}: react to this post`, "data-role": "react" });
+// One button per reaction of the palette: its count, pressed when it is the member's own;
+// pressing it again takes the reaction back.
+function reactionButtons(post) {
+  const counts = post.reactions || {};
+  const mine = new Set(post.mine || []);
+  const shown = [...REACTIONS, ...Object.keys(counts).filter((r) => !REACTIONS.includes(r))];
+  return shown.map((reaction) => {
+    const count = counts[reaction] || 0;
+    const pressed = mine.has(reaction);
+    const label = count ? `${reaction} ${count}` : reaction;
+    return button(label, async () => {
+      await api("POST", "/v1/reactions", { target: post.id, reaction, active: !pressed, room: post.room });
+      await refresh([showFeed]);
+    }, {
+      "aria-label": `${reaction} ${count}: ${pressed ? "take your reaction back" : "react to this post"}`,
+      "aria-pressed": String(pressed),
+      "data-role": "react",
+      "data-reaction": reaction,
+    });
+  });
 }
 
 function postItem(post, asReply) {
@@ -106,7 +120,7 @@ function postItem(post, asReply) {
   item.append(element("p", "text", post.text));
   for (const attachment of post.attachments || []) item.append(attachmentView(attachment, post.author));
   const actions = element("div", "actions");
-  actions.append(reactionButton(post));
+  actions.append(...reactionButtons(post));
   if (!asReply) {
     const label = `replies ${post.replies}`;
     actions.append(button(label, () => toggleThread(post.id), { "aria-expanded": String(state.open.has(post.id)), "data-role": "thread" }));

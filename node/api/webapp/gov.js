@@ -89,7 +89,8 @@ function proposeAdd(applicant) {
 function logItem(entry) {
   const at = entry.at ? when(entry.at) : `block ${entry.block}`;
   const reason = entry.reason ? `: ${entry.reason}` : "";
-  return element("li", "", `${at} · ${entry.action} post ${entry.post.slice(0, 12)}… by ${entry.decided_by}${reason}`);
+  const what = entry.member ? `${entry.member} removed` : `${entry.action} post ${entry.post.slice(0, 12)}…`;
+  return element("li", "", `${at} · ${what} by ${entry.decided_by}${reason}`);
 }
 
 export async function showGovernance() {

@@ -20,7 +20,7 @@ from governance.anvil import Anvil
 from node.harness.cluster import Network, start_network
 from node.harness.process import NodeProcess, wait_until
 
-from .conftest import kiez_open, open_chromium
+from .conftest import kiez_open, open_chromium, settled
 
 WAIT_S = 60.0
 PICTURE = bytes.fromhex(  # a 1x1 transparent PNG
@@ -166,3 +166,24 @@ def test_a_reply_and_a_reaction_from_bobs_page_show_on_alices(
         wait_until(lambda: "Lovely" in bob.find_element(By.ID, "feed").text, WAIT_S, "the reply on bob's page")
         Path(shots).mkdir(parents=True, exist_ok=True)
         assert bob.save_screenshot(str(Path(shots) / "web-app-thread.png"))
+
+
+def test_bob_changes_his_reaction_and_alice_s_page_follows(pages: tuple[webdriver.Chrome, webdriver.Chrome]) -> None:
+    alice, bob = pages
+
+    def pressed(driver: webdriver.Chrome, reaction: str) -> str:
+        button = post_on(driver, "The new bench").find_element(By.CSS_SELECTOR, f"[data-reaction='{reaction}']")
+        return str(button.get_attribute("aria-pressed"))
+
+    settled("bob's 👍 shown as his own", lambda: pressed(bob, "👍") == "true")
+    assert pressed(alice, "👍") == "false"  # bob's, not alice's
+    click_in_post(bob, "The new bench", "[data-reaction='❤️']")
+    settled("bob's ❤️ pressed", lambda: pressed(bob, "❤️") == "true")
+    click_in_post(bob, "The new bench", "[data-reaction='👍']")  # taken back
+
+    def followed_on_alice() -> bool:
+        actions = post_on(alice, "The new bench").find_element(By.CSS_SELECTOR, ".actions").text
+        return "❤️ 1" in actions and "👍 1" not in actions
+
+    settled("bob's change on alice's page", followed_on_alice)
+    assert pressed(bob, "👍") == "false"

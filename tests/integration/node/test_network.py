@@ -54,6 +54,11 @@ def test_replies_reactions_and_deletes_travel(net: Network) -> None:
         30,
         "the reply and the reaction at node 1",
     )
+    # each node says which reactions are its own member's (the page shows them pressed)
+    assert net.nodes[0].api.get(f"/v1/posts/{post_id}")["post"]["mine"] == ["👍"]
+    assert net.nodes[1].api.get(f"/v1/posts/{post_id}")["post"]["mine"] == []
+    feed = net.nodes[0].api.get("/v1/feed")["items"]
+    assert next(i for i in feed if i["id"] == post_id)["mine"] == ["👍"]
     with pytest.raises(ApiError, match="not_author"):
         net.nodes[0].api.post("/v1/deletes", {"target": post_id})
     net.nodes[1].api.post("/v1/deletes", {"target": post_id})

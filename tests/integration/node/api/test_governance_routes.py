@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from governance.accounts import create_keystore, dev_account
@@ -209,3 +210,24 @@ def test_kiez_charter_proposes_a_file_and_shows_the_text_once_it_is_the_chain_s(
     assert shown.startswith("✓ this text's keccak-256 hash is the one the community voted for")
     assert text.strip() in shown
     assert api.get("/v1/gov/charter")["hash"] == "0x" + keccak(text.encode()).hex()
+
+
+def test_a_removal_is_in_the_moderation_log_with_the_proposal_that_decided_it(member: Member) -> None:
+    api, dev = member.node.api, member.dev
+    bob, carol = dev.founders[1], dev_account(2)
+
+    def decided(body: dict[str, str], second: LocalAccount) -> int:
+        number = int(api.post("/v1/gov/proposals", {**body, "passphrase": PASSPHRASE})["number"])
+        api.post(f"/v1/gov/proposals/{number}/vote", {"support": "for", "passphrase": PASSPHRASE})
+        other = dev.client(second)
+        other.cast_vote(other.proposal_id(number), Support.FOR)
+        api.post(f"/v1/gov/proposals/{number}/execute", {"passphrase": PASSPHRASE})
+        return number
+
+    dev.client(carol).request_to_join(keccak(text="carol, from the garden"))
+    decided({"kind": "add_member", "target": carol.address}, bob)  # a removal needs three members
+    number = decided({"kind": "remove_member", "target": bob.address, "description": "moved away"}, carol)
+    entry = api.get("/v1/gov/moderation")["log"][0]
+    assert (entry["action"], entry["member"], entry["post"]) == ("remove", bob.address, None)
+    assert (entry["decided_by"], entry["reason"]) == (f"proposal {number}", "moved away")
+    assert bob.address not in {m["address"] for m in api.get("/v1/gov")["members"]}
