@@ -23,6 +23,8 @@ from node.api.connections import Connections
 from node.api.governance import Governance
 from node.api.guard import Guard
 from node.api.messages import Messages
+from node.api.naming import Names
+from node.api.people import People
 from node.api.problems import Json
 from node.api.publish import Publisher
 from node.api.rooms import Rooms
@@ -81,6 +83,7 @@ def build_api(
     sealed = SealedRooms(service, rooms)
     publish = Publisher(service, sealed, broadcast)
     connections, sessions = Connections(), Sessions()
+    names = Names(service)
     framework = framework_app()
     key = service.signer.public_key
 
@@ -91,9 +94,10 @@ def build_api(
         return await publish(Kind.POST, PostBody(text), "")
 
     for part in (
-        Status(service, status_extra, peers, connections),
-        Messages(service, publish, sealed),
-        Rooms(service, rooms, publish, broadcast, follow, following),
+        Status(service, status_extra, peers, connections, names),
+        Messages(service, publish, sealed, names),
+        Rooms(service, rooms, publish, broadcast, follow, following, names),
+        People(service, names, publish),
         Blobs(service),
         Web(sessions),
         Stream(service.changes),
@@ -105,6 +109,7 @@ def build_api(
             key,
             publish_post=post,
             post=service.store.feed.post,
+            names=names,
         ),
     ):
         part.add_routes(framework.router)

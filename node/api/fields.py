@@ -157,11 +157,17 @@ def _member(value: Any) -> str:
     return str(to_checksum_address(value))
 
 
-def _cursor(value: Any) -> tuple[int, MessageId]:
+def _cursor(value: Any) -> str:
     found = _CURSOR.fullmatch(value) if type(value) is str else None
     if found is None or int(found.group(1)) > MAX_MS:
         raise Refused("<timestamp_ms>:<id hex> from a previous page's next")
-    return int(found.group(1)), MessageId(bytes.fromhex(found.group(2)))
+    return str(value)
+
+
+def cursor_position(cursor: str) -> tuple[int, MessageId]:
+    """(timestamp_ms, id) of a checked ``Cursor``."""
+    stamp, hex_id = cursor.split(":")
+    return int(stamp), MessageId(bytes.fromhex(hex_id))
 
 
 def Items(min_items: int, max_items: int) -> Rule:  # noqa: N802
@@ -191,6 +197,6 @@ QueryFlag = Annotated[bool, Rule(_query_flag)]
 #: A time in milliseconds since 1970.
 Millis = Annotated[int, Integer(0, MAX_MS)]
 #: Where a page of a feed starts: ``<timestamp_ms>:<id hex>``, the ``next`` of the page before.
-Cursor = Annotated[
-    tuple[int, bytes], Rule(_cursor, (WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,16}:[0-9a-f]{64}$"}),))
-]
+#: Kept as the text (``cursor_position`` reads it): FastAPI takes a tuple-typed query parameter
+#: for a repeated one and would hand the check a list.
+Cursor = Annotated[str, Rule(_cursor, (StringConstraints(pattern="^[0-9]{1,16}:[0-9a-f]{64}$"),))]

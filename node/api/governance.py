@@ -45,6 +45,7 @@ from node.api.govjson import (
     request_json,
     rules_json,
 )
+from node.api.naming import Names
 from node.api.problems import HttpError, Json
 from node.api.proposing import ProposalRequest, Reason, charter_posts, proposal_call
 from node.store.feed import FeedItem
@@ -108,6 +109,7 @@ class Governance:
     publish_post: Callable[[str], Awaitable[dict[str, Any]]]
     #: A visible post this node holds, by id.
     post: Callable[[bytes], FeedItem | None]
+    names: Names
     _client: CommunityClient | None = None
     _one_at_a_time: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(1))
 
@@ -144,7 +146,7 @@ class Governance:
                 "chain_time": client.chain_time(),
             }
 
-        return Json(await self._read(read))
+        return Json(self.names.label(await self._read(read)))
 
     async def proposals(self) -> Json:
         """Every proposal, newest first: tallies, time left, and whether this member voted."""
@@ -157,7 +159,7 @@ class Governance:
                 items.append(proposal_json(proposal, now, voted))
             return {"proposals": items, "chain_time": now}
 
-        return Json(await self._read(read))
+        return Json(self.names.label(await self._read(read)))
 
     async def moderation(self) -> Json:
         """Every hide, unhide and removal, newest first, with the proposal or moderator that
@@ -171,7 +173,7 @@ class Governance:
             log = [entry for e in reversed(events) if (entry := moderation_json(e, created, times))]
             return {"log": log}
 
-        return Json(await self._read(read))
+        return Json(self.names.label(await self._read(read)))
 
     async def charter(self) -> Json:
         """The charter: the hash on the chain and, where this node holds it, the text that the

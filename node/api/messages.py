@@ -25,8 +25,10 @@ from node.api.fields import (
     Query,
     RoomRef,
     Text,
+    cursor_position,
     parse_id,
 )
+from node.api.naming import Names
 from node.api.problems import HttpError, Json
 from node.api.publish import Publisher
 from node.api.sealed import SealedRooms
@@ -72,6 +74,7 @@ class Messages:
     service: NodeService
     publish: Publisher
     sealed: SealedRooms
+    names: Names
 
     def add_routes(self, api: APIRouter) -> None:
         api.add_api_route("/v1/feed", self.feed, methods=["GET"])
@@ -85,15 +88,16 @@ class Messages:
     async def feed(self, query: Annotated[FeedQuery, InQuery()]) -> Json:
         """One page of a room's posts, newest first; ``next`` is the cursor of the page after."""
         room, limit = query.room, query.limit
-        before = None if query.before is None else (query.before[0], MessageId(query.before[1]))
+        before = None if query.before is None else cursor_position(query.before)
         sealed_room = self.sealed.encrypted_room(room)
         if sealed_room is not None:
             # sealed posts are opened here; a private room's feed is one page of its newest posts
-            return Json({"items": self.sealed.feed(sealed_room, limit), "next": None, "sealed": True})
+            opened = self.sealed.feed(sealed_room, limit)
+            return Json(self.names.label({"items": opened, "next": None, "sealed": True}))
         items = self.service.store.feed.page(room, limit, before)
         following = f"{items[-1].timestamp_ms}:{items[-1].id.hex()}" if len(items) == limit else None
         mine = self._mine([i.id for i in items])
-        return Json({"items": [item_json(i, mine.get(i.id, [])) for i in items], "next": following})
+        return Json(self.names.label({"items": [item_json(i, mine.get(i.id, [])) for i in items], "next": following}))
 
     async def thread(self, id: str) -> Json:
         """A post and its replies."""
@@ -102,12 +106,12 @@ class Messages:
         if item is None:
             sealed = self.sealed.thread(message_id)
             if sealed is not None:
-                return Json(sealed)
+                return Json(self.names.label(sealed))
             raise HttpError(404, f"no visible post {id} on this node (unknown, hidden or deleted)")
         answers = self.service.store.feed.replies(message_id)
         mine = self._mine([message_id, *(r.id for r in answers)])
         replies = [item_json(r, mine.get(r.id, [])) for r in answers]
-        return Json({"post": item_json(item, mine.get(message_id, [])), "replies": replies})
+        return Json(self.names.label({"post": item_json(item, mine.get(message_id, [])), "replies": replies}))
 
     def _mine(self, ids: list[MessageId]) -> dict[bytes, list[str]]:
         """This node's member's reactions on ``ids``."""

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from fastapi import Query as InQuery
 
 from node.api.fields import Body, Choice, Flag, Integer, Items, MemberAddress, Millis, Query, RoomRef, Text, parse_id
+from node.api.naming import Names
 from node.api.problems import HttpError, Json
 from node.api.publish import Publisher
 from node.core import limits
@@ -77,6 +78,7 @@ class Rooms:
     #: Starts or stops following a room's gossip topic.
     follow: Callable[[str, bool], Awaitable[None]]
     following: Callable[[], set[str]]
+    names: Names
 
     def add_routes(self, api: APIRouter) -> None:
         api.add_api_route("/v1/rooms", self.list_rooms, methods=["GET"])
@@ -96,7 +98,7 @@ class Rooms:
 
     async def list_rooms(self) -> Json:
         """Every room this node knows, with whether it follows and can read each."""
-        return Json({"rooms": [self._room_json(r) for r in self.service.store.rooms.all()]})
+        return Json(self.names.label({"rooms": [self._room_json(r) for r in self.service.store.rooms.all()]}))
 
     async def create_room(self, fields: RoomFields) -> Json:
         """Creates a room (an encrypted one gets its first key) and follows it."""
@@ -176,7 +178,7 @@ class Rooms:
     async def list_events(self, query: Annotated[InRoomQuery, InQuery()]) -> Json:
         """Events with their answers."""
         events = self.service.store.rooms.events(query.room)
-        return Json({"events": [_event_json(e) for e in events]})
+        return Json(self.names.label({"events": [_event_json(e) for e in events]}))
 
     async def create_event(self, data: EventFields) -> Json:
         """Announces an event in a room."""
@@ -196,7 +198,7 @@ class Rooms:
     async def list_polls(self, query: Annotated[InRoomQuery, InQuery()]) -> Json:
         """Polls with their tallies (not binding: the contract's votes are)."""
         polls = self.service.store.rooms.polls(query.room)
-        return Json({"polls": [_poll_json(p) for p in polls]})
+        return Json(self.names.label({"polls": [_poll_json(p) for p in polls]}))
 
     async def create_poll(self, data: PollFields) -> Json:
         """Asks a question with 2 to 10 options, open until ``closes_ms``."""
@@ -208,7 +210,7 @@ class Rooms:
         view = self.service.store.rooms.poll_view(parse_id(id, "poll id"))
         if view is None:
             raise HttpError(404, f"no poll {id} on this node")
-        return Json(_poll_json(view))
+        return Json(self.names.label(_poll_json(view)))
 
     async def answer(self, id: str, fields: AnswerFields) -> Json:
         """Answers a poll with one option's index (a later answer replaces it)."""

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from node.api.connections import Connections
+from node.api.naming import Names
 from node.api.problems import Json
 from node.core import limits
 from node.core.peers import peer_id_text
@@ -24,6 +25,7 @@ class Status:
     peers: Callable[[], list[str]]
     #: The API server's own connections: how many, what they buffer, what was refused unread.
     connections: Connections
+    names: Names
 
     def add_routes(self, api: APIRouter) -> None:
         api.add_api_route("/v1/status", self.status, methods=["GET"])
@@ -35,19 +37,21 @@ class Status:
         service = self.service
         key = service.signer.public_key
         return Json(
-            {
-                "name": service.name,
-                "community": service.community.address_hex,
-                "chain_id": service.community.chain_id,
-                "app_key": key.hex(),
-                "member": service.view.owner_of(key),
-                "app_key_active": key in service.view.keys and service.view.keys[key].revoked_ms is None,
-                "store": service.store.messages.counts(),
-                "messages": service.counters.as_dict(),
-                "api": self.connections.as_dict(),
-                "media_policy": _media_policy(service),
-                **self.status_extra(),
-            },
+            self.names.label(
+                {
+                    "name": service.name,
+                    "community": service.community.address_hex,
+                    "chain_id": service.community.chain_id,
+                    "app_key": key.hex(),
+                    "member": service.view.owner_of(key),
+                    "app_key_active": key in service.view.keys and service.view.keys[key].revoked_ms is None,
+                    "store": service.store.messages.counts(),
+                    "messages": service.counters.as_dict(),
+                    "api": self.connections.as_dict(),
+                    "media_policy": _media_policy(service),
+                    **self.status_extra(),
+                }
+            ),
         )
 
     async def peer_list(self) -> Json:

@@ -14,7 +14,7 @@ import click
 
 from governance.cli import gov
 from governance.cli.terminal import SafeGroup
-from node.cli import charter, invite, join, member, privacy, rooms, run, setup, web
+from node.cli import charter, invite, join, member, privacy, profile, rooms, run, setup, web
 
 
 def _version() -> str:
@@ -49,6 +49,7 @@ for command in [
     *rooms.COMMANDS,
     *privacy.COMMANDS,
     *charter.COMMANDS,
+    *profile.COMMANDS,
     *web.COMMANDS,
 ]:
     main.add_command(command)

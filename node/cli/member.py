@@ -44,14 +44,15 @@ def post(text: str, room: str, files: tuple[Path, ...], home: Path | None, as_js
         api = api_for(home)
         body: dict[str, Any] = {"text": text, "room": resolve_room(api, room)}
         if files:
-            body["attachments"] = [_upload(api, path) for path in files]
+            body["attachments"] = [upload(api, path) for path in files]
         result = api.post("/v1/posts", body)
         out(as_json, result, f"posted {result['id']}")
 
     guarded(run)
 
 
-def _upload(api: ApiClient, path: Path) -> str:
+def upload(api: ApiClient, path: Path) -> str:
+    """Uploads a file (POST /v1/blobs), typed by its bytes; answers its sha256."""
     data = path.read_bytes()  # the type by the bytes first (the node checks them): a .png may be a JPEG
     mime = media.sniff(data) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     uploaded = api.upload(data, mime)
@@ -170,7 +171,7 @@ def status(home: Path | None, as_json: bool) -> None:
         refused = ", ".join(f"{k} {v}" for k, v in messages["refused"].items()) or "none"
         lines = [
             f"node      {inline(data['name'])}  peer {data['peer_id']}",
-            f"member    {data['member'] or 'unknown (app key not registered?)'}"
+            f"member    {_member_line(data)}"
             f"  app key {data['app_key'][:16]}… {'active' if data['app_key_active'] else 'NOT ACTIVE'}",
             f"peers     {data['peers']} connected, {data['mesh_peers']} in the mesh",
             *_network_lines(data.get("connectivity", {})),
@@ -288,3 +289,10 @@ def _address_book(records: list[dict[str, Any]]) -> str:
 
 
 COMMANDS = [post, reply, react, delete, feed, thread, status, peers]
+
+
+def _member_line(status: dict[str, Any]) -> str:
+    if not status["member"]:
+        return "unknown (app key not registered?)"
+    name = status.get("member_name", "")
+    return status["member"] if name.startswith("0x") else f"{inline(name)} ({status['member']})"

@@ -82,13 +82,14 @@ def when(ms: int) -> str:
 def render_item(item: dict[str, Any], indent: str = "") -> str:
     """A post under its header line; its own line breaks stay inside its indented body, so no
     text can pass for another post's header."""
-    author = inline(item["author"])
+    author = item["author"]
+    shown = inline(item.get("author_name") or f"{author[:6]}…{author[-4:]}")
     extras = []
     if item["replies"]:
         extras.append(f"↩ {item['replies']}")
     extras += [f"{inline(reaction)} {count}" for reaction, count in item["reactions"].items()]
     tail = ("  " + "  ".join(extras)) if extras else ""
-    head = f"{indent}{when(item['timestamp_ms'])}  {author[:6]}…{author[-4:]}  [{inline(item['id'])[:12]}]"
+    head = f"{indent}{when(item['timestamp_ms'])}  {shown}  [{inline(item['id'])[:12]}]"
     body = f"{indent}    " + printable(item["text"]).replace("\n", f"\n{indent}    ")
     lines = [f"{head}{tail}", body]
     for attachment in item.get("attachments", []):

@@ -47,6 +47,13 @@ ATTACHMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gi
 MAX_PEER_ADDRS = 8
 MAX_PEER_ADDR_BYTES = 128
 MAX_PEER_RECORD_TTL_MS = 7 * 24 * 3600 * 1000
+#: Profiles (kind PROFILE): a display name fits a line beside an address; a bio is a short
+#: paragraph; a few links; the avatar is one picture under the community's media caps.
+MAX_NAME_BYTES = 64
+MAX_BIO_BYTES = 280
+MAX_LINKS = 3
+MAX_LINK_BYTES = 200
+AVATAR_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 #: Per-member rate limit: a burst of this many messages ...
 RATE_BURST = 60
 #: ... refilled at this many messages per second. Far above what a person types, far below what

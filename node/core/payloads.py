@@ -25,6 +25,7 @@ from node.core.types import (
     PeerBody,
     PollBody,
     PostBody,
+    ProfileBody,
     ReactionBody,
     Recipient,
     RoomBody,
@@ -129,6 +130,12 @@ ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
     PollBody: lambda b: [b.question, list(b.options), b.closes_ms],
     AnswerBody: lambda b: [b.poll, b.option],
     PeerBody: lambda b: [b.peer_id, list(b.addrs), b.expires_ms, b.binding],
+    ProfileBody: lambda b: [
+        b.name,
+        b.bio,
+        None if b.avatar is None else [b.avatar.sha256, b.avatar.size, b.avatar.mime],
+        list(b.links),
+    ],
 }
 
 
@@ -277,6 +284,21 @@ def _peer(p: Any) -> PeerBody:
     return PeerBody(p[0], tuple(p[1]), _time(p[2], "peer record expiry"), _bin(p[3], 64, "peer binding"))
 
 
+def _profile(p: Any) -> ProfileBody:
+    """The form of a profile; what a name, bio and link may hold is judged in validation
+    (node/core/names.py), as content."""
+    p = _array(p, 4, "[name, bio, avatar, links]")
+    name = _text(p[0], limits.MAX_NAME_BYTES, "display name")
+    bio = _text(p[1], limits.MAX_BIO_BYTES, "bio", blank_ok=True)
+    avatar = None if p[2] is None else _attachment(p[2])
+    if avatar is not None and avatar.mime not in limits.AVATAR_TYPES:
+        _bad(f"an avatar is a picture ({', '.join(sorted(limits.AVATAR_TYPES))}), not {avatar.mime}")
+    if type(p[3]) is not list or len(p[3]) > limits.MAX_LINKS:
+        _malformed(f"a profile's links are a list of at most {limits.MAX_LINKS}")
+    links = tuple(_text(link, limits.MAX_LINK_BYTES, "link") for link in p[3])
+    return ProfileBody(name, bio, avatar, links)
+
+
 DECODERS: dict[Kind, Callable[[Any], Body]] = {
     Kind.POST: _post,
     Kind.REACTION: _reaction,
@@ -292,6 +314,7 @@ DECODERS: dict[Kind, Callable[[Any], Body]] = {
     Kind.POLL: _poll,
     Kind.ANSWER: _answer,
     Kind.PEER: _peer,
+    Kind.PROFILE: _profile,
 }
 
 

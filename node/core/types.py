@@ -37,6 +37,7 @@ class Kind(enum.IntEnum):
     POLL = 12
     ANSWER = 13  # an answer to a poll: last answer per member before it closes wins
     PEER = 14  # a member's node: its libp2p peer id and addresses (header room ""), latest per app key
+    PROFILE = 15  # a member's display name, bio, avatar and links (header room ""), latest per member
 
     @property
     def label(self) -> str:
@@ -191,6 +192,18 @@ class PeerBody:
     binding: bytes  # 64-byte ed25519 signature by the peer id's key
 
 
+@dataclass(frozen=True)
+class ProfileBody:
+    """How a member presents themself: a display name (not unique; node/core/names.py says what
+    it may hold), a short bio, an optional avatar picture and a few links. The latest profile of
+    a member wins, whichever of their app keys signed it."""
+
+    name: str
+    bio: str = ""
+    avatar: Attachment | None = None
+    links: tuple[str, ...] = ()
+
+
 Body = (
     PostBody
     | ReactionBody
@@ -206,6 +219,7 @@ Body = (
     | PollBody
     | AnswerBody
     | PeerBody
+    | ProfileBody
 )
 
 

@@ -11,7 +11,8 @@ Checks run cheapest first, so garbage costs a node as little as possible:
     (dictionary lookups: a flood from unknown keys costs no signature check)
  6. ed25519 signature over the bytes as received
  7. the post is not hidden by the community, not deleted by its author
- 8. kind rules (only an author deletes their own post; a peer record's binding and expiry)
+ 8. kind rules (only an author deletes their own post; a peer record's binding and expiry; a
+    profile's name, bio and links)
  9. the member's rate limit (last: only messages that would be stored spend tokens)
 
 The answer is a ``Verdict``, never an exception. A view of the chain that is behind yields
@@ -24,7 +25,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-from node.core import limits, peers, signing
+from node.core import limits, names, peers, signing
 from node.core.encoding import decode
 from node.core.errors import DecodeError
 from node.core.ratelimit import RateLimiter
@@ -39,6 +40,7 @@ from node.core.types import (
     PeerBody,
     PollBody,
     PostBody,
+    ProfileBody,
 )
 from node.core.verdict import Reason, Verdict, accept, ignore, reject
 from node.core.view import CommunityView
@@ -197,6 +199,8 @@ def _check_content(message: Message, author: str, view: CommunityView, known: Kn
             return reject(Reason.NOT_AUTHOR, "only its author deletes a post", message)
     if isinstance(message.body, PeerBody):
         return _check_peer(message, message.body)
+    if isinstance(message.body, ProfileBody):
+        return _check_profile(message, message.body) or _check_media(message, view)
     return _check_room(message, author, known) or _check_poll(message, known) or _check_media(message, view)
 
 
@@ -216,13 +220,33 @@ def _check_peer(message: Message, body: PeerBody) -> Verdict | None:
     return None
 
 
+def _check_profile(message: Message, body: ProfileBody) -> Verdict | None:
+    """A profile is community-wide and says nothing that hides or reorders text, nor a name
+    that reads like an address (node/core/names.py)."""
+    if message.room:
+        return reject(Reason.BAD_CONTENT, 'a profile is community-wide: its header room is ""', message)
+    problem = (
+        names.name_problem(body.name)
+        or names.text_problem(body.bio, "a bio", limits.MAX_BIO_BYTES)
+        or next((p for p in map(names.link_problem, body.links) if p is not None), None)
+    )
+    return None if problem is None else reject(Reason.BAD_CONTENT, problem, message)
+
+
 def _check_media(message: Message, view: CommunityView) -> Verdict | None:
-    """Attachments within the community's voted caps at the time the post was signed."""
+    """Attachments (a post's, a profile's avatar) within the community's voted caps at the time
+    the message was signed."""
     body = message.body
-    if not isinstance(body, PostBody) or not body.attachments:
+    if isinstance(body, PostBody):
+        attachments = body.attachments
+    elif isinstance(body, ProfileBody) and body.avatar is not None:
+        attachments = (body.avatar,)
+    else:
+        return None
+    if not attachments:
         return None
     policy = view.attachment_caps_at(message.timestamp_ms)
-    problem = policy.problem(len(body.attachments), max(a.size for a in body.attachments))
+    problem = policy.problem(len(attachments), max(a.size for a in attachments))
     return None if problem is None else reject(Reason.BAD_CONTENT, problem, message)
 
 

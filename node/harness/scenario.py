@@ -27,6 +27,7 @@ from node.harness.joining import admit_by_invite
 from node.harness.natlab import NatLab
 from node.harness.natnet import lab_config
 from node.harness.onboarding import PASSWORD
+from node.harness.presenting import agree_on_charter, introduce
 from node.harness.process import (
     NodeProcess,
     app_key_of,
@@ -107,8 +108,11 @@ class Devnet:
     def run(self) -> None:
         self.found()
         self.start_nodes(self.names)
+        self.say.step("Each member sets a profile; every node shows their names instead of addresses")
+        introduce(self, self.names)
         self.everyone_posts()
         self.hide_a_post()
+        agree_on_charter(self)
         self.admit_newcomer()
         self.private_room()
         self.opinion_poll()
@@ -219,6 +223,7 @@ class Devnet:
         self.posts[newcomer] = result_post["id"]
         self._wait_everywhere(result_post["id"], present=True)
         self.say.did(newcomer, f"posted {result_post['id'][:12]}…; all {len(self.nodes)} nodes accepted it")
+        introduce(self, [newcomer])
 
     def private_room(self) -> None:
         newcomer = self.newcomer
@@ -360,6 +365,7 @@ class Devnet:
             rows.append(
                 (
                     name,
+                    status.get("member_name", "-"),
                     visible,
                     status["store"]["hidden"],
                     sum(refused.values()),
@@ -368,7 +374,9 @@ class Devnet:
                     "yes" if status["member"] and self.client.is_member(status["member"]) else "no",
                 )
             )
-        click.echo(table(["node", "posts seen", "hidden", "refused", "refused by reason", "peers", "member"], rows))
+        click.echo(
+            table(["node", "shown as", "posts seen", "hidden", "refused", "refused by reason", "peers", "member"], rows)
+        )
         click.secho("\nProposals", bold=True)
         click.echo(proposals_table(self.client.proposals()))
         click.secho("\nGas per operation", bold=True)

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from node.core.conflicts import reaction_supersedes
-from node.core.types import DeleteBody, EraseBody, Kind, Message, PeerBody, PostBody, ReactionBody
+from node.core.types import DeleteBody, EraseBody, Kind, Message, PeerBody, PostBody, ProfileBody, ReactionBody
 from node.store.db import Database
 from node.store.peers import PeerRecords, forget_erased
+from node.store.profiles import Profiles, forget_erased_profile
 from node.store.rooms import Rooms, RoomsKnown
 
 
@@ -52,10 +53,11 @@ class BatchKnown(RoomsKnown):
 
 
 class Messages:
-    def __init__(self, db: Database, rooms: Rooms, peers: PeerRecords) -> None:
+    def __init__(self, db: Database, rooms: Rooms, peers: PeerRecords, profiles: Profiles) -> None:
         self._db = db
         self._rooms = rooms
         self._peers = peers
+        self._profiles = profiles
         self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
 
     # ------------------------------------------------------------------ what validation asks
@@ -170,6 +172,9 @@ class Messages:
         if isinstance(body, PeerBody) and not self._peers.apply(conn, message, author):
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))  # an older record of its key
             return 0
+        if isinstance(body, ProfileBody) and not self._profiles.apply(conn, message, author):
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))  # an older profile of its member
+            return 0
         self._rooms.apply(conn, message, author)
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
@@ -207,6 +212,7 @@ class Messages:
         conn.execute("DELETE FROM answers WHERE member = ? AND version_ms <= ?", (author, until_ms))
         conn.execute("DELETE FROM rsvps WHERE member = ? AND version_ms <= ?", (author, until_ms))
         forget_erased(conn, author, until_ms)  # and where their node was
+        forget_erased_profile(conn, author, until_ms)  # and how they presented themself
         self._db.purged()
 
     # ------------------------------------------------------------------ reading

@@ -210,6 +210,19 @@ MIGRATIONS: list[str] = [
     CREATE INDEX peer_records_peer ON peer_records (peer_id);
     CREATE INDEX peer_records_member ON peer_records (member);
     """,
+    # 9: members' profiles (kind PROFILE): the latest per member, unpacked; the avatar is an
+    # attachment of the profile's message
+    """
+    CREATE TABLE profiles (
+        member TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        bio TEXT NOT NULL,
+        avatar BLOB,
+        links TEXT NOT NULL,
+        version_ms INTEGER NOT NULL,
+        version_id BLOB NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

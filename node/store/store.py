@@ -2,7 +2,8 @@
 
 ``messages`` (messages, tombstones, reactions, erasures), ``feed`` (reading them for the API),
 ``chain`` (the community view, applied logs, cursor), ``rooms`` (rooms, keys, events, polls,
-follows), ``peers`` (the address book: members' nodes) and ``blobs`` (attachments' bytes) share
+follows), ``peers`` (the address book: members' nodes), ``profiles`` (members' names) and
+``blobs`` (attachments' bytes) share
 one connection and one way to write (``node.store.db``), so what must commit together does.
 ``Store`` itself answers what validation asks (``node.core.validation.Known``), which spans
 messages and rooms.
@@ -22,6 +23,7 @@ from node.store.db import Database
 from node.store.feed import Feed
 from node.store.messages import BatchKnown, Messages
 from node.store.peers import PeerRecords
+from node.store.profiles import Profiles
 from node.store.rooms import Rooms, RoomsKnown
 
 
@@ -31,7 +33,8 @@ class Store(RoomsKnown):
         self.path = db.path
         self.rooms = Rooms(db)
         self.peers = PeerRecords(db)
-        self.messages = Messages(db, self.rooms, self.peers)
+        self.profiles = Profiles(db)
+        self.messages = Messages(db, self.rooms, self.peers, self.profiles)
         self.feed = Feed(db)
         self.chain = Chain(db)
         self.blobs = Blobs(db)

@@ -4,6 +4,7 @@
 import { api, button, element, kib, shortAddress } from "/app/common.js";
 import { showGovernance, hideButton } from "/app/gov.js";
 import { showNode } from "/app/node.js";
+import { showProfile } from "/app/profile.js";
 import { newRoomForm, roomTools, showRoomExtras } from "/app/rooms.js";
 
 // a page left without its stream (a proxy that buffers, a node too old) still catches up
@@ -25,7 +26,7 @@ function showView(view) {
 
 async function showCurrent() {
   if (state.view === "gov") await showGovernance();
-  else if (state.view === "node") await showNode();
+  else if (state.view === "node") await Promise.all([showNode(), showProfile(state.me)]);
   else await Promise.all([showFeed(), showRoomExtras(state.room, () => refresh())]);
 }
 
@@ -82,7 +83,7 @@ function attachmentView(attachment, author) {
   if (attachment.mime.startsWith("image/")) {
     const picture = element("img", "picture");
     picture.src = url;
-    picture.alt = `a picture attached by ${shortAddress(author)}`;
+    picture.alt = `a picture attached by ${author.startsWith("0x") ? shortAddress(author) : author}`;
     return picture;
   }
   const link = element("a", "", `PDF, ${kib(attachment.size)}`);
@@ -116,9 +117,9 @@ function postItem(post, asReply) {
   const item = element(asReply ? "div" : "li", asReply ? "reply" : "post");
   item.dataset.id = post.id;
   const when = new Date(post.timestamp_ms).toLocaleString();
-  item.append(element("div", "meta", `${shortAddress(post.author)} · ${when}`));
+  item.append(element("div", "meta", `${post.author_name || shortAddress(post.author)} · ${when}`));
   item.append(element("p", "text", post.text));
-  for (const attachment of post.attachments || []) item.append(attachmentView(attachment, post.author));
+  for (const attachment of post.attachments || []) item.append(attachmentView(attachment, post.author_name || post.author));
   const actions = element("div", "actions");
   actions.append(...reactionButtons(post));
   if (!asReply) {
@@ -268,7 +269,7 @@ document.getElementById("compose").addEventListener("submit", async (event) => {
 document.getElementById("new-room").replaceChildren(newRoomForm((id) => openRoom(id)));
 document.getElementById("show-node").addEventListener("click", () => {
   showView("node");
-  refresh([showRooms, showNode]);
+  refresh([showRooms, showNode, () => showProfile(state.me)]);
 });
 document.getElementById("show-gov").addEventListener("click", () => {
   showView("gov");

@@ -58,12 +58,17 @@ function voteForm(proposal) {
   return form;
 }
 
+// "Dana (0x90F7…b906)" in full: a name beside the whole address where the list is of people.
+function named(name, address) {
+  return name && !name.startsWith("0x") ? `${name} · ${address}` : address;
+}
+
 function proposalItem(proposal) {
   const item = element("li", "proposal");
   item.dataset.number = proposal.number;
   item.append(element("h4", "", `#${proposal.number} ${proposal.kind}: ${proposal.subject}`));
   if (proposal.description) item.append(element("p", "text", proposal.description));
-  item.append(element("p", "meta", `by ${shortAddress(proposal.proposer)} · voting until ${when(proposal.vote_end)}`));
+  item.append(element("p", "meta", `by ${proposal.proposer_name || shortAddress(proposal.proposer)} · voting until ${when(proposal.vote_end)}`));
   const tally = element("p", "tally", proposal.tally);
   tally.dataset.for = proposal.for;
   item.append(tally, element("p", "state", `${proposal.state}: ${proposal.note}`));
@@ -111,7 +116,7 @@ export async function showGovernance() {
   document.getElementById("gov-rules").textContent =
     `${overview.members.length} members · ${overview.rules.words} · charter ${overview.charter_hash.slice(0, 18)}…`;
   document.getElementById("gov-members").replaceChildren(
-    ...overview.members.map((m) => element("li", "", `${m.address}${m.moderator ? " (moderator)" : ""}${m.address === overview.me ? " (you)" : ""}`)),
+    ...overview.members.map((m) => element("li", "", `${named(m.address_name, m.address)}${m.moderator ? " (moderator)" : ""}${m.address === overview.me ? " (you)" : ""}`)),
   );
   document.getElementById("gov-requests").replaceChildren(
     ...overview.join_requests.map((r) => {

@@ -121,7 +121,7 @@ function pollItem(poll, after) {
   item.dataset.id = poll.id;
   item.append(element("h4", "", poll.question));
   const closed = Date.now() >= poll.closes_ms;
-  item.append(element("p", "meta", `an opinion poll, not binding · ${closed ? "closed" : "open until"} ${when(poll.closes_ms)} · by ${shortAddress(poll.author)}`));
+  item.append(element("p", "meta", `an opinion poll, not binding · ${closed ? "closed" : "open until"} ${when(poll.closes_ms)} · by ${poll.author_name || shortAddress(poll.author)}`));
   const problem = element("p", "error");
   problem.setAttribute("role", "alert");
   const options = element("ol", "options");

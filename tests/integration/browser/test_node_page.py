@@ -1,4 +1,5 @@
 """The member's own node in the page: its status, the export of the member's data as a file, and
+her profile, saved from the page and shown by name on another node; and
 forget-me, whose dialog says what will be erased and which, with the passphrase, erases the
 member's posts on every node, revokes the node's key and leaves the community."""
 
@@ -79,8 +80,38 @@ def test_the_node_view_shows_peers_and_chain_and_exports_a_file(
     assert width[0] <= width[1]
 
 
+def test_a_profile_saved_from_the_page_names_alice_on_bob_s_node(
+    net: Network, alice: tuple[webdriver.Chrome, Path]
+) -> None:
+    driver, _ = alice
+    wait_until(lambda: "no profile yet" in driver.find_element(By.ID, "profile-note").text, WAIT_S, "the form")
+    name = driver.find_element(By.ID, "profile-name")
+    name.send_keys("Alice\u202e")  # a right-to-left override: refused with its reason, nothing set
+    driver.find_element(By.CSS_SELECTOR, "#profile-form button[type=submit]").click()
+    wait_until(lambda: "U+202E" in driver.find_element(By.ID, "profile-error").text, WAIT_S, "the refusal")
+    name.clear()
+    name.send_keys("Alice")
+    driver.find_element(By.ID, "profile-bio").send_keys("Runs the tool library")
+    driver.find_element(By.ID, "profile-links").send_keys("https://tools.example")
+    driver.find_element(By.CSS_SELECTOR, "#profile-form button[type=submit]").click()
+    wait_until(lambda: "saved" in driver.find_element(By.ID, "profile-note").text, WAIT_S, "the profile saved")
+    member = net.dev.founders[0].address
+
+    def named_at_bob() -> bool:
+        return any(
+            p["member"] == member and p["shown_as"] == "Alice" for p in net.nodes[1].api.get("/v1/profiles")["profiles"]
+        )
+
+    wait_until(named_at_bob, WAIT_S, "alice's name at bob's node")
+    shown = net.nodes[1].api.get(f"/v1/profiles/{member}")
+    assert (shown["bio"], shown["links"]) == ("Runs the tool library", ["https://tools.example"])
+    driver.find_element(By.CSS_SELECTOR, "#rooms button").click()
+    wait_until(lambda: "Alice ·" in driver.find_element(By.ID, "feed").text, WAIT_S, "her name in the feed")
+
+
 def test_forget_me_says_what_it_erases_and_does_it(net: Network, alice: tuple[webdriver.Chrome, Path]) -> None:
     driver, _ = alice
+    driver.find_element(By.ID, "show-node").click()
     bob = net.nodes[1].api
     wait_until(lambda: any(i["text"] == TEXT for i in bob.get("/v1/feed")["items"]), WAIT_S, "the post at bob's")
     driver.find_element(By.ID, "forget-open").click()

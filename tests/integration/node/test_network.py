@@ -65,6 +65,21 @@ def test_replies_reactions_and_deletes_travel(net: Network) -> None:
     net.wait_post(post_id, present=False)
 
 
+def test_the_feed_pages_with_the_next_cursor_of_the_page_before(net: Network) -> None:
+    api = net.nodes[1].api
+    posted = [net.post(1, f"page test {i}") for i in range(3)]
+    wait_until(lambda: {i["id"] for i in api.get("/v1/feed?limit=200")["items"]} >= set(posted), 30, "the posts")
+    seen: list[str] = []
+    page = api.get("/v1/feed?limit=2")
+    while True:
+        seen += [i["id"] for i in page["items"]]
+        if page["next"] is None:
+            break
+        page = api.get(f"/v1/feed?limit=2&before={page['next']}")
+    assert seen == [i["id"] for i in api.get("/v1/feed?limit=200")["items"]]  # each once, newest first
+    assert set(posted) <= set(seen)
+
+
 def test_a_non_members_post_is_refused_everywhere(net: Network) -> None:
     stranger = Signer(b"\x42" * 32)
     # five seconds old: older than what every node's chain view already covers, so "unknown key"

@@ -131,13 +131,21 @@ def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> N
     assert re.search(r"carol  holds alice's new sealed post \w+… but cannot open it", out)
     # the poll: carol's second answer replaced her first, and every node counts the same
     assert "alice [3, 0], bob [3, 0], carol [3, 0], dana [3, 0]" in out
-    # the summary: every node's feed, hidden count and peers
+    # names instead of addresses, and a charter every node checks against the chain's hash
+    assert "alice  set a profile" in out
+    assert "dana   set a profile" in out
+    assert "all 3 nodes show the charter with ✓ (its keccak-256 is the chain's)" in out
+    # the summary: every node's name, feed, hidden count and peers
     rows = {
-        line.split()[0]: line.split() for line in out.splitlines() if re.match(r"^(alice|bob|carol|dana)\s+\d", line)
+        line.split()[0]: line.split()
+        for line in out.splitlines()
+        if re.match(r"^(alice|bob|carol|dana)\s+\S+\s+\d", line)
     }
     assert set(rows) == {"alice", "bob", "carol", "dana"}
-    assert rows["alice"][1] == "3"  # alice, carol and dana's posts; bob's is hidden
-    assert rows["alice"][2] == "1"
+    assert (rows["alice"][1], rows["dana"][1]) == ("Alice", "Dana")
+    assert rows["carol"][1].startswith("0x")  # removed: her name is no longer shown
+    assert rows["alice"][2] == "4"  # alice, carol and dana's posts and the charter; bob's is hidden
+    assert rows["alice"][3] == "1"
     assert rows["carol"][-1] == "no"
     assert rows["alice"][-1] == "yes"
     # Ctrl-C reached it although it ran as a background job, and it stopped every process

@@ -24,6 +24,7 @@ from node.api.fields import (
     QueryFlag,
     RoomRef,
     Text,
+    cursor_position,
     parse_id,
 )
 from node.api.problems import HttpError, validation_message
@@ -91,7 +92,8 @@ def test_values_are_read_as_the_wire_means_them() -> None:
     assert read.target == bytes.fromhex(HEX)
     assert read.room == HEX
     assert read.member == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # checksummed, as the chain view keeps it
-    assert read.before == (5, bytes.fromhex(HEX))
+    assert read.before is not None
+    assert cursor_position(read.before) == (5, bytes.fromhex(HEX))
     assert read.options == ("a", "b")
 
 

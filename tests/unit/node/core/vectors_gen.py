@@ -194,6 +194,7 @@ def _cases() -> list[dict[str, Any]]:
         *vectors_more.room_cases(),
         *vectors_more.signature_cases(),
         *vectors_more.peer_cases(),
+        *vectors_more.profile_cases(),
     ]
     return cases
 

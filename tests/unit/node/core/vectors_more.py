@@ -23,6 +23,7 @@ from node.core.types import (
     PeerBody,
     PollBody,
     PostBody,
+    ProfileBody,
     ReactionBody,
     Recipient,
     RoomBody,
@@ -397,5 +398,35 @@ def peer_cases() -> list[Case]:
             "name": "peer-not-ed25519",
             "description": "a peer id that is a sha256 multihash: its key cannot be read from it",
             "envelope": sign("alice", Kind.PEER, PeerBody(not_ed25519, good.addrs, good.expires_ms, good.binding)),
+        },
+    ]
+
+
+def profile_cases() -> list[Case]:
+    """Profiles (spec section 16): what a name may hold."""
+    avatar = Attachment(hashlib.sha256(b"alice's avatar").digest(), 2048, "image/png")
+    links = ("https://example.org/alice", "http://garden.example/")
+    return [
+        {
+            "name": "profile",
+            "description": "alice's profile: a name with an emoji sequence, a bio over two lines, an avatar, two links",
+            "envelope": sign(
+                "alice", Kind.PROFILE, ProfileBody("Alice 👩\u200d🌾", "Gardener.\nBees too.", avatar, links)
+            ),
+        },
+        {
+            "name": "profile-bidi-override",
+            "description": "a name with U+202E (right-to-left override), which reorders what follows it",
+            "envelope": sign("alice", Kind.PROFILE, ProfileBody("Alice\u202e9662", "", None, ())),
+        },
+        {
+            "name": "profile-name-like-an-address",
+            "description": "a name that reads like an address, its O a Cyrillic letter",
+            "envelope": sign("bob", Kind.PROFILE, ProfileBody("\u041ex90F7…b906", "", None, ())),
+        },
+        {
+            "name": "profile-in-a-room",
+            "description": "a profile is community-wide: header room must be empty",
+            "envelope": sign("alice", Kind.PROFILE, ProfileBody("Alice", "", None, ()), room="ab" * 32),
         },
     ]

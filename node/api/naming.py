@@ -1,0 +1,59 @@
+"""Names instead of addresses in every answer that names a person.
+
+Names are not unique, so where two current members share one (ignoring case) both are shown
+with their short address, "Dana (0x90F7…b906)"; a member without a profile is shown by the
+short address alone (``node.core.names``). Routes pass their answer through ``Names.label``,
+which puts ``<field>_name`` beside each person's address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from node.core.names import display_names, short_address
+from node.daemon.service import NodeService
+
+
+@dataclass
+class Names:
+    """Current members' names as shown; computed per answer from the store (one small query)."""
+
+    service: NodeService
+
+    def shown(self) -> dict[str, str]:
+        view = self.service.view
+        named = {p.member: p.name for p in self.service.store.profiles.all() if view.is_member(p.member)}
+        return display_names(named)
+
+    def namer(self) -> Callable[[str | None], str]:
+        """A function from address to shown name, for one answer."""
+        shown = self.shown()
+        return lambda member: "unknown" if member is None else shown.get(member) or short_address(member)
+
+    def label(self, data: dict[str, Any]) -> dict[str, Any]:
+        """An answer with ``<field>_name`` beside each person's address (``PERSON_FIELDS``)."""
+        named: dict[str, Any] = label(data, self.namer())
+        return named
+
+
+#: The fields of an answer that name a person by address; each gets a ``<field>_name`` beside it.
+PERSON_FIELDS = frozenset({"author", "proposer", "member", "applicant", "creator", "me", "voter", "address"})
+
+
+def label(data: Any, namer: Callable[[str | None], str]) -> Any:
+    """``data`` (an answer's JSON) with the shown name beside every address of a person."""
+    if isinstance(data, list):
+        return [label(item, namer) for item in data]
+    if not isinstance(data, dict):
+        return data
+    named = {key: label(value, namer) for key, value in data.items()}
+    for key, value in data.items():
+        if key in PERSON_FIELDS and isinstance(value, str) and _is_address(value):
+            named[f"{key}_name"] = namer(value)
+    return named
+
+
+def _is_address(value: str) -> bool:
+    return len(value) == 42 and value.startswith("0x") and all(c in "0123456789abcdefABCDEF" for c in value[2:])

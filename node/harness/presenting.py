@@ -1,0 +1,67 @@
+"""The devnet's members introduce themselves (profiles) and agree on a charter whose text every
+node can check against the hash on the chain."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from governance.types import ProposalState, Support
+from node.harness.onboarding import PASSWORD
+from node.harness.process import wait_until
+
+if TYPE_CHECKING:
+    from node.harness.scenario import Devnet
+
+CHARTER = "Be kind. Share tools. Decide together.\nWhat the members vote stands until they vote again."
+BIOS = {
+    "alice": "Runs the tool library on Thursdays",
+    "bob": "Bikes, bees and broken radios",
+    "carol": "Keeps the community garden's calendar",
+    "dana": "New in the neighbourhood",
+}
+WAIT = 60.0
+
+
+def introduce(devnet: Devnet, names: list[str]) -> None:
+    """Each of ``names`` sets a profile on their node; every node then shows their name."""
+    for name in names:
+        body = {"name": name.title(), "bio": BIOS.get(name, "A neighbour")}
+        made = devnet.nodes[name].api.post("/v1/profile", body)
+        devnet.say.did(name, f"set a profile ({made['id'][:12]}…): shown as {name.title()}")
+    address = {name: devnet.accounts[name].address for name in names}
+
+    def everywhere() -> bool:
+        for node in devnet.nodes.values():
+            shown = {p["member"]: p["shown_as"] for p in node.api.get("/v1/profiles")["profiles"]}
+            if any(shown.get(address[name]) != name.title() for name in names):
+                return False
+        return True
+
+    wait_until(everywhere, WAIT, "every node to show the members' names")
+
+
+def agree_on_charter(devnet: Devnet) -> None:
+    """Alice proposes the charter's text from her node (it travels as a post that the proposal
+    cites); the others vote; once executed every node shows the text checked against its hash."""
+    devnet.say.step("Alice proposes the charter's text; the others vote; every node checks it against the chain")
+    alice = devnet.nodes["alice"].api
+    body = {"kind": "set_charter", "text": CHARTER, "description": "our charter", "passphrase": PASSWORD}
+    made = alice.post("/v1/gov/proposals", body)
+    number = made["number"]
+    devnet.say.did("alice", f"proposed #{number}: the charter, its text in a post of hers")
+    vote = {"support": "for", "passphrase": PASSWORD}
+    alice.post(f"/v1/gov/proposals/{number}/vote", vote)
+    devnet.say.did("alice", "voted for, from her node (its keystore signs)")
+    c = devnet.c
+    for name in [n for n in devnet.names if n != "alice"]:
+        if c[name].proposal(number).state is not ProposalState.ACTIVE:
+            break  # decided early: the votes left could not change the outcome
+        voted = c[name].cast_vote(c[name].proposal_id(number), Support.FOR)
+        devnet.say.did(name, "voted for", voted, "castVote")
+    devnet.say.did("carol", f"executed #{number}", c["carol"].execute(c["carol"].proposal(number)), "execute")
+    wait_until(
+        lambda: all(node.api.get("/v1/gov/charter")["matches"] is True for node in devnet.nodes.values()),
+        WAIT,
+        "every node to hold the charter's text",
+    )
+    devnet.say.did("", f"all {len(devnet.nodes)} nodes show the charter with ✓ (its keccak-256 is the chain's)")
