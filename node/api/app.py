@@ -30,6 +30,7 @@ from node.api.publish import Publisher
 from node.api.rooms import Rooms
 from node.api.routing import Route
 from node.api.sealed import SealedRooms
+from node.api.search import Search
 from node.api.session import Sessions
 from node.api.status import Status
 from node.api.stream import Stream
@@ -98,6 +99,7 @@ def build_api(
         Messages(service, publish, sealed, names),
         Rooms(service, rooms, publish, broadcast, follow, following, names),
         People(service, names, publish),
+        Search(service, names),
         Blobs(service),
         Web(sessions),
         Stream(service.changes),

@@ -14,7 +14,7 @@ import click
 
 from governance.cli import gov
 from governance.cli.terminal import SafeGroup
-from node.cli import charter, invite, join, member, privacy, profile, rooms, run, setup, web
+from node.cli import charter, invite, join, member, privacy, profile, rooms, run, search, setup, web
 
 
 def _version() -> str:
@@ -50,6 +50,7 @@ for command in [
     *privacy.COMMANDS,
     *charter.COMMANDS,
     *profile.COMMANDS,
+    *search.COMMANDS,
     *web.COMMANDS,
 ]:
     main.add_command(command)

@@ -94,6 +94,7 @@ class Chain:
             for table in ("members", "app_keys", "hidden_posts", "media_policies", "applied_logs", "chain_cursor"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             conn.execute("UPDATE messages SET hidden = 0 WHERE hidden = 1")
+            self._db.purged()  # the search index takes the posts back
         view.members.clear()
         view.keys.clear()
         view.hidden.clear()
@@ -137,6 +138,7 @@ class Chain:
         elif isinstance(effect, PostUnhiddenEffect):
             conn.execute("DELETE FROM hidden_posts WHERE post_id = ?", (effect.post_id,))
             conn.execute("UPDATE messages SET hidden = 0 WHERE id = ?", (effect.post_id,))
+            self._db.purged()  # back into the search index
         elif isinstance(effect, MemberGoneEffect):
             forget_member(conn, effect.member)  # their nodes leave the address book
             # Messages accepted before we learned of the removal, but signed after it, go.

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from node.errors import NodeError
+from node.store import search
 from node.store.schema import SchemaError, migrate
 
 
@@ -80,6 +81,7 @@ class Database:
             raise
         if self._purged:
             forget_unreferenced_blobs(self.conn, int(time.time() * 1000))
+            search.reconcile(self.conn)
         self.conn.execute("COMMIT")
         if self._purged:
             self._reclaim()

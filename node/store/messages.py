@@ -17,6 +17,7 @@ from node.store.db import Database
 from node.store.peers import PeerRecords, forget_erased
 from node.store.profiles import Profiles, forget_erased_profile
 from node.store.rooms import Rooms, RoomsKnown
+from node.store.search import index_post
 
 
 @dataclass
@@ -176,6 +177,8 @@ class Messages:
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))  # an older profile of its member
             return 0
         self._rooms.apply(conn, message, author)
+        if isinstance(body, PostBody):
+            index_post(conn, message.id, body.text)
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
         elif isinstance(body, EraseBody):

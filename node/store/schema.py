@@ -223,6 +223,16 @@ MIGRATIONS: list[str] = [
         version_id BLOB NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 10: full-text search over plaintext posts (node/store/search.py); the posts already stored
+    # are indexed here, in order
+    """
+    CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE TABLE search_ids (id BLOB PRIMARY KEY, doc INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
+    INSERT INTO search_ids (id, doc)
+        SELECT id, row_number() OVER (ORDER BY timestamp_ms, id) FROM messages
+        WHERE kind = 1 AND hidden = 0 AND text IS NOT NULL;
+    INSERT INTO search (rowid, text) SELECT s.doc, m.text FROM search_ids s JOIN messages m ON m.id = s.id;
+    """,
 ]
 
 

@@ -25,6 +25,7 @@ from node.store.messages import BatchKnown, Messages
 from node.store.peers import PeerRecords
 from node.store.profiles import Profiles
 from node.store.rooms import Rooms, RoomsKnown
+from node.store.search import Search
 
 
 class Store(RoomsKnown):
@@ -38,6 +39,7 @@ class Store(RoomsKnown):
         self.feed = Feed(db)
         self.chain = Chain(db)
         self.blobs = Blobs(db)
+        self.search = Search(db)
 
     @classmethod
     def open(cls, path: Path) -> Store:

@@ -72,6 +72,27 @@ def test_two_members_with_the_same_name_are_told_apart(net: Network) -> None:
     assert shown_on(net, 1, alice) == f"Alice ({alice[:6]}…{alice[-4:]})"
 
 
+def test_search_finds_a_post_by_its_words_and_author_name_until_it_is_deleted(net: Network) -> None:
+    post = net.post(0, "Who has a Leiter for the cherry tree?")
+    net.wait_post(post)
+    api, home = net.nodes[1].api, str(net.nodes[1].config.home)
+    (hit,) = api.get("/v1/search?q=leiter")["results"]
+    assert (hit["id"], hit["author_name"]) == (post, "Alice (" + hit["author"][:6] + "…" + hit["author"][-4:] + ")")
+    assert "⟦Leiter⟧" in hit["snippet"]
+    assert api.get(f"/v1/search?q=leiter&author={net.dev.founders[1].address}")["results"] == []
+    printed = kiez(
+        "search", "leit", "--author", "Alice (" + hit["author"][:6] + "…" + hit["author"][-4:] + ")", "--home", home
+    ).output
+    assert "«Leiter»" in printed
+    assert (
+        "no member is named 'nobody'" in kiez("search", "leiter", "--author", "nobody", "--home", home, ok=False).output
+    )
+    assert "--since takes a span" in kiez("search", "leiter", "--since", "last week", "--home", home, ok=False).output
+    net.nodes[0].api.post("/v1/deletes", {"target": post})
+    wait_until(lambda: api.get("/v1/search?q=leiter")["results"] == [], WAIT_S, "the post gone from bob's index")
+    assert "no post holds 'leiter'" in kiez("search", "leiter", "--home", home).output
+
+
 def test_forget_me_takes_the_profile_from_every_node(net: Network) -> None:
     carol = net.dev.founders[2].address
     net.nodes[2].api.post("/v1/erase", {})

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from node.core.encoding import decode
 from node.core.facts import KeyRevoked, LogPosition, MemberGone
 from node.core.types import EraseBody, Kind, Message
@@ -20,13 +15,6 @@ ALICE, BOB = address("alice"), address("bob")
 
 def peer(name: str, ts: int = NOW_MS, ttl: int = 86_400_000) -> Message:
     return decode(envelope(name, Kind.PEER, record(name, ts=ts, ttl=ttl), ts))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "node.db")
-    yield s
-    s.close()
 
 
 def _ids(store: Store) -> set[bytes]:

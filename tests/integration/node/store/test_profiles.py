@@ -4,10 +4,7 @@ listed for fetching, and an erase that takes it, down to the bytes of the file."
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from node.core.encoding import decode
 from node.core.types import Attachment, EraseBody, Kind, Message, ProfileBody
@@ -21,13 +18,6 @@ AVATAR = Attachment(hashlib.sha256(PICTURE).digest(), len(PICTURE), "image/png")
 
 def profile(name: str, shown: str, ts: int = NOW_MS, avatar: Attachment | None = None) -> Message:
     return decode(envelope(name, Kind.PROFILE, ProfileBody(shown, "a bio", avatar, ("https://example.org",)), ts))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "node.db")
-    yield s
-    s.close()
 
 
 def test_the_latest_profile_per_member_wins_in_any_order(store: Store) -> None:

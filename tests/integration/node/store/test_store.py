@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ ALICE, BOB = address("alice"), address("bob")
 
 def msg(name: str, kind: Kind, body: PostBody | ReactionBody | DeleteBody | EraseBody, ts: int = NOW_MS) -> Message:
     return decode(envelope(name, kind, body, ts))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "node.db")
-    yield s
-    s.close()
 
 
 def test_insert_is_idempotent_and_survives_reopen(tmp_path: Path) -> None:
