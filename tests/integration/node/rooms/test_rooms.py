@@ -91,6 +91,7 @@ def test_an_open_room_has_its_own_feed(net: Network) -> None:
         "topic": "the shared beds",
         "visibility": "open",
         "creator": net.dev.founders[0].address,
+        "creator_name": f"{net.dev.founders[0].address[:6]}…{net.dev.founders[0].address[-4:]}",  # no profile
         "creator_only": False,
         "slow_mode_s": 0,
         "following": None,
