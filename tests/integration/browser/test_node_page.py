@@ -46,6 +46,14 @@ def alice(net: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         driver.quit()
 
 
+def _whole_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def facts(driver: webdriver.Chrome) -> dict[str, str]:
     """The view's facts, read in one script (the view may redraw between two reads)."""
     pairs: list[list[str]] = driver.execute_script(
@@ -67,7 +75,7 @@ def test_the_node_view_shows_peers_and_chain_and_exports_a_file(
     assert int(shown["accepted"]) >= 1
     driver.find_element(By.ID, "export-link").click()
     exported = downloads / "kiez-export.json"
-    wait_until(exported.exists, WAIT_S, "the export downloaded")
+    wait_until(lambda: _whole_json(exported), WAIT_S, "the export downloaded")  # not a half-written file
     data = json.loads(exported.read_text())
     assert data["member"] == net.dev.founders[0].address
     assert post in {m["id"] for m in data["messages"]}
