@@ -32,10 +32,11 @@ from governance.errors import (
     NoSuchProposal,
     TransactionFailed,
 )
-from governance.events import MemberRemoved, PostHidden, PostUnhidden, ProposalCreated
+from governance.events import ProposalCreated
 from governance.types import ProposalKind, Support
 from node.api.fields import Body, Choice, MemberAddress, Text, parse_id
 from node.api.govjson import (
+    DECISIONS,
     charter_json,
     media_json,
     member_json,
@@ -51,11 +52,8 @@ from node.api.proposing import ProposalRequest, Reason, charter_posts, proposal_
 from node.store.feed import FeedItem
 
 T = TypeVar("T")
-#: What the moderation log lists.
-DECISIONS = (PostHidden, PostUnhidden, MemberRemoved)
 
 Passphrase = Annotated[str, Text(1024, blank=True)]
-TxHash = Annotated[str, Text(66)]
 
 
 class ProposalFields(ProposalRequest):

@@ -55,13 +55,17 @@ def proposal_json(proposal: Proposal, now: int, voted: bool | None) -> dict[str,
     }
 
 
+#: What the moderation log lists.
+DECISIONS = (PostHidden, PostUnhidden, MemberRemoved)
+
+
 def moderation_json(
     event: Event, proposals: dict[int, ProposalCreated], times: dict[int, int]
 ) -> dict[str, Any] | None:
     """A hide, an unhide or a member's removal: the post or member, who decided (a proposal's
     number, or a moderator), why (the moderator's reason, or the proposal's description), when.
     ``proposals`` by id, ``times`` by block."""
-    if not isinstance(event, PostHidden | PostUnhidden | MemberRemoved):
+    if not isinstance(event, DECISIONS):
         return None
     created = proposals.get(int(event.proposal_id))
     number = None if created is None else int(created.number)
