@@ -20,10 +20,12 @@ from governance.client import CommunityClient
 from node.api import problems
 from node.api.blobs import Blobs
 from node.api.connections import Connections
+from node.api.digest import Digest
 from node.api.governance import Governance
 from node.api.guard import Guard
 from node.api.messages import Messages
 from node.api.naming import Names
+from node.api.notices import Notifications
 from node.api.people import People
 from node.api.problems import Json
 from node.api.publish import Publisher
@@ -100,6 +102,8 @@ def build_api(
         Rooms(service, rooms, publish, broadcast, follow, following, names),
         People(service, names, publish),
         Search(service, names),
+        Notifications(service, names, chain),
+        Digest(service, names),
         Blobs(service),
         Web(sessions),
         Stream(service.changes),

@@ -9,6 +9,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 from node.config import NodeConfig, read_secret
@@ -73,6 +74,25 @@ class ApiClient:
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)
+
+    def changes(self) -> Iterator[str]:
+        """The node's ``GET /v1/stream``: yields each event's name (``change`` when something
+        changed, ``tick`` every 15 s) until the stream breaks, which is an ``ApiError``."""
+        request = urllib.request.Request(  # noqa: S310 - the URL is the node's own loopback API
+            self.base_url + "/v1/stream", headers={"Authorization": f"Bearer {self.token.decode()}"}
+        )
+        try:
+            # a tick comes every 15 s: three missed mean the node is gone
+            with urllib.request.urlopen(request, timeout=45) as response:  # noqa: S310
+                for raw in response:
+                    line = raw.decode("utf-8", "replace").strip()
+                    if line.startswith("event:"):
+                        yield line.removeprefix("event:").strip()
+        except urllib.error.HTTPError as exc:
+            raise ApiError(f"the node refused its change stream ({exc.code} {exc.reason})", exc.code) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as exc:
+            raise ApiError(f"the node's change stream at {self.base_url} broke off ({exc})") from None
+        raise ApiError(f"the node at {self.base_url} closed its change stream; is it still running?")
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.request("POST", path, body)

@@ -33,6 +33,8 @@ from node.api.problems import HttpError, Json
 from node.api.publish import Publisher
 from node.api.sealed import SealedRooms
 from node.core import limits
+from node.core.errors import MentionProblem
+from node.core.mentions import resolve
 from node.core.types import Attachment, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.daemon.service import NodeService
 from node.store import FeedItem
@@ -51,6 +53,8 @@ class PostFields(Body):
     parent: NullableHash = None
     room: RoomRef = ""
     attachments: Annotated[tuple[Hash, ...], Items(0, limits.MAX_ATTACHMENTS)] = ()
+    #: The members the post mentions; left out, they are read from ``@Name`` in the text.
+    mentions: Annotated[tuple[MemberAddress, ...], Items(0, limits.MAX_MENTIONS)] | None = None
 
 
 class ReactionFields(Body):
@@ -119,9 +123,18 @@ class Messages:
         return {} if me is None else self.service.store.feed.reacted(me, ids)
 
     async def post(self, body: PostFields) -> Json:
-        """Posts (or replies, with ``parent``) in a room; attachments are uploaded first."""
-        post = PostBody(body.text, _id(body.parent), self._attachments(tuple(MessageId(h) for h in body.attachments)))
-        return Json(await self.publish(Kind.POST, post, body.room), 201)
+        """Posts (or replies, with ``parent``) in a room; attachments are uploaded first. Members
+        named as ``@Name`` (or ``@0x…``) are mentioned, unless ``mentions`` lists them."""
+        try:
+            mentioned = body.mentions if body.mentions is not None else resolve(body.text, self.names.given())
+        except MentionProblem as exc:
+            raise HttpError(400, str(exc)) from None
+        attachments = self._attachments(tuple(MessageId(h) for h in body.attachments))
+        mentions = tuple(bytes.fromhex(m[2:]) for m in mentioned)
+        post = PostBody(body.text, _id(body.parent), attachments, mentions)
+        published = await self.publish(Kind.POST, post, body.room)
+        answer = {**published, "mentions": [{"member": m} for m in mentioned]}
+        return Json(self.names.label(answer), 201)
 
     async def react(self, body: ReactionFields) -> Json:
         """Reacts to a post (``active: false`` takes the reaction back)."""
@@ -188,6 +201,7 @@ def item_json(item: FeedItem, mine: Sequence[str] = ()) -> dict[str, Any]:
         "replies": item.replies,
         "reactions": item.reactions,
         "mine": list(mine),
+        "mentions": [{"member": m} for m in item.mentions],
         "attachments": [
             {"sha256": h.hex(), "size": size, "mime": mime, "held": held} for h, size, mime, held in item.attachments
         ],

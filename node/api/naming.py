@@ -22,10 +22,13 @@ class Names:
 
     service: NodeService
 
-    def shown(self) -> dict[str, str]:
+    def given(self) -> dict[str, str]:
+        """Current members' display names as they set them (member → name)."""
         view = self.service.view
-        named = {p.member: p.name for p in self.service.store.profiles.all() if view.is_member(p.member)}
-        return display_names(named)
+        return {p.member: p.name for p in self.service.store.profiles.all() if view.is_member(p.member)}
+
+    def shown(self) -> dict[str, str]:
+        return display_names(self.given())
 
     def namer(self) -> Callable[[str | None], str]:
         """A function from address to shown name, for one answer."""
@@ -39,7 +42,7 @@ class Names:
 
 
 #: The fields of an answer that name a person by address; each gets a ``<field>_name`` beside it.
-PERSON_FIELDS = frozenset({"author", "proposer", "member", "applicant", "creator", "me", "voter", "address"})
+PERSON_FIELDS = frozenset({"author", "proposer", "member", "applicant", "creator", "me", "voter", "address", "actor"})
 
 
 def label(data: Any, namer: Callable[[str | None], str]) -> Any:

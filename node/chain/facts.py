@@ -1,8 +1,8 @@
 """The chain adapter's translation: the contract's event records in, the core's facts out.
 
 ``governance`` describes the contract as it is (every event, every field, KiB, proposal ids); the
-core needs only a few of its decisions, in its own terms. Events the core has no use for (votes,
-proposals, join requests …) translate to None; the watcher still records their logs as applied.
+core needs only a few of its decisions, in its own terms. Events the core has no use for (join
+requests, invitations, rules …) translate to None; the watcher still records their logs as applied.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ _TRANSLATIONS: dict[type[ev.Event], Callable[[Any], Fact]] = {
     ev.PostHidden: lambda e: facts.PostHidden(e.post_id),
     ev.PostUnhidden: lambda e: facts.PostUnhidden(e.post_id),
     ev.MediaPolicyChanged: lambda e: facts.MediaPolicyChanged(e.new_max_attachments, e.new_max_attachment_kib * 1024),
+    ev.ProposalCreated: lambda e: facts.ProposalOpened(
+        e.proposal_id, e.number, e.kind.label, e.subject, e.proposer, e.vote_end, e.description
+    ),
+    ev.VoteCast: lambda e: facts.VoteRecorded(e.proposal_id, e.voter),
+    ev.ProposalExecuted: lambda e: facts.ProposalExecuted(e.proposal_id),
 }
 
 

@@ -14,7 +14,7 @@ import click
 
 from governance.cli import gov
 from governance.cli.terminal import SafeGroup
-from node.cli import charter, invite, join, member, privacy, profile, rooms, run, search, setup, web
+from node.cli import charter, digest, invite, join, member, notices, privacy, profile, rooms, run, search, setup, web
 
 
 def _version() -> str:
@@ -34,6 +34,7 @@ def main() -> None:
                  kiez devnet          a whole local community, with a guided scenario
                  kiez init            set up your own node (then: kiez keys register, kiez node run)
                  kiez post "hello"    talk to your running node
+                 kiez notifications   what you were told about; kiez digest to catch up
                  kiez open            your node's web app in the browser
                  kiez gov --help      membership and moderation votes on-chain
     """
@@ -51,6 +52,8 @@ for command in [
     *charter.COMMANDS,
     *profile.COMMANDS,
     *search.COMMANDS,
+    *notices.COMMANDS,
+    *digest.COMMANDS,
     *web.COMMANDS,
 ]:
     main.add_command(command)

@@ -13,7 +13,17 @@ import click
 
 from governance.cli.terminal import echo, inline
 from node.api.client import ApiClient
-from node.cli.toolkit import HOME, JSON, api_for, echo_data, guarded, out, render_item, resolve_room
+from node.cli.toolkit import (
+    HOME,
+    JSON,
+    api_for,
+    echo_data,
+    guarded,
+    mentioned_line,
+    out,
+    render_item,
+    resolve_room,
+)
 from node.core import limits, media
 
 
@@ -23,6 +33,20 @@ def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], 
         out(as_json, result, f"{what} {result['id']}")
 
     guarded(run)
+
+
+def _mentions(addresses: tuple[str, ...]) -> dict[str, Any]:
+    """The post's ``mentions`` when given with --mention (otherwise the node reads @Name)."""
+    return {"mentions": list(addresses)} if addresses else {}
+
+
+MENTION = click.option(
+    "--mention",
+    "mentions",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Mention this member (repeatable) instead of reading @Name from the text.",
+)
 
 
 @click.command()
@@ -35,18 +59,22 @@ def _publish(home: Path | None, as_json: bool, path: str, body: dict[str, Any], 
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Attach a picture or PDF (repeatable); peers fetch it by its hash.",
 )
+@MENTION
 @HOME
 @JSON
-def post(text: str, room: str, files: tuple[Path, ...], home: Path | None, as_json: bool) -> None:
-    """Publish a post to the community."""
+def post(
+    text: str, room: str, files: tuple[Path, ...], mentions: tuple[str, ...], home: Path | None, as_json: bool
+) -> None:
+    """Publish a post to the community. @Name (a member's name) or @0x… in TEXT mentions them:
+    they are told on their node."""
 
     def run() -> None:
         api = api_for(home)
-        body: dict[str, Any] = {"text": text, "room": resolve_room(api, room)}
+        body: dict[str, Any] = {"text": text, "room": resolve_room(api, room), **_mentions(mentions)}
         if files:
             body["attachments"] = [upload(api, path) for path in files]
         result = api.post("/v1/posts", body)
-        out(as_json, result, f"posted {result['id']}")
+        out(as_json, result, f"posted {result['id']}{mentioned_line(result)}")
 
     guarded(run)
 
@@ -67,15 +95,17 @@ def _room_of(api: ApiClient, message_id: str) -> str:
 @click.command()
 @click.argument("parent")
 @click.argument("text")
+@MENTION
 @HOME
 @JSON
-def reply(parent: str, text: str, home: Path | None, as_json: bool) -> None:
-    """Reply to the post PARENT (its id, 64 hex digits), in its room."""
+def reply(parent: str, text: str, mentions: tuple[str, ...], home: Path | None, as_json: bool) -> None:
+    """Reply to the post PARENT (its id, 64 hex digits), in its room; its author is told."""
 
     def run() -> None:
         api = api_for(home)
-        result = api.post("/v1/posts", {"text": text, "parent": parent, "room": _room_of(api, parent)})
-        out(as_json, result, f"replied {result['id']}")
+        body = {"text": text, "parent": parent, "room": _room_of(api, parent), **_mentions(mentions)}
+        result = api.post("/v1/posts", body)
+        out(as_json, result, f"replied {result['id']}{mentioned_line(result)}")
 
     guarded(run)
 

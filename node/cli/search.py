@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -12,10 +10,7 @@ import click
 
 from governance.cli.terminal import inline, printable
 from node.api.client import ApiClient
-from node.cli.toolkit import HOME, JSON, InputError, api_for, guarded, out, resolve_room, when
-
-_SPAN = re.compile(r"([0-9]{1,6})([mhdw])")
-_UNIT_S = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+from node.cli.toolkit import HOME, JSON, InputError, api_for, guarded, out, resolve_room, since_ms, when
 
 
 @click.command()
@@ -40,7 +35,7 @@ def search(
         if author is not None:
             params["author"] = _member(api, author)
         if since is not None:
-            params["since_ms"] = _since_ms(since)
+            params["since_ms"] = since_ms(since)
         found = api.get("/v1/search?" + urllib.parse.urlencode(params))
         out(as_json, found, _render(found["results"]) or f"no post holds {words!r}")
 
@@ -68,13 +63,6 @@ def _member(api: ApiClient, who: str) -> str:
         raise InputError(f"no member is named {who!r} here (kiez profile list shows the names)")
     choices = ", ".join(inline(p["shown_as"]) for p in named)
     raise InputError(f"{len(named)} members are named {who!r}: {choices}; give the address")
-
-
-def _since_ms(span: str) -> int:
-    found = _SPAN.fullmatch(span.strip())
-    if found is None:
-        raise InputError(f"--since takes a span such as 30m, 12h, 7d or 2w, not {span!r}")
-    return int((time.time() - int(found.group(1)) * _UNIT_S[found.group(2)]) * 1000)
 
 
 COMMANDS = [search]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +94,9 @@ def render_item(item: dict[str, Any], indent: str = "") -> str:
     head = f"{indent}{when(item['timestamp_ms'])}  {shown}  [{inline(item['id'])[:12]}]"
     body = f"{indent}    " + printable(item["text"]).replace("\n", f"\n{indent}    ")
     lines = [f"{head}{tail}", body]
+    mentioned = [inline(m.get("member_name") or m["member"]) for m in item.get("mentions", [])]
+    if mentioned:
+        lines.append(f"{indent}    @ {', '.join(mentioned)}")
     for attachment in item.get("attachments", []):
         state = "" if attachment["held"] else "  (fetching)"
         mime, sha256 = inline(attachment["mime"]), inline(attachment["sha256"])
@@ -114,3 +119,21 @@ def password(confirm: bool) -> str:
 def load_account(config: NodeConfig) -> LocalAccount:
     """The member's Ethereum account, unlocked from the node's keystore."""
     return load_keystore(config.keystore_path, password(confirm=False))
+
+
+def mentioned_line(result: dict[str, Any]) -> str:
+    """What a posting command adds to its line: whom the post mentions (none: nothing)."""
+    names = [inline(m.get("member_name") or m["member"]) for m in result.get("mentions", [])]
+    return f"; mentioned {', '.join(names)}" if names else ""
+
+
+_SPAN = re.compile(r"([0-9]{1,6})([mhdw])")
+_UNIT_S = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+
+
+def since_ms(span: str) -> int:
+    """The moment ``span`` (30m, 12h, 7d, 2w) ago, in ms since the epoch (for --since)."""
+    found = _SPAN.fullmatch(span.strip())
+    if found is None:
+        raise InputError(f"--since takes a span such as 30m, 12h, 7d or 2w, not {span!r}")
+    return int((time.time() - int(found.group(1)) * _UNIT_S[found.group(2)]) * 1000)

@@ -50,3 +50,8 @@ class SyncViolation(SyncProtocolError):
     def __init__(self, strike: str, detail: str) -> None:
         super().__init__(detail)
         self.strike = strike
+
+
+class MentionProblem(ProtocolError):
+    """A post's ``@`` mentions that cannot be resolved as written (a name two members share, too
+    many members); the message says what to write instead (``node.core.mentions``)."""

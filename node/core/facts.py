@@ -1,5 +1,5 @@
 """What the chain decided, as the core needs it: who joined or went, which keys sign for whom,
-which posts are hidden, which caps on attachments were voted.
+which posts are hidden, which caps on attachments were voted, and which proposals are open.
 
 The contract's own event records belong to ``governance``; the chain adapter
 (``node.chain.facts``) translates them into these, so the core judges messages without knowing
@@ -63,4 +63,42 @@ class MediaPolicyChanged:
     max_attachment_bytes: int
 
 
-Fact = MemberJoined | MemberGone | KeyAuthorised | KeyRevoked | PostHidden | PostUnhidden | MediaPolicyChanged
+@dataclass(frozen=True)
+class ProposalOpened:
+    """A proposal was created: what members are asked, and until when (chain time, seconds).
+    Members notice it (``node.core.notices``); the view itself does not change."""
+
+    proposal_id: int
+    number: int
+    kind: str
+    subject: bytes
+    proposer: str
+    vote_end_s: int
+    description: str
+
+
+@dataclass(frozen=True)
+class VoteRecorded:
+    proposal_id: int
+    voter: str
+
+
+@dataclass(frozen=True)
+class ProposalExecuted:
+    proposal_id: int
+
+
+Fact = (
+    MemberJoined
+    | MemberGone
+    | KeyAuthorised
+    | KeyRevoked
+    | PostHidden
+    | PostUnhidden
+    | MediaPolicyChanged
+    | ProposalOpened
+    | VoteRecorded
+    | ProposalExecuted
+)
+#: Facts about the community's decisions in progress, which no message's validity depends on.
+PROPOSAL_FACTS = (ProposalOpened, VoteRecorded, ProposalExecuted)

@@ -40,6 +40,9 @@ MAX_ATTACHMENTS = 4
 MAX_ATTACHMENT_KIB = 2048
 MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_KIB * 1024
 ATTACHMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
+#: A post names at most this many members (its ``mentions``): enough for a reply to a group,
+#: too few to notify the whole community from one post.
+MAX_MENTIONS = 10
 #: Peer records (kind PEER): how many addresses a record lists, how long each may be (binary
 #: multiaddr), and how far after its timestamp it may expire. A record lives a day and is renewed
 #: at half-life (node/daemon/records.py); the week's ceiling lets a node be off for a while

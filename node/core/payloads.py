@@ -110,8 +110,10 @@ def _array(value: Any, length: int | tuple[int, ...], form: str) -> list[Any]:
 
 def _encode_post(body: PostBody) -> list[Any]:
     head: list[Any] = [body.text, body.parent]
-    if body.attachments:
+    if body.attachments or body.mentions:
         head.append([[a.sha256, a.size, a.mime] for a in body.attachments])
+    if body.mentions:
+        head.append(list(body.mentions))
     return head
 
 
@@ -148,17 +150,31 @@ def encode(body: Body) -> list[Any]:
 
 
 def _post(p: Any) -> PostBody:
-    p = _array(p, (2, 3), "[text, parent] or [text, parent, attachments]")
+    p = _array(p, (2, 3, 4), "[text, parent], [text, parent, attachments] or [text, parent, attachments, mentions]")
     text = _text(p[0], limits.MAX_TEXT_BYTES, "post text")
     parent = None if p[1] is None else _id(p[1], "parent id")
     attachments: tuple[Attachment, ...] = ()
-    if len(p) == 3:
-        if type(p[2]) is not list or not p[2]:
+    if len(p) >= 3:
+        # one canonical form: the list is left out when there are neither attachments nor
+        # mentions, and is empty only when mentions follow it
+        if type(p[2]) is not list or (len(p) == 3 and not p[2]):
             _malformed("attachments must be a non-empty list (leave the field out when there are none)")
         if len(p[2]) > limits.MAX_ATTACHMENTS:
             _bad(f"at most {limits.MAX_ATTACHMENTS} attachments")
         attachments = tuple(_attachment(a) for a in p[2])
-    return PostBody(text, parent, attachments)
+    mentions = _mentions(p[3]) if len(p) == 4 else ()
+    return PostBody(text, parent, attachments, mentions)
+
+
+def _mentions(value: Any) -> tuple[bytes, ...]:
+    if type(value) is not list or not value:
+        _malformed("mentions must be a non-empty list of 20-byte addresses (leave the field out when there are none)")
+    if len(value) > limits.MAX_MENTIONS:
+        _bad(f"a post mentions at most {limits.MAX_MENTIONS} members")
+    mentions = tuple(_bin(m, 20, "a mention") for m in value)
+    if len(set(mentions)) != len(mentions):
+        _bad("a post mentions each member once")
+    return mentions
 
 
 def _attachment(a: Any) -> Attachment:

@@ -74,6 +74,9 @@ class PostBody:
     text: str
     parent: MessageId | None = None  # set for a reply
     attachments: tuple[Attachment, ...] = ()
+    #: The members the post names (20-byte addresses), resolved when it was written: readers
+    #: notify from this list, never from the text.
+    mentions: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,8 @@ class CommunityView:
         if isinstance(fact, facts.PostUnhidden):
             self.hidden.discard(fact.post_id)
             return [PostUnhiddenEffect(MessageId(fact.post_id))]
+        if isinstance(fact, facts.PROPOSAL_FACTS):
+            return []  # kept by the store for notices; no message's validity depends on them
         # MediaPolicyChanged: at most the protocol's ceiling, whatever the contract allowed
         caps = AttachmentCaps(
             min(fact.max_attachments, limits.MAX_ATTACHMENTS),

@@ -56,6 +56,20 @@ class ChainBatch:
     cursor: Cursor
 
 
+#: What the store learned from the chain, forgotten together when the chain must be read again.
+CHAIN_TABLES = (
+    "members",
+    "app_keys",
+    "hidden_posts",
+    "media_policies",
+    "proposals",
+    "proposal_votes",
+    "moderations",
+    "applied_logs",
+    "chain_cursor",
+)
+
+
 class Chain:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -91,7 +105,7 @@ class Chain:
         """Forgets everything learned from the chain (after a reorganisation): the view, the
         applied logs, the cursor and every hide; ``view`` is emptied in place. Messages stay."""
         with self._db.transaction() as conn:
-            for table in ("members", "app_keys", "hidden_posts", "media_policies", "applied_logs", "chain_cursor"):
+            for table in CHAIN_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             conn.execute("UPDATE messages SET hidden = 0 WHERE hidden = 1")
             self._db.purged()  # the search index takes the posts back
@@ -122,6 +136,7 @@ class Chain:
                     effects.append(effect)
                     self._enforce(conn, view, effect)
                 _persist(conn, view, entry.fact)
+                _record(conn, entry.fact, entry.block_time_s * 1000)
             view.advance(batch.cursor.complete_until_ms)
             conn.execute(
                 "INSERT OR REPLACE INTO chain_cursor (id, block_number, block_hash, complete_until_ms)"
@@ -181,4 +196,36 @@ def _persist(conn: sqlite3.Connection, view: CommunityView, fact: Fact) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO app_keys (key, owner, added_ms, revoked_ms) VALUES (?,?,?,?)",
             (fact.key, record.owner, record.added_ms, record.revoked_ms),
+        )
+
+
+def _record(conn: sqlite3.Connection, fact: Fact, at_ms: int) -> None:
+    """Keeps what members are told about (``node.store.notices``): proposals and who voted on
+    them, and when each post was hidden or shown again."""
+    if isinstance(fact, facts.ProposalOpened):
+        conn.execute(
+            "INSERT OR IGNORE INTO proposals"
+            " (id, number, kind, subject, proposer, vote_end_ms, created_ms, description) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                fact.proposal_id.to_bytes(32, "big"),
+                fact.number,
+                fact.kind,
+                fact.subject,
+                fact.proposer,
+                fact.vote_end_s * 1000,
+                at_ms,
+                fact.description,
+            ),
+        )
+    elif isinstance(fact, facts.VoteRecorded):
+        conn.execute(
+            "INSERT OR IGNORE INTO proposal_votes (proposal_id, voter) VALUES (?, ?)",
+            (fact.proposal_id.to_bytes(32, "big"), fact.voter),
+        )
+    elif isinstance(fact, facts.ProposalExecuted):
+        conn.execute("UPDATE proposals SET executed = 1 WHERE id = ?", (fact.proposal_id.to_bytes(32, "big"),))
+    elif isinstance(fact, facts.PostHidden | facts.PostUnhidden):
+        conn.execute(
+            "INSERT OR REPLACE INTO moderations (post_id, hidden, at_ms) VALUES (?, ?, ?)",
+            (fact.post_id, int(isinstance(fact, facts.PostHidden)), at_ms),
         )

@@ -82,6 +82,8 @@ class Database:
         if self._purged:
             forget_unreferenced_blobs(self.conn, int(time.time() * 1000))
             search.reconcile(self.conn)
+            # whom an erased post mentioned goes with it
+            self.conn.execute("DELETE FROM mentions WHERE message_id NOT IN (SELECT id FROM messages)")
         self.conn.execute("COMMIT")
         if self._purged:
             self._reclaim()

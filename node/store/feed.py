@@ -26,6 +26,8 @@ class FeedItem:
     reactions: dict[str, int] = field(default_factory=dict)
     #: (sha256, size, mime) of each attachment, and whether this node holds its bytes yet
     attachments: list[tuple[bytes, int, str, bool]] = field(default_factory=list)
+    #: The members the post mentions (addresses)
+    mentions: list[str] = field(default_factory=list)
 
 
 class Feed:
@@ -83,6 +85,10 @@ class Feed:
                     " FROM attachments a WHERE a.message_id = ?",
                     (message_id,),
                 )
+            ],
+            mentions=[
+                str(m[0])
+                for m in conn.execute("SELECT member FROM mentions WHERE message_id = ? ORDER BY member", (message_id,))
             ],
         )
 

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from eth_utils.address import to_checksum_address
+
 from node.core.conflicts import reaction_supersedes
 from node.core.types import DeleteBody, EraseBody, Kind, Message, PeerBody, PostBody, ProfileBody, ReactionBody
 from node.store.db import Database
@@ -179,6 +181,10 @@ class Messages:
         self._rooms.apply(conn, message, author)
         if isinstance(body, PostBody):
             index_post(conn, message.id, body.text)
+            conn.executemany(
+                "INSERT OR IGNORE INTO mentions (member, message_id) VALUES (?, ?)",
+                [(to_checksum_address(m), message.id) for m in body.mentions],
+            )
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
         elif isinstance(body, EraseBody):

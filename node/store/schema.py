@@ -233,6 +233,42 @@ MIGRATIONS: list[str] = [
         WHERE kind = 1 AND hidden = 0 AND text IS NOT NULL;
     INSERT INTO search (rowid, text) SELECT s.doc, m.text FROM search_ids s JOIN messages m ON m.id = s.id;
     """,
+    # 11: what a member is told about (node/store/notices.py): whom a post mentions, the chain's
+    # proposals and votes, when posts were hidden, and how far the member has read. The chain is
+    # read again from the contract's deployment (its view and cursor are cleared; messages and
+    # their hides stay), so the proposals of the past are known too.
+    """
+    CREATE TABLE mentions (
+        member TEXT NOT NULL,
+        message_id BLOB NOT NULL,
+        PRIMARY KEY (member, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX mentions_message ON mentions (message_id);
+    CREATE TABLE proposals (
+        id BLOB PRIMARY KEY,
+        number INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        subject BLOB NOT NULL,
+        proposer TEXT NOT NULL,
+        vote_end_ms INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        executed INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE proposal_votes (
+        proposal_id BLOB NOT NULL,
+        voter TEXT NOT NULL,
+        PRIMARY KEY (proposal_id, voter)
+    ) WITHOUT ROWID;
+    CREATE TABLE moderations (post_id BLOB PRIMARY KEY, hidden INTEGER NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE notice_reads (id INTEGER PRIMARY KEY CHECK (id = 1), until_ms INTEGER NOT NULL);
+    DELETE FROM members;
+    DELETE FROM app_keys;
+    DELETE FROM hidden_posts;
+    DELETE FROM media_policies;
+    DELETE FROM applied_logs;
+    DELETE FROM chain_cursor;
+    """,
 ]
 
 

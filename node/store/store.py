@@ -2,9 +2,9 @@
 
 ``messages`` (messages, tombstones, reactions, erasures), ``feed`` (reading them for the API),
 ``chain`` (the community view, applied logs, cursor), ``rooms`` (rooms, keys, events, polls,
-follows), ``peers`` (the address book: members' nodes), ``profiles`` (members' names) and
-``blobs`` (attachments' bytes) share
-one connection and one way to write (``node.store.db``), so what must commit together does.
+follows), ``peers`` (the address book: members' nodes), ``profiles`` (members' names), ``search``,
+``notices`` (what the member is told about) and ``blobs`` (attachments' bytes) share one
+connection and one way to write (``node.store.db``), so what must commit together does.
 ``Store`` itself answers what validation asks (``node.core.validation.Known``), which spans
 messages and rooms.
 
@@ -20,8 +20,10 @@ from pathlib import Path
 from node.store.blobs import Blobs
 from node.store.chain import Chain
 from node.store.db import Database
+from node.store.digest import Digests
 from node.store.feed import Feed
 from node.store.messages import BatchKnown, Messages
+from node.store.notices import Notices
 from node.store.peers import PeerRecords
 from node.store.profiles import Profiles
 from node.store.rooms import Rooms, RoomsKnown
@@ -40,6 +42,8 @@ class Store(RoomsKnown):
         self.chain = Chain(db)
         self.blobs = Blobs(db)
         self.search = Search(db)
+        self.notices = Notices(db)
+        self.digests = Digests(db, self.rooms)
 
     @classmethod
     def open(cls, path: Path) -> Store:

@@ -72,10 +72,28 @@ def test_the_decisions_the_core_needs_become_facts(log: dict[str, Any], fact: fa
     assert fact_of(_decode(log)) == fact
 
 
-def test_events_the_core_does_not_need_translate_to_nothing() -> None:
+def test_proposals_and_votes_become_facts_for_the_members_notices() -> None:
+    subject = b"\x00" * 12 + bytes.fromhex(ALICE[2:])
+    created = _log(
+        "ProposalCreated",
+        proposalId=7,
+        number=2,
+        proposer=ALICE,
+        kind=0,
+        subject=subject,
+        voteStart=100,
+        voteEnd=200,
+        eligibleVoters=3,
+        description="let alice in",
+    )
+    assert fact_of(_decode(created)) == facts.ProposalOpened(7, 2, "add-member", subject, ALICE, 200, "let alice in")
     vote = _log("VoteCast", voter=ALICE, proposalId=7, support=1, weight=1, reason="")
+    assert fact_of(_decode(vote)) == facts.VoteRecorded(7, ALICE)
+    assert fact_of(_decode(_log("ProposalExecuted", proposalId=7))) == facts.ProposalExecuted(7)
+
+
+def test_events_the_core_does_not_need_translate_to_nothing() -> None:
     request = _log("JoinRequested", applicant=ALICE, introHash=b"\x33" * 32)
-    assert fact_of(_decode(vote)) is None
     assert fact_of(_decode(request)) is None
 
 

@@ -195,6 +195,7 @@ def _cases() -> list[dict[str, Any]]:
         *vectors_more.signature_cases(),
         *vectors_more.peer_cases(),
         *vectors_more.profile_cases(),
+        *vectors_more.mention_cases(),
     ]
     return cases
 

@@ -430,3 +430,49 @@ def profile_cases() -> list[Case]:
             "envelope": sign("alice", Kind.PROFILE, ProfileBody("Alice", "", None, ()), room="ab" * 32),
         },
     ]
+
+
+def _raw_post(name: str, payload: list[Any]) -> bytes:
+    """A post whose payload is ``payload`` as given (to break one rule of its canonical form)."""
+    author = signer(name)
+    signed = pack([1, COMMUNITY.chain_id, COMMUNITY.contract, int(Kind.POST), author.public_key, NOW_MS, "", payload])
+    return encode_envelope(signed, author.sign(signed))
+
+
+def mention_cases() -> list[Case]:
+    """Mentions (spec section 17): the members a post names, as 20-byte addresses."""
+    bob, mallory = (bytes.fromhex(PEOPLE[n][2:]) for n in ("bob", "mallory"))
+    picture = Attachment(hashlib.sha256(b"a picture").digest(), 9, "image/png")
+    many = [bytes([n]) * 20 for n in range(1, 12)]
+    return [
+        {
+            "name": "post-with-mentions",
+            "description": "a post naming bob and mallory (not a member): empty attachments, then the mentions",
+            "envelope": sign("alice", Kind.POST, PostBody("Thanks @Bob and @Mallory!", None, (), (bob, mallory))),
+        },
+        {
+            "name": "reply-with-attachment-and-mention",
+            "description": "a reply with a picture that names bob",
+            "envelope": sign("alice", Kind.POST, PostBody("@Bob like this?", TARGET, (picture,), (bob,))),
+        },
+        {
+            "name": "mentions-empty",
+            "description": "an empty mentions list: the field is left out when there are none",
+            "envelope": _raw_post("alice", ["hi", None, [], []]),
+        },
+        {
+            "name": "mention-not-an-address",
+            "description": "a mention of 19 bytes",
+            "envelope": _raw_post("alice", ["hi", None, [], [bob[:19]]]),
+        },
+        {
+            "name": "mention-repeated",
+            "description": "bob mentioned twice",
+            "envelope": _raw_post("alice", ["hi @Bob @Bob", None, [], [bob, bob]]),
+        },
+        {
+            "name": "mentions-too-many",
+            "description": "eleven mentions, one more than a post may hold",
+            "envelope": _raw_post("alice", ["hi all", None, [], many]),
+        },
+    ]
