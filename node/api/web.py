@@ -34,6 +34,7 @@ FILES = {
     "/app/rooms.js": ("rooms.js", "text/javascript; charset=utf-8"),
     "/app/node.js": ("node.js", "text/javascript; charset=utf-8"),
     "/app/profile.js": ("profile.js", "text/javascript; charset=utf-8"),
+    "/app/notices.js": ("notices.js", "text/javascript; charset=utf-8"),
     "/app/propose.js": ("propose.js", "text/javascript; charset=utf-8"),
     "/app/signing.js": ("signing.js", "text/javascript; charset=utf-8"),
     "/app/app.css": ("app.css", "text/css; charset=utf-8"),

@@ -4,6 +4,7 @@
 import { api, button, element, kib, shortAddress } from "/app/common.js";
 import { showGovernance, hideButton } from "/app/gov.js";
 import { showNode } from "/app/node.js";
+import { showBadge, showDigest, showNotices, wireNotices } from "/app/notices.js";
 import { showProfile } from "/app/profile.js";
 import { newRoomForm, roomTools, showRoomExtras } from "/app/rooms.js";
 
@@ -13,20 +14,27 @@ const REACTIONS = ["👍", "❤️", "🎉", "🤔"]; // the palette; any other 
 const GENERAL = { id: "", name: "General", readable: true, following: true, visibility: "open", topic: "" };
 const state = {
   room: "", rooms: [GENERAL], me: null, open: new Set(), caps: null, shown: "", stream: null, view: "room", tools: "",
+  focus: null,
+};
+// each view's element, and the button that opens it
+const VIEWS = {
+  room: ["room-view", null], gov: ["gov", "show-gov"], node: ["node-view", "show-node"],
+  notices: ["notices-view", "show-notices"], digest: ["digest-view", "show-digest"],
 };
 
 function showView(view) {
   state.view = view;
-  document.getElementById("room-view").hidden = view !== "room";
-  document.getElementById("gov").hidden = view !== "gov";
-  document.getElementById("node-view").hidden = view !== "node";
-  document.getElementById("show-gov").setAttribute("aria-current", String(view === "gov"));
-  document.getElementById("show-node").setAttribute("aria-current", String(view === "node"));
+  for (const [name, [id, opener]] of Object.entries(VIEWS)) {
+    document.getElementById(id).hidden = name !== view;
+    if (opener) document.getElementById(opener).setAttribute("aria-current", String(name === view));
+  }
 }
 
 async function showCurrent() {
   if (state.view === "gov") await showGovernance();
   else if (state.view === "node") await Promise.all([showNode(), showProfile(state.me)]);
+  else if (state.view === "notices") await showNotices();
+  else if (state.view === "digest") await showDigest();
   else await Promise.all([showFeed(), showRoomExtras(state.room, () => refresh())]);
 }
 
@@ -39,6 +47,29 @@ function openRoom(id) {
   state.tools = "";
   showView("room");
   refresh([showRooms, showCurrent]);
+}
+
+// A post's thread opened in its room, from a notification or the digest: a reply opens the
+// thread of the post it answers.
+async function openThread(id) {
+  let { post } = await api("GET", `/v1/posts/${id}`);
+  for (let hops = 0; post.parent && hops < 8; hops += 1) ({ post } = await api("GET", `/v1/posts/${post.parent}`));
+  state.open.add(post.id);
+  state.focus = post.id;
+  openRoom(post.room);
+}
+
+// The post a notification opened, scrolled to once the feed shows it.
+function showFocus(items) {
+  const id = state.focus;
+  state.focus = null;
+  const item = [...document.getElementById("feed").children].find((li) => li.dataset.id === id);
+  if (!item) {
+    document.getElementById("room-note").textContent = `that post is not among the ${items.length} newest shown here`;
+    return;
+  }
+  item.scrollIntoView({ block: "start" });
+  item.querySelector("[data-role=thread]").focus();
 }
 
 async function showStatus() {
@@ -178,15 +209,17 @@ async function showFeed() {
   );
   // re-render only what changed: a page that redraws under the member's pointer loses clicks
   const signature = JSON.stringify([state.me, items, threads]);
-  if (signature === state.shown) return;
-  state.shown = signature;
-  document.getElementById("feed").replaceChildren(
-    ...items.map((post, index) => {
-      const item = postItem(post, false);
-      if (threads[index]) item.append(threadView(post, threads[index].replies));
-      return item;
-    }),
-  );
+  if (signature !== state.shown) {
+    state.shown = signature;
+    document.getElementById("feed").replaceChildren(
+      ...items.map((post, index) => {
+        const item = postItem(post, false);
+        if (threads[index]) item.append(threadView(post, threads[index].replies));
+        return item;
+      }),
+    );
+  }
+  if (state.focus) showFocus(items);
 }
 
 async function redraw(parts) {
@@ -201,7 +234,7 @@ async function redraw(parts) {
 // paint an older feed over it; what is asked for meanwhile runs once, after the current one.
 const drawing = { running: null, queued: null };
 
-function refresh(parts = [showStatus, showRooms, showCurrent]) {
+function refresh(parts = [showStatus, showRooms, showBadge, showCurrent]) {
   if (drawing.running) {
     drawing.queued = [...new Set([...(drawing.queued || []), ...parts])];
     return drawing.running;
@@ -219,7 +252,10 @@ function listen() {
   const stream = new EventSource("/v1/stream");
   state.stream = stream;
   stream.addEventListener("change", () => refresh());
-  stream.addEventListener("tick", () => refresh(state.view === "node" ? [showStatus, showNode] : [showStatus]));
+  // a tick also counts the reminders that fell due meanwhile
+  stream.addEventListener("tick", () => refresh({
+    node: [showStatus, showNode, showBadge], notices: [showStatus, showNotices],
+  }[state.view] || [showStatus, showBadge]));
   stream.addEventListener("open", () => {
     document.body.classList.remove("offline");
     document.body.dataset.stream = "open";
@@ -275,6 +311,13 @@ document.getElementById("show-gov").addEventListener("click", () => {
   showView("gov");
   refresh([showRooms, showGovernance]);
 });
+for (const view of ["notices", "digest"]) {
+  document.getElementById(`show-${view}`).addEventListener("click", () => {
+    showView(view);
+    refresh([showRooms, showBadge, showCurrent]);
+  });
+}
+wireNotices({ openThread, openRoom, after: () => refresh([showBadge, showCurrent]) });
 
 refresh();
 listen();
