@@ -10,7 +10,8 @@ kept for notices is how far the member has read.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
@@ -60,10 +61,7 @@ def _replies(conn: sqlite3.Connection, me: str, limit: int) -> list[Notice]:
         " ORDER BY r.received_ms DESC LIMIT ?",
         (me, me, int(Kind.POST), limit),
     )
-    return [
-        Notice(NoticeKind.REPLY, f"post:{bytes(i).hex()}", int(at), str(a), bytes(i), str(room), str(text or ""))
-        for i, a, room, text, at in rows
-    ]
+    return _post_notices(NoticeKind.REPLY, rows)
 
 
 def _mentions(conn: sqlite3.Connection, me: str, limit: int) -> list[Notice]:
@@ -72,8 +70,14 @@ def _mentions(conn: sqlite3.Connection, me: str, limit: int) -> list[Notice]:
         " WHERE x.member = ? AND m.author != ? AND m.hidden = 0 ORDER BY m.received_ms DESC LIMIT ?",
         (me, me, limit),
     )
+    return _post_notices(NoticeKind.MENTION, rows)
+
+
+def _post_notices(kind: NoticeKind, rows: Iterable[tuple[Any, ...]]) -> list[Notice]:
+    """Notices about posts from rows of (id, author, room, text, received_ms); keyed by the post,
+    so a reply that also mentions the member is one notice (``newest_first``)."""
     return [
-        Notice(NoticeKind.MENTION, f"post:{bytes(i).hex()}", int(at), str(a), bytes(i), str(room), str(text or ""))
+        Notice(kind, f"post:{bytes(i).hex()}", int(at), str(a), bytes(i), str(room), str(text or ""))
         for i, a, room, text, at in rows
     ]
 
