@@ -9,6 +9,7 @@ proposal kind, are declared in ``governance.cli.propose``.
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from eth_utils.crypto import keccak
 
 from governance.accounts import create_keystore
 from governance.ballot import SignedBallot
+from governance.cli.names import names_for
 from governance.cli.propose import propose
 from governance.cli.session import Session, command, to_app_key, to_duration, to_post_id, tx_data, tx_line
 from governance.cli.terminal import SafeGroup, echo, inline, printable
@@ -116,10 +118,16 @@ def info(session: Session) -> None:
 
 @command(gov, "members")
 def members(session: Session) -> None:
-    """List the current members."""
-    found = session.client().members()
-    rows = [(m.address, format_time(m.joined_at), "moderator" if m.moderator else "") for m in found]
-    session.out(table(["member", "joined", "role"], rows) + f"\n{len(found)} members", found)
+    """List the current members, with the names their profiles give where this machine's node
+    (KIEZ_HOME) follows the same community."""
+    client = session.client()
+    found, names = client.members(), names_for(client.address)
+    rows = [
+        (m.address, names.get(m.address, ""), format_time(m.joined_at), "moderator" if m.moderator else "")
+        for m in found
+    ]
+    data = [{**asdict(m), "name": names.get(m.address)} for m in found]
+    session.out(table(["member", "name", "joined", "role"], rows) + f"\n{len(found)} members", data)
 
 
 @command(gov, "join-request")

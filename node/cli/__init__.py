@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, entry_points, version
 import click
 
 from governance.cli import gov
+from governance.cli.names import NAMES_KEY
 from governance.cli.terminal import SafeGroup
 from node.cli import charter, digest, invite, join, member, notices, privacy, profile, rooms, run, search, setup, web
 
@@ -26,7 +27,8 @@ def _version() -> str:
 
 @click.group(cls=SafeGroup)
 @click.version_option(_version(), prog_name="kiez")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """kiez: a self-governed micro-community on your own machine.
 
     \b
@@ -38,6 +40,7 @@ def main() -> None:
                  kiez open            your node's web app in the browser
                  kiez gov --help      membership and moderation votes on-chain
     """
+    ctx.meta[NAMES_KEY] = profile.local_names
 
 
 main.add_command(gov)

@@ -8,9 +8,12 @@ from typing import Any
 import click
 
 from governance.cli.terminal import inline, printable
+from node.api.client import ApiClient
 from node.cli.member import upload
 from node.cli.toolkit import HOME, JSON, api_for, guarded, out
+from node.config import NodeConfig, default_home
 from node.core import limits
+from node.errors import NodeError
 
 
 @click.group()
@@ -88,3 +91,17 @@ def describe(found: dict[str, Any]) -> str:
 
 
 COMMANDS = [profile]
+
+
+def local_names(community: str) -> dict[str, str]:
+    """The names this machine's node (KIEZ_HOME) shows for ``community``'s members, for
+    ``kiez gov`` listings; none when no node is set up, it follows another community, or it is
+    not running (a listing of addresses is still right, only less friendly)."""
+    try:
+        config = NodeConfig.load(default_home())
+        if config.community.lower() != community.lower():
+            return {}
+        profiles: list[dict[str, Any]] = ApiClient.for_node(config).get("/v1/profiles")["profiles"]
+    except (NodeError, OSError, ValueError):
+        return {}
+    return {str(p["member"]): str(p["shown_as"]) for p in profiles}

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner
 
 from governance.anvil import Anvil
+from node.cli import main
 from node.errors import ApiError
 from node.harness.cluster import Network, start_network
 from node.harness.process import wait_until
@@ -48,6 +50,13 @@ def test_a_name_set_on_one_node_shows_on_every_node_and_in_every_listing(net: Ne
     home = str(net.nodes[2].config.home)
     assert "Alice" in kiez("feed", "--home", home).output
     assert "Alice  " + alice in kiez("profile", "show", alice, "--home", home).output
+    gov = ["gov", "members", "--community", net.dev.address, "--rpc", net.dev.rpc_url]
+    listed = CliRunner().invoke(main, gov, env={"KIEZ_HOME": home})
+    assert listed.exit_code == 0, listed.output
+    assert next(line for line in listed.output.splitlines() if alice in line).split()[1] == "Alice"
+    unnamed = CliRunner().invoke(main, gov, env={"KIEZ_HOME": str(net.root / "no-node-here")})
+    assert "Alice" not in unnamed.output
+    assert alice in unnamed.output
 
 
 def test_a_name_that_reorders_text_or_poses_as_an_address_is_refused_with_its_reason(net: Network) -> None:
