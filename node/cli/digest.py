@@ -29,17 +29,28 @@ def digest(since: str, home: Path | None, as_json: bool) -> None:
 def render_digest(d: dict[str, Any]) -> str:
     """The digest as sections; an empty section says so in one line."""
     sections = [
-        f"since {when(d['since_ms'])}: {d['posts']} posts by {d['writers']} members",
-        _section("most discussed", [_post(p, f"{p['replies']} replies from {p['people']}") for p in d["threads"]]),
-        _section(
-            "reached the most members", [_post(p, f"{p['members']} members reacted or replied") for p in d["reach"]]
-        ),
+        f"since {when(d['since_ms'])}: {counted(d['posts'], 'post')} by {counted(d['writers'], 'member')}",
+        _section("most discussed", [_post(p, _discussed(p)) for p in d["threads"]]),
+        _section("reached the most members", [_post(p, _reached(p)) for p in d["reach"]]),
         _section("coming up", [_event(e) for e in d["events"]]),
         _section("proposals closing", [_proposal(p) for p in d["proposals"]]),
         _section("polls", [_poll(p) for p in d["polls"]]),
         _section("joined", [f"{inline(j['member_name'])}  {when(j['at_ms'])}" for j in d["joined"]]),
     ]
     return "\n".join(sections)
+
+
+def _discussed(p: dict[str, Any]) -> str:
+    return f"{counted(p['replies'], 'reply', 'replies')} from {counted(p['people'], 'member')}"
+
+
+def _reached(p: dict[str, Any]) -> str:
+    return f"{counted(p['members'], 'member')} reacted or replied"
+
+
+def counted(number: int, one: str, many: str = "") -> str:
+    """``1 reply``, ``2 replies``: a count with its noun."""
+    return f"{number} {one if number == 1 else (many or one + 's')}"
 
 
 def _section(title: str, lines: list[str]) -> str:

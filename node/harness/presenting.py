@@ -1,11 +1,16 @@
-"""The devnet's members introduce themselves (profiles) and agree on a charter whose text every
-node can check against the hash on the chain."""
+"""The devnet's members introduce themselves (profiles), talk to each other (a reply, a mention,
+a reaction), agree on a charter whose text every node can check against the hash on the chain,
+and in the end one member catches up: their notifications and digest."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import click
+
 from governance.types import ProposalState, Support
+from node.cli.digest import render_digest
+from node.cli.notices import render_notice
 from node.harness.onboarding import PASSWORD
 from node.harness.process import wait_until
 
@@ -65,3 +70,36 @@ def agree_on_charter(devnet: Devnet) -> None:
         "every node to hold the charter's text",
     )
     devnet.say.did("", f"all {len(devnet.nodes)} nodes show the charter with ✓ (its keccak-256 is the chain's)")
+
+
+def converse(devnet: Devnet) -> None:
+    """Bob answers Alice's post and mentions Carol, Carol reacts to it: each is told on their own
+    node, and nobody else is."""
+    devnet.say.step("Bob answers Alice and mentions @Carol; Carol reacts; each is told on their own node")
+    question = devnet.posts["alice"]
+    text = "I'll bring my toaster. @Carol, your radio too?"
+    reply = devnet.nodes["bob"].api.post("/v1/posts", {"text": text, "parent": question})
+    mentioned = ", ".join(m["member_name"] for m in reply["mentions"])
+    devnet.say.did("bob", f"replied {reply['id'][:12]}… to alice's post, mentioning {mentioned}")
+    devnet.nodes["carol"].api.post("/v1/reactions", {"target": question, "reaction": "👍"})
+    devnet.say.did("carol", "reacted 👍 to alice's post")
+
+    def told() -> bool:
+        return {"reply", "reaction"} <= _kinds(devnet, "alice") and "mention" in _kinds(devnet, "carol")
+
+    wait_until(told, WAIT, "alice and carol to be told on their nodes")
+
+
+def _kinds(devnet: Devnet, name: str) -> set[str]:
+    return {str(n["kind"]) for n in devnet.nodes[name].api.get("/v1/notifications")["items"]}
+
+
+def catch_up(devnet: Devnet, name: str, since_ms: int) -> None:
+    """What ``name``'s node tells them: their notifications and the digest since ``since_ms``,
+    as ``kiez notifications`` and ``kiez digest`` print them."""
+    api = devnet.nodes[name].api
+    found = api.get("/v1/notifications?limit=20")
+    click.secho(f"\n{name.title()}'s notifications ({found['unread']} unread)", bold=True)
+    click.echo("\n".join(render_notice(item) for item in found["items"]) or "  (none)")
+    click.secho(f"\n{name.title()}'s digest", bold=True)
+    click.echo(render_digest(api.get(f"/v1/digest?since_ms={since_ms}")))

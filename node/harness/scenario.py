@@ -27,7 +27,7 @@ from node.harness.joining import admit_by_invite
 from node.harness.natlab import NatLab
 from node.harness.natnet import lab_config
 from node.harness.onboarding import PASSWORD
-from node.harness.presenting import agree_on_charter, introduce
+from node.harness.presenting import agree_on_charter, catch_up, converse, introduce
 from node.harness.process import (
     NodeProcess,
     app_key_of,
@@ -91,6 +91,8 @@ class Devnet:
     #: With a NAT lab (``kiez devnet --netns``), the first founder's node runs on its public host
     #: and every other member's behind a home NAT of its own, dialling only the public one.
     lab: NatLab | None = None
+    #: When the story began (ms): the closing digest covers what happened since.
+    began_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
     @property
     def names(self) -> list[str]:
@@ -111,6 +113,7 @@ class Devnet:
         self.say.step("Each member sets a profile; every node shows their names instead of addresses")
         introduce(self, self.names)
         self.everyone_posts()
+        converse(self)
         self.hide_a_post()
         agree_on_charter(self)
         self.admit_newcomer()
@@ -382,6 +385,7 @@ class Devnet:
         click.secho("\nGas per operation", bold=True)
         gas_rows = [(op, len(v), f"{min(v):,}", f"{max(v):,}") for op, v in self.say.gas.items()]
         click.echo(table(["operation", "count", "min gas", "max gas"], gas_rows))
+        catch_up(self, self.names[0], self.began_ms)
 
     def stop(self) -> None:
         for node in self.nodes.values():

@@ -92,7 +92,7 @@ def test_the_cli_lists_and_marks_read_and_the_digest_says_what_happened(net: Net
     assert "Bob mentioned you" in kiez("notifications", "--home", home).output  # read, not gone
     shown = kiez("digest", "--since", "1d", "--home", str(net.nodes[0].config.home)).output
     discussed = shown.split("most discussed")[1].split("reached the most members")[0]
-    assert "Alice: “Seed swap on Saturday, who brings tomatoes?”  (1 replies from 1)" in discussed
+    assert "Alice: “Seed swap on Saturday, who brings tomatoes?”  (1 reply from 1 member)" in discussed
     proposals = shown.split("proposals closing")[1].split("polls")[0]
     assert "looks like an advert" in proposals
     answer = net.nodes[1].api.get("/v1/digest?since_ms=0")

@@ -149,6 +149,14 @@ def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> N
     assert rows["carol"][-1] == "no"
     assert rows["alice"][-1] == "yes"
     # Ctrl-C reached it although it ran as a background job, and it stopped every process
+    assert re.search(r"bob\s+replied \w+… to alice's post, mentioning Carol", out)
+    told = out.split("Alice's notifications")[1].split("Alice's digest")[0]
+    assert "Bob replied to you: “I'll bring my toaster. @Carol, your radio too?”" in told
+    assert "reacted 👍 to your post" in told  # by carol, since removed: shown by address
+    assert "mentioned you" not in told  # the mention was carol's to be told of
+    digest = out.split("Alice's digest")[1]
+    assert "Alice: “Repair café on Thursday" in digest.split("most discussed")[1].split("reached the most")[0]
+    assert "Dana" in digest.split("joined")[1]
     assert "stopping the nodes and the chain" in out
     assert alive(started) == set()
     assert leftover_nodes(where) == ""
