@@ -57,7 +57,8 @@ def main() -> None:
         blocks = w3.eth.block_number - first
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(Path(tmp) / "node.db")
-            watcher = ChainWatcher(community.client(), store, store.chain.load_view(), WatcherConfig(poll_interval=0.01))
+            fast = WatcherConfig(poll_interval=0.01)
+            watcher = ChainWatcher(community.client(), store, store.chain.load_view(), fast)
             print("a fresh watcher catches up …", file=sys.stderr, flush=True)
             started = time.perf_counter()
             trio.run(_catch_up, watcher)
