@@ -170,7 +170,8 @@ def report(results: dict[str, dict[str, Any]], plots: list[str], quick: bool) ->
     }
     for name, (title, extra) in details.items():
         if name in results:
-            lines += section(title, results[name], lambda f, n=name, x=extra: [*report_lines(n, results), *x(f)])
+            targets = report_lines(name, results)
+            lines += section(title, results[name], lambda f, t=targets, x=extra: [*t, *x(f)])  # type: ignore[misc]
     if "gossip" in results:
         lines += section(
             "Gossip, 10 nodes, beside js-libp2p (bench_gossip.py)",
