@@ -22,6 +22,7 @@ from selenium.webdriver.support.select import Select
 
 from governance.accounts import create_keystore
 from governance.anvil import Anvil
+from node.errors import NodeError
 from node.harness.cluster import Network, start_network
 from node.harness.process import wait_until
 
@@ -64,13 +65,21 @@ def open_governance(driver: webdriver.Chrome) -> None:
     wait_until(lambda: driver.find_element(By.ID, "gov-rules").text, WAIT_S, "the governance view")
 
 
+def type_passphrase(driver: webdriver.Chrome) -> None:
+    """Types the passphrase into an emptied field: an attempt that a redraw interrupted (a stale
+    element) must not leave its keystrokes behind for the next one to append to."""
+    field = driver.find_element(By.ID, "gov-passphrase")
+    field.clear()
+    field.send_keys(PASSPHRASE)
+
+
 def vote_for(driver: webdriver.Chrome, number: int) -> None:
     def vote() -> bool:
         item = proposal_on(driver, number)
         if item is None or not item.find_elements(By.CSS_SELECTOR, ".vote-form"):
             return False
-        driver.find_element(By.ID, "gov-passphrase").send_keys(PASSPHRASE)
         item.find_element(By.CSS_SELECTOR, "input[value='for']").click()
+        type_passphrase(driver)
         item.find_element(By.CSS_SELECTOR, ".vote-form button").click()
         return True
 
@@ -80,7 +89,11 @@ def vote_for(driver: webdriver.Chrome, number: int) -> None:
         item = proposal_on(driver, number)
         return item is not None and "you voted" in item.text
 
-    retrying(driver, "the vote recorded", recorded)
+    try:
+        retrying(driver, "the vote recorded", recorded)
+    except NodeError as error:
+        said = driver.find_element(By.ID, "gov-error").text
+        raise NodeError(f"{error}; the page says: {said!r}") from error
 
 
 def test_a_hide_proposed_and_voted_from_two_pages_is_seen_live_on_a_third_and_done_everywhere(
@@ -126,7 +139,7 @@ def test_a_hide_proposed_and_voted_from_two_pages_is_seen_live_on_a_third_and_do
         buttons = [] if item is None else item.find_elements(By.CSS_SELECTOR, "[data-role=execute]")
         if not buttons:
             return False
-        bob.find_element(By.ID, "gov-passphrase").send_keys(PASSPHRASE)
+        type_passphrase(bob)
         buttons[0].click()
         return True
 
