@@ -42,6 +42,7 @@ class Step:
     min_node_delivery: float = 0.0
     cores: float = 0.0
     machine_cores: float = 0.0
+    cpu_s: float = 0.0  # the network's CPU seconds from the first publish to the last delivery
     api_p99_ms: float | None = None
     latencies: list[int] = field(default_factory=list, repr=False)
     profile: dict[str, float] = field(default_factory=dict)
@@ -53,6 +54,11 @@ class Step:
     @property
     def lossless(self) -> bool:
         return self.expected_pairs > 0 and self.delivered_pairs == self.expected_pairs and self.publish_errors == 0
+
+    @property
+    def cpu_ms_per_msg(self) -> float | None:
+        """Network-wide CPU (every node process, user + system, from /proc) per published message."""
+        return 1000 * self.cpu_s / self.published if self.published else None
 
     def p(self, q: float) -> float | None:
         return percentile(self.latencies, q)
@@ -67,7 +73,8 @@ class Step:
             f"{label:<9} {self.rate:>5g}/s {self.duration_s:>4g} s: {self.published} msgs "
             f"(at {self.achieved_rate:.1f}/s){errors}, delivery {self.delivery:.4f} "
             f"(worst node {self.min_node_delivery:.4f}), p50 {ms(self.p(0.5))}, p99 {ms(self.p(0.99))}, "
-            f"max {ms(self.p(1.0))}, {self.cores:.2f} cores (machine {self.machine_cores:.2f}){api}"
+            f"max {ms(self.p(1.0))}, {self.cores:.2f} cores (machine {self.machine_cores:.2f}), "
+            f"{self.cpu_ms_per_msg or 0:.1f} ms CPU/msg{api}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -85,6 +92,7 @@ class Step:
             "max": self.p(1.0),
             "cores": round(self.cores, 3),
             "machine_cores": round(self.machine_cores, 3),
+            "cpu_ms_per_msg": None if self.cpu_ms_per_msg is None else round(self.cpu_ms_per_msg, 2),
             "api_p99": self.api_p99_ms,
             "lossless": self.lossless,
             **({"profile": self.profile} if self.profile else {}),

@@ -9,6 +9,19 @@ from typing import Any
 from gossipbench.common import MESSAGE_BYTES, say
 from gossipbench.figures import HIST_BUCKET_MS, HIST_LIMIT_MS, P99_TARGET_MS, Run, histogram
 
+# The rate CPU per message is compared at: below both networks' saturation, where a message's cost
+# is its own and not a backlog's.
+CPU_COMPARE_RATE = 20.0
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _cpu_at(run: Run | None, rate: float) -> float | None:
+    step = run.at(rate) if run else None
+    return step.cpu_ms_per_msg if step else None
+
 
 def report(
     runs: dict[str, Run],
@@ -45,6 +58,16 @@ def report(
         py99 = py_step.p(0.99) if py_step else None
         js99 = js_step.p(0.99) if js_step else None
         figures[f"{prefix}p99_vs_js_ratio"] = round(py99 / js99, 3) if py99 is not None and js99 else None
+        for kind, run in (("", py), ("js_", js)):
+            # CPU per published message at every rate, network-wide: {rate: ms}.
+            figures[f"{prefix}{kind}cpu_ms_per_msg_by_rate"] = (
+                {f"{s.rate:g}": _rounded(s.cpu_ms_per_msg) for s in run.steps} if run else None
+            )
+        py_cpu = _cpu_at(py, CPU_COMPARE_RATE)
+        js_cpu = _cpu_at(js, CPU_COMPARE_RATE)
+        figures[f"{prefix}cpu_ms_per_msg"] = _rounded(py_cpu)
+        figures[f"{prefix}js_cpu_ms_per_msg"] = _rounded(js_cpu)
+        figures[f"{prefix}cpu_per_msg_vs_js_ratio"] = round(py_cpu / js_cpu, 3) if py_cpu and js_cpu else None
         figures[f"{prefix}sweep"] = py.sweep() if py else None
         figures[f"{prefix}js_sweep"] = js.sweep() if js else None
     figures["netns_impairment"] = netns_note
@@ -77,7 +100,8 @@ def report(
             f"max lossless {f['max_lossless_rate']}/s (with p99 ≤ 250 ms {f['max_rate_p99_le_250ms']}/s) | "
             f"js delivery {f['js_delivery_ratio']}, p50 {f['js_p50_ms']} ms, p99 {f['js_p99_ms']} ms, "
             f"max lossless {f['js_max_lossless_rate']}/s (with p99 ≤ 250 ms {f['js_max_rate_p99_le_250ms']}/s) | "
-            f"p99 kiez/js {f['p99_vs_js_ratio']}"
+            f"p99 kiez/js {f['p99_vs_js_ratio']} | CPU per message at {CPU_COMPARE_RATE:g}/s: kiez "
+            f"{f['cpu_ms_per_msg']} ms, js {f['js_cpu_ms_per_msg']} ms, kiez/js {f['cpu_per_msg_vs_js_ratio']}"
         )
     targets = figures["targets"]
     say(

@@ -66,6 +66,9 @@ def measure(swarm: Swarm, clock: Clock, rate: float, seconds: float, drain: floa
         if missing == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.5)
+    # CPU per message counts the tail too: a network that lags behind pays for its backlog after
+    # the publishing window closes, until the last copy is stored.
+    step.cpu_s = cpu_seconds(pids) - cpu0
     step.expected_pairs = (len(published) + step.publish_errors) * (swarm.size - 1)
     latencies = []
     per_node = []
