@@ -180,6 +180,16 @@ class MediaPolicyChanged(Event):
         return MediaPolicy(self.new_max_attachments, self.new_max_attachment_kib)
 
 
+@dataclass(frozen=True)
+class GuestPolicyChanged(Event):
+    """Who may invite guests (``inviters``: 0 any member, 1 moderators only) and the longest
+    guest pass in seconds. Not yet in the contract's ABI: the decoder knows an event only when the
+    ABI declares it, so until the contract emits it nodes keep the default guest policy."""
+
+    inviters: int
+    max_pass_seconds: int
+
+
 _CONVERT = {
     "ProposalKind": ProposalKind,
     "Support": Support,

@@ -3,6 +3,8 @@
 ``governance`` describes the contract as it is (every event, every field, KiB, proposal ids); the
 core needs only a few of its decisions, in its own terms. Events the core has no use for (join
 requests, invitations, rules …) translate to None; the watcher still records their logs as applied.
+``GuestPolicyChanged`` is translated as soon as the contract's ABI declares it (the decoder skips
+events the ABI lacks, so until then no such log is asked for or read).
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ _TRANSLATIONS: dict[type[ev.Event], Callable[[Any], Fact]] = {
     ev.PostHidden: lambda e: facts.PostHidden(e.post_id),
     ev.PostUnhidden: lambda e: facts.PostUnhidden(e.post_id),
     ev.MediaPolicyChanged: lambda e: facts.MediaPolicyChanged(e.new_max_attachments, e.new_max_attachment_kib * 1024),
+    ev.ModeratorGranted: lambda e: facts.ModeratorGranted(e.account),
+    ev.ModeratorRevoked: lambda e: facts.ModeratorRevoked(e.account),
+    ev.GuestPolicyChanged: lambda e: facts.GuestPolicyChanged(_inviters(e.inviters), e.max_pass_seconds),
     ev.ProposalCreated: lambda e: facts.ProposalOpened(
         e.proposal_id, e.number, e.kind.label, e.subject, e.proposer, e.vote_end, e.description
     ),
     ev.VoteCast: lambda e: facts.VoteRecorded(e.proposal_id, e.voter),
     ev.ProposalExecuted: lambda e: facts.ProposalExecuted(e.proposal_id),
 }
+
+
+def _inviters(code: int) -> str:
+    """The contract's ``uint8 inviters``: 0 any member, 1 moderators only; a value this node does
+    not know is read as the stricter one."""
+    return "members" if code == 0 else "moderators"
 
 
 def fact_of(event: ev.Event) -> Fact | None:

@@ -1,5 +1,6 @@
 """What the chain decided, as the core needs it: who joined or went, which keys sign for whom,
-which posts are hidden, which caps on attachments were voted, and which proposals are open.
+who moderates, which posts are hidden, which caps on attachments and which guest policy were
+voted, and which proposals are open.
 
 The contract's own event records belong to ``governance``; the chain adapter
 (``node.chain.facts``) translates them into these, so the core judges messages without knowing
@@ -64,6 +65,25 @@ class MediaPolicyChanged:
 
 
 @dataclass(frozen=True)
+class ModeratorGranted:
+    account: str
+
+
+@dataclass(frozen=True)
+class ModeratorRevoked:
+    account: str
+
+
+@dataclass(frozen=True)
+class GuestPolicyChanged:
+    """The community voted who may invite guests (``inviters``: "members" or "moderators") and
+    the longest guest pass (seconds; the view still holds it to the protocol's ceiling)."""
+
+    inviters: str
+    max_pass_s: int
+
+
+@dataclass(frozen=True)
 class ProposalOpened:
     """A proposal was created: what members are asked, and until when (chain time, seconds).
     Members notice it (``node.core.notices``); the view itself does not change."""
@@ -96,6 +116,9 @@ Fact = (
     | PostHidden
     | PostUnhidden
     | MediaPolicyChanged
+    | ModeratorGranted
+    | ModeratorRevoked
+    | GuestPolicyChanged
     | ProposalOpened
     | VoteRecorded
     | ProposalExecuted

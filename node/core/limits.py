@@ -57,6 +57,12 @@ MAX_BIO_BYTES = 280
 MAX_LINKS = 3
 MAX_LINK_BYTES = 200
 AVATAR_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+#: Guest passes (kind GUEST_PASS): a note on who the guest is; the protocol's ceiling on how
+#: long a pass may run, which the community's voted ``max_pass_s`` can only lower; and the
+#: default policy while the community has voted none (any member invites, for up to 7 days).
+MAX_GUEST_NOTE_BYTES = 280
+MAX_GUEST_PASS_S = 90 * 24 * 3600
+DEFAULT_GUEST_PASS_S = 7 * 24 * 3600
 #: Per-member rate limit: a burst of this many messages ...
 RATE_BURST = 60
 #: ... refilled at this many messages per second. Far above what a person types, far below what

@@ -14,11 +14,14 @@ from node.core.errors import DecodeError
 from node.core.peers import peer_public_key
 from node.core.types import (
     AnswerBody,
+    AppKey,
     Attachment,
     Body,
     DeleteBody,
     EraseBody,
     EventBody,
+    GuestEndBody,
+    GuestPassBody,
     Kind,
     LeaveBody,
     MessageId,
@@ -138,6 +141,8 @@ ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
         None if b.avatar is None else [b.avatar.sha256, b.avatar.size, b.avatar.mime],
         list(b.links),
     ],
+    GuestPassBody: lambda b: [b.guest, b.until_ms, b.note],
+    GuestEndBody: lambda b: [b.pass_id],
 }
 
 
@@ -315,6 +320,19 @@ def _profile(p: Any) -> ProfileBody:
     return ProfileBody(name, bio, avatar, links)
 
 
+def _guest_pass(p: Any) -> GuestPassBody:
+    """The form of a guest pass; whether its inviter may invite and how long it may run is the
+    community's guest policy, judged in validation (node/core/guests.py)."""
+    p = _array(p, 3, "[guest key, until_ms, note]")
+    guest = AppKey(_bin(p[0], 32, "guest key"))
+    note = _text(p[2], limits.MAX_GUEST_NOTE_BYTES, "guest note", blank_ok=True)
+    return GuestPassBody(guest, _time(p[1], "guest pass expiry"), note)
+
+
+def _guest_end(p: Any) -> GuestEndBody:
+    return GuestEndBody(_id(_array(p, 1, "[pass id]")[0], "guest pass id"))
+
+
 DECODERS: dict[Kind, Callable[[Any], Body]] = {
     Kind.POST: _post,
     Kind.REACTION: _reaction,
@@ -331,6 +349,8 @@ DECODERS: dict[Kind, Callable[[Any], Body]] = {
     Kind.ANSWER: _answer,
     Kind.PEER: _peer,
     Kind.PROFILE: _profile,
+    Kind.GUEST_PASS: _guest_pass,
+    Kind.GUEST_END: _guest_end,
 }
 
 

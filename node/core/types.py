@@ -38,6 +38,8 @@ class Kind(enum.IntEnum):
     ANSWER = 13  # an answer to a poll: last answer per member before it closes wins
     PEER = 14  # a member's node: its libp2p peer id and addresses (header room ""), latest per app key
     PROFILE = 15  # a member's display name, bio, avatar and links (header room ""), latest per member
+    GUEST_PASS = 16  # a member invites a non-member's app key to write in one open room until an expiry
+    GUEST_END = 17  # the pass's inviter or a moderator ends a guest pass (final: a new pass is a new message)
 
     @property
     def label(self) -> str:
@@ -207,6 +209,24 @@ class ProfileBody:
     links: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class GuestPassBody:
+    """A guest pass: the app key ``guest`` (a non-member's ed25519 key) may post, reply and react
+    in the message's header room until ``until_ms``, at most as long as the community's guest
+    policy allows (node/core/guests.py). ``note`` says who the guest is, for the members."""
+
+    guest: AppKey
+    until_ms: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class GuestEndBody:
+    """Ends the guest pass ``pass_id`` from this message's timestamp on."""
+
+    pass_id: MessageId
+
+
 Body = (
     PostBody
     | ReactionBody
@@ -223,6 +243,8 @@ Body = (
     | AnswerBody
     | PeerBody
     | ProfileBody
+    | GuestPassBody
+    | GuestEndBody
 )
 
 

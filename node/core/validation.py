@@ -7,12 +7,13 @@ Checks run cheapest first, so garbage costs a node as little as possible:
  3. already known (a replay or a duplicate copy)
  4. timestamp window (gossip only accepts fresh messages; sync may bring old ones); a peer
     record past its expiry is stale whatever the route
- 5. the key is an authorised app key, not revoked, of someone who was a member at that time
+ 5. the key is an authorised app key, not revoked, of someone who was a member at that time,
+    or a guest's key whose pass covers the message's room and time (node/core/guests.py)
     (dictionary lookups: a flood from unknown keys costs no signature check)
  6. ed25519 signature over the bytes as received
  7. the post is not hidden by the community, not deleted by its author
  8. kind rules (only an author deletes their own post; a peer record's binding and expiry; a
-    profile's name, bio and links)
+    profile's name, bio and links; a guest pass's inviter and length, its end's author)
  9. the member's rate limit (last: only messages that would be stored spend tokens)
 
 The answer is a ``Verdict``, never an exception. A view of the chain that is behind yields
@@ -22,12 +23,14 @@ IGNORE ("cannot judge yet, ask again later"), never REJECT, which would punish a
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from node.core import limits, names, peers, signing
+from node.core import guests, limits, names, peers, signing
 from node.core.encoding import decode
 from node.core.errors import DecodeError
+from node.core.guests import GuestPass
 from node.core.ratelimit import RateLimiter
 from node.core.rooms import Room
 from node.core.types import (
@@ -35,6 +38,8 @@ from node.core.types import (
     Community,
     DeleteBody,
     EraseBody,
+    GuestEndBody,
+    GuestPassBody,
     Kind,
     Message,
     PeerBody,
@@ -76,6 +81,12 @@ class Known(Protocol):
 
     def poll(self, poll_id: bytes) -> PollBody | None:
         """A stored poll (None if unknown)."""
+
+    def guest_passes(self, guest: bytes) -> Sequence[GuestPass]:
+        """Every stored pass naming the app key ``guest``, with its end if one is stored."""
+
+    def guest_pass(self, pass_id: bytes) -> GuestPass | None:
+        """A stored guest pass (None if unknown)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +141,7 @@ def judge(
     window = _check_time(message, ctx)
     if window is not None:
         return window
-    author = _check_author(message, view)
+    author = _check_author(message, view, known)
     if isinstance(author, Verdict):
         return author
     if not (signing.verify(message) if signature_ok is None else signature_ok):
@@ -155,16 +166,22 @@ def _check_time(message: Message, ctx: Context) -> Verdict | None:
     return None
 
 
-def _check_author(message: Message, view: CommunityView) -> str | Verdict:
-    """The member who signed, or the verdict refusing them."""
+def _check_author(message: Message, view: CommunityView, known: Known) -> str | Verdict:
+    """The member (or guest) who signed, or the verdict refusing them."""
     at = message.timestamp_ms
     # A message newer than everything our view has applied may come from a key or member
     # admitted in a block we have not seen yet: that is our lag, not the peer's fault.
     view_behind = at > view.chain_time_ms
     key = view.keys.get(message.author)
     if key is None:
+        passes = known.guest_passes(message.author)
+        if passes:
+            return guests.check_guest(message, passes) or guests.guest_author(message.author)
         if view_behind:
             return ignore(Reason.CHAIN_VIEW_BEHIND, "unknown app key; the chain view may be behind", message)
+        if message.room and message.kind in guests.GUEST_KINDS:
+            # maybe a guest whose pass has not reached us yet: sync brings it, then this again
+            return ignore(Reason.GUEST_PASS_UNKNOWN, "an unknown app key, and no guest pass for it here yet", message)
         return reject(Reason.UNKNOWN_KEY, f"app key 0x{message.author.hex()[:16]}… is not authorised", message)
     if key.revoked_ms is not None and at >= key.revoked_ms:
         return reject(Reason.REVOKED_KEY, "signed after the key was revoked", message)
@@ -201,6 +218,8 @@ def _check_content(message: Message, author: str, view: CommunityView, known: Kn
         return _check_peer(message, message.body)
     if isinstance(message.body, ProfileBody):
         return _check_profile(message, message.body) or _check_media(message, view)
+    if isinstance(message.body, GuestPassBody | GuestEndBody):
+        return _check_guest_rules(message, message.body, author, view, known)
     return _check_room(message, author, known) or _check_poll(message, known) or _check_media(message, view)
 
 
@@ -231,6 +250,18 @@ def _check_profile(message: Message, body: ProfileBody) -> Verdict | None:
         or next((p for p in map(names.link_problem, body.links) if p is not None), None)
     )
     return None if problem is None else reject(Reason.BAD_CONTENT, problem, message)
+
+
+def _check_guest_rules(
+    message: Message, body: GuestPassBody | GuestEndBody, author: str, view: CommunityView, known: Known
+) -> Verdict | None:
+    """A pass or its end, by the community's guest policy and moderators at its timestamp."""
+    at = message.timestamp_ms
+    moderator, behind = view.moderator_at(author, at), at > view.chain_time_ms
+    if isinstance(body, GuestPassBody):
+        policy = view.guest_policy_at(at)
+        return guests.check_pass(message, body, known.room(message.room), policy, moderator, behind)
+    return guests.check_end(message, body, author, known.guest_pass(body.pass_id), moderator, behind)
 
 
 def _check_media(message: Message, view: CommunityView) -> Verdict | None:

@@ -46,6 +46,21 @@ class Reason(enum.Enum):
     ROOM_RULES = "room_rules"
     EXPIRED = "expired"  # a peer record past its expiry: stale, not misbehaviour (IGNORE)
     BAD_BINDING = "bad_binding"  # a peer record whose peer key did not sign the binding (REJECT)
+    # guests (node/core/guests.py); "PASS" is a guest pass, not a password (S105)
+    # no pass known for the key or pass id yet (IGNORE: sync may bring it)
+    GUEST_PASS_UNKNOWN = "guest_pass_unknown"  # noqa: S105
+    # a guest writes outside the room(s) it holds a pass for (REJECT)
+    GUEST_WRONG_ROOM = "guest_wrong_room"
+    # a kind a guest may not write: only posts, reactions, deletes and erase (REJECT)
+    GUEST_NOT_ALLOWED = "guest_not_allowed"
+    # signed outside its pass's time (REJECT)
+    GUEST_PASS_EXPIRED = "guest_pass_expired"  # noqa: S105
+    # signed after its pass was ended (IGNORE: the end may be news to the peer)
+    GUEST_PASS_ENDED = "guest_pass_ended"  # noqa: S105
+    # the policy did not let the signer invite (REJECT)
+    GUEST_INVITER_NOT_ALLOWED = "guest_inviter_not_allowed"
+    # a pass running past what the policy allows (REJECT)
+    GUEST_PASS_TOO_LONG = "guest_pass_too_long"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The community as the chain describes it: who is a member when, which keys sign for whom,
-which posts are hidden. Built only from what the chain decided (``node.core.facts``), in chain
-order.
+who moderates when, which posts are hidden, the media and guest policies in force. Built only
+from what the chain decided (``node.core.facts``), in chain order.
 
 Membership and keys are kept as time intervals, not as flags, because a message is judged by the
 moment it claims to have been written: a post signed while its author was a member stays valid
@@ -12,9 +12,13 @@ refused. ``apply`` returns the effects a fact has on stored content, which the n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from node.core import facts, limits
+from node.core.guests import GuestPolicy
 from node.core.types import AppKey, MessageId
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -92,6 +96,10 @@ class CommunityView:
     hidden: set[bytes] = field(default_factory=set)
     #: (from ms, caps) in chain order: which caps on attachments held when.
     media: list[tuple[int, AttachmentCaps]] = field(default_factory=list)
+    #: Moderators: [start, end) in ms per account, like membership.
+    moderators: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    #: (from ms, policy) in chain order: who could invite guests, and for how long, when.
+    guest_policies: list[tuple[int, GuestPolicy]] = field(default_factory=list)
     #: Every chain event up to this moment (ms) has been applied: how far this view can judge.
     #: The chain watcher moves it (``advance``) as it confirms blocks.
     chain_time_ms: int = 0
@@ -131,6 +139,9 @@ class CommunityView:
             return [PostUnhiddenEffect(MessageId(fact.post_id))]
         if isinstance(fact, facts.PROPOSAL_FACTS):
             return []  # kept by the store for notices; no message's validity depends on them
+        if isinstance(fact, facts.ModeratorGranted | facts.ModeratorRevoked | facts.GuestPolicyChanged):
+            self._apply_guest_rules(fact, at, ends_at)
+            return []
         # MediaPolicyChanged: at most the protocol's ceiling, whatever the contract allowed
         caps = AttachmentCaps(
             min(fact.max_attachments, limits.MAX_ATTACHMENTS),
@@ -139,14 +150,34 @@ class CommunityView:
         self.media.append((at, caps))
         return []
 
+    def _apply_guest_rules(
+        self, fact: facts.ModeratorGranted | facts.ModeratorRevoked | facts.GuestPolicyChanged, at: int, ends_at: int
+    ) -> None:
+        """Who moderates when, and the guest policy: what guest passes are judged by."""
+        if isinstance(fact, facts.GuestPolicyChanged):
+            self.guest_policies.append((at, GuestPolicy(fact.inviters, fact.max_pass_s)))
+            return
+        spans = self.moderators.setdefault(fact.account, [])
+        open_now = bool(spans) and spans[-1][1] is None
+        if isinstance(fact, facts.ModeratorGranted) and not open_now:
+            spans.append((at, None))
+        elif isinstance(fact, facts.ModeratorRevoked) and open_now:
+            spans[-1] = (spans[-1][0], ends_at)
+
+    def guest_policy_at(self, ms: int) -> GuestPolicy:
+        """The guest policy in force at ``ms`` (the default until the community votes one)."""
+        return _in_force(self.guest_policies, ms, GuestPolicy())
+
+    def moderator_at(self, address: str, ms: int) -> bool:
+        """Whether ``address`` was a moderator (and a member) at ``ms``."""
+        spans = self.moderators.get(address, [])
+        member = self.members.get(address)
+        held = any(start <= ms and (end is None or ms < end) for start, end in spans)
+        return held and member is not None and member.member_at(ms)
+
     def attachment_caps_at(self, ms: int) -> AttachmentCaps:
         """The caps on attachments in force at ``ms`` (a post is judged by when it was signed)."""
-        current = AttachmentCaps()
-        for start, caps in self.media:
-            if start > ms:
-                break
-            current = caps
-        return current
+        return _in_force(self.media, ms, AttachmentCaps())
 
     def advance(self, complete_until_ms: int) -> None:
         """The view now holds every chain event up to ``complete_until_ms``."""
@@ -159,3 +190,13 @@ class CommunityView:
     def is_member(self, address: str) -> bool:
         record = self.members.get(address)
         return record is not None and record.active
+
+
+def _in_force(history: list[tuple[int, _T]], ms: int, default: _T) -> _T:
+    """The last of ``history`` (from ms, value; in chain order) that began by ``ms``."""
+    current = default
+    for start, value in history:
+        if start > ms:
+            break
+        current = value
+    return current

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from node.core import signing
+from node.core.guests import guest_author
 from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
@@ -99,16 +100,17 @@ class UnknownKeyWatch:
         heapq.heappush(self._heap, (timestamp_ms, peer, key))
         self._pending[peer] += 1
 
-    def settle(self, view: CommunityView) -> list[str]:
+    def settle(self, view: CommunityView, is_guest: Callable[[bytes], bool] = lambda _: False) -> list[str]:
         """The forwarders to blame, once per message whose time the view now covers while its key is
-        still unknown; those messages are forgotten, like the ones whose key did appear."""
+        still unknown (neither a member's nor, by ``is_guest``, a guest's with a pass stored); those
+        messages are forgotten, like the ones whose key did appear."""
         blamed = []
         while self._heap and self._heap[0][0] <= view.chain_time_ms:
             _, peer, key = heapq.heappop(self._heap)
             self._pending[peer] -= 1
             if self._pending[peer] <= 0:
                 del self._pending[peer]
-            if key not in view.keys:
+            if key not in view.keys and not is_guest(key):
                 blamed.append(peer)
         return blamed
 
@@ -134,14 +136,18 @@ class NodeService:
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
 
+    def author_of(self, message: Message) -> str:
+        """Who wrote ``message`` as the store keeps it: the member owning its key, or else (an
+        accepted message of a key no member owns) the guest's ``guest:<key hex>``."""
+        return self.view.owner_of(message.author) or guest_author(message.author)
+
     def ingest(self, envelope: bytes, via: Via, peer: str = "") -> Verdict:
         """Validates a message and, if accepted, commits it before returning."""
         verdict = validate(envelope, Context(self.community, self.now_ms(), via), self.view, self.store, self.limiter)
         if verdict.accepted:
             message = verdict.message
             assert message is not None
-            author = self.view.owner_of(message.author)
-            assert author is not None  # validation found the key's owner
+            author = self.author_of(message)
             # Only what this node's own member publishes must survive a power cut before it is
             # acknowledged; a message from a peer that a power cut loses is simply synced again
             # (its peers hold it), so it skips the fsync (it still survives a crashed process).
@@ -158,7 +164,7 @@ class NodeService:
         """Peers to blame for posts from unknown keys that were IGNOREd while our chain view was
         behind and that the view, having caught up, now refuses (one entry per post); the gossip
         layer books each as a REJECT of that peer. Call it whenever the view may have advanced."""
-        blamed = self.unknown_keys.settle(self.view)
+        blamed = self.unknown_keys.settle(self.view, lambda key: bool(self.store.guest_passes(key)))
         if blamed:
             self.counters.late_rejects[Reason.UNKNOWN_KEY.value] += len(blamed)
             log.info(
@@ -177,7 +183,7 @@ class NodeService:
         reason = verdict.reason.value if verdict.reason else "unknown"
         self.counters.refused[reason] += 1
         if verdict.reason is Reason.RATE_LIMITED and verdict.message is not None:
-            self.counters.throttled[self.view.owner_of(verdict.message.author) or "?"] += 1
+            self.counters.throttled[self.author_of(verdict.message)] += 1
         level = logging.DEBUG if verdict.outcome is Outcome.IGNORE else logging.INFO
         message_id = verdict.message.id.hex()[:16] if verdict.message else "-"
         log.log(level, "%s: refused %s message %s from %s: %s", self.name, via.value, message_id, peer or "-", verdict)
@@ -210,9 +216,7 @@ class NodeService:
             ok = signatures.get(item.id)
             verdict = screened[item.id] if ok is None else judge(item, context, self.view, known, self.limiter, ok)
             if verdict.accepted and verdict.message is not None:
-                author = self.view.owner_of(verdict.message.author)
-                assert author is not None
-                accepted.append((verdict.message, author))
+                accepted.append((verdict.message, self.author_of(verdict.message)))
             else:
                 self._refused_in_batch(verdict, via, peer, rejected)
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from node.core import facts
 from node.core.facts import Fact, LogPosition
+from node.core.guests import GuestPolicy
 from node.core.types import AppKey
 from node.core.view import (
     AttachmentCaps,
@@ -65,6 +66,8 @@ CHAIN_TABLES = (
     "proposals",
     "proposal_votes",
     "moderations",
+    "moderators",
+    "guest_policies",
     "applied_logs",
     "chain_cursor",
 )
@@ -98,6 +101,7 @@ class Chain:
                 "SELECT from_ms, max_attachments, max_attachment_bytes FROM media_policies ORDER BY from_ms, seq"
             )
         ]
+        _load_guest_rules(conn, view)
         view.chain_time_ms = cursor.complete_until_ms if cursor else 0
         return view
 
@@ -113,6 +117,8 @@ class Chain:
         view.keys.clear()
         view.hidden.clear()
         view.media.clear()
+        view.moderators.clear()
+        view.guest_policies.clear()
         view.chain_time_ms = 0
 
     def apply(self, view: CommunityView, batch: ChainBatch) -> list[Effect]:
@@ -196,6 +202,37 @@ def _persist(conn: sqlite3.Connection, view: CommunityView, fact: Fact) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO app_keys (key, owner, added_ms, revoked_ms) VALUES (?,?,?,?)",
             (fact.key, record.owner, record.added_ms, record.revoked_ms),
+        )
+    _persist_guest_rules(conn, view, fact)
+
+
+def _load_guest_rules(conn: sqlite3.Connection, view: CommunityView) -> None:
+    """Who moderated when and the guest policies voted: what guest passes are judged by."""
+    for address, start, end in conn.execute(
+        "SELECT address, start_ms, end_ms FROM moderators ORDER BY address, start_ms"
+    ):
+        view.moderators.setdefault(address, []).append((int(start), None if end is None else int(end)))
+    view.guest_policies = [
+        (int(start), GuestPolicy(str(inviters), int(seconds)))
+        for start, inviters, seconds in conn.execute(
+            "SELECT from_ms, inviters, max_pass_s FROM guest_policies ORDER BY from_ms, seq"
+        )
+    ]
+
+
+def _persist_guest_rules(conn: sqlite3.Connection, view: CommunityView, fact: Fact) -> None:
+    if isinstance(fact, facts.GuestPolicyChanged) and view.guest_policies:
+        start, policy = view.guest_policies[-1]
+        conn.execute(
+            "INSERT INTO guest_policies (from_ms, seq, inviters, max_pass_s)"
+            " VALUES (?, (SELECT COUNT(*) FROM guest_policies), ?, ?)",
+            (start, policy.inviters, policy.max_pass_s),
+        )
+    if isinstance(fact, facts.ModeratorGranted | facts.ModeratorRevoked) and fact.account in view.moderators:
+        conn.execute("DELETE FROM moderators WHERE address = ?", (fact.account,))
+        conn.executemany(
+            "INSERT INTO moderators (address, start_ms, end_ms) VALUES (?,?,?)",
+            [(fact.account, s, e) for s, e in view.moderators[fact.account]],
         )
 
 

@@ -16,6 +16,7 @@ from eth_utils.address import to_checksum_address
 from node.core.conflicts import reaction_supersedes
 from node.core.types import DeleteBody, EraseBody, Kind, Message, PeerBody, PostBody, ProfileBody, ReactionBody
 from node.store.db import Database
+from node.store.guests import GuestPasses, GuestsKnown
 from node.store.peers import PeerRecords, forget_erased
 from node.store.profiles import Profiles, forget_erased_profile
 from node.store.rooms import Rooms, RoomsKnown
@@ -23,12 +24,13 @@ from node.store.search import index_post
 
 
 @dataclass
-class BatchKnown(RoomsKnown):
+class BatchKnown(RoomsKnown, GuestsKnown):
     """``Known`` for a batch: answers about the batch's own ids from prefetched dicts, and about
     anything else (a delete's target, say) from the store."""
 
     messages: Messages
     rooms: Rooms
+    guests: GuestPasses
     ids: set[bytes]
     stored: dict[bytes, str]
     tombstones: dict[bytes, str]
@@ -56,9 +58,10 @@ class BatchKnown(RoomsKnown):
 
 
 class Messages:
-    def __init__(self, db: Database, rooms: Rooms, peers: PeerRecords, profiles: Profiles) -> None:
+    def __init__(self, db: Database, rooms: Rooms, peers: PeerRecords, profiles: Profiles, guests: GuestPasses) -> None:
         self._db = db
         self._rooms = rooms
+        self._guests = guests
         self._peers = peers
         self._profiles = profiles
         self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
@@ -90,7 +93,7 @@ class Messages:
             stored.update((bytes(i), str(a)) for i, a in conn.execute(query, chunk))
             query = f"SELECT target, member FROM tombstones WHERE target IN ({marks})"  # noqa: S608
             tombs.update((bytes(t), str(m)) for t, m in conn.execute(query, chunk))
-        return BatchKnown(self, self._rooms, set(ids), stored, tombs)
+        return BatchKnown(self, self._rooms, self._guests, set(ids), stored, tombs)
 
     # ------------------------------------------------------------------ writing
 
@@ -179,6 +182,7 @@ class Messages:
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))  # an older profile of its member
             return 0
         self._rooms.apply(conn, message, author)
+        self._guests.apply(conn, message, author)
         if isinstance(body, PostBody):
             index_post(conn, message.id, body.text)
             conn.executemany(

@@ -269,6 +269,45 @@ MIGRATIONS: list[str] = [
     DELETE FROM applied_logs;
     DELETE FROM chain_cursor;
     """,
+    # 12: guests (node/store/guests.py): passes with their ends; from the chain, who moderates
+    # when and the guest policies voted. The chain is read again (as in 11) so the moderators of
+    # the past are known.
+    """
+    CREATE TABLE guest_passes (
+        id BLOB PRIMARY KEY,
+        guest BLOB NOT NULL,
+        room TEXT NOT NULL,
+        inviter TEXT NOT NULL,
+        issued_ms INTEGER NOT NULL,
+        until_ms INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        ended_ms INTEGER,
+        ended_by TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX guest_passes_guest ON guest_passes (guest);
+    CREATE TABLE moderators (
+        address TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER,
+        PRIMARY KEY (address, start_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE guest_policies (
+        from_ms INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        inviters TEXT NOT NULL,
+        max_pass_s INTEGER NOT NULL,
+        PRIMARY KEY (from_ms, seq)
+    ) WITHOUT ROWID;
+    DELETE FROM members;
+    DELETE FROM app_keys;
+    DELETE FROM hidden_posts;
+    DELETE FROM media_policies;
+    DELETE FROM proposals;
+    DELETE FROM proposal_votes;
+    DELETE FROM moderations;
+    DELETE FROM applied_logs;
+    DELETE FROM chain_cursor;
+    """,
 ]
 
 

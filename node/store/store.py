@@ -3,7 +3,7 @@
 ``messages`` (messages, tombstones, reactions, erasures), ``feed`` (reading them for the API),
 ``chain`` (the community view, applied logs, cursor), ``rooms`` (rooms, keys, events, polls,
 follows), ``peers`` (the address book: members' nodes), ``profiles`` (members' names), ``search``,
-``notices`` (what the member is told about) and ``blobs`` (attachments' bytes) share one
+``notices`` (what the member is told about), ``guests`` (guest passes) and ``blobs`` (attachments' bytes) share one
 connection and one way to write (``node.store.db``), so what must commit together does.
 ``Store`` itself answers what validation asks (``node.core.validation.Known``), which spans
 messages and rooms.
@@ -22,6 +22,7 @@ from node.store.chain import Chain
 from node.store.db import Database
 from node.store.digest import Digests
 from node.store.feed import Feed
+from node.store.guests import GuestPasses, GuestsKnown
 from node.store.messages import BatchKnown, Messages
 from node.store.notices import Notices
 from node.store.peers import PeerRecords
@@ -30,14 +31,15 @@ from node.store.rooms import Rooms, RoomsKnown
 from node.store.search import Search
 
 
-class Store(RoomsKnown):
+class Store(RoomsKnown, GuestsKnown):
     def __init__(self, db: Database) -> None:
         self._db = db
         self.path = db.path
         self.rooms = Rooms(db)
         self.peers = PeerRecords(db)
         self.profiles = Profiles(db)
-        self.messages = Messages(db, self.rooms, self.peers, self.profiles)
+        self.guests = GuestPasses(db)
+        self.messages = Messages(db, self.rooms, self.peers, self.profiles, self.guests)
         self.feed = Feed(db)
         self.chain = Chain(db)
         self.blobs = Blobs(db)

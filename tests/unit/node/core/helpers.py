@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from node.core.facts import KeyAuthorised, KeyRevoked, MemberGone, MemberJoined
+from node.core.guests import GuestPass
 from node.core.rooms import Room
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, PollBody
@@ -56,6 +57,7 @@ class MemoryKnown:
     rooms: dict[str, Room] = field(default_factory=dict)
     last_posts: dict[tuple[str, str], int] = field(default_factory=dict)
     polls: dict[bytes, PollBody] = field(default_factory=dict)
+    passes: dict[bytes, GuestPass] = field(default_factory=dict)  # pass id -> pass
 
     def has_message(self, message_id: bytes) -> bool:
         return message_id in self.messages
@@ -77,3 +79,9 @@ class MemoryKnown:
 
     def poll(self, poll_id: bytes) -> PollBody | None:
         return self.polls.get(poll_id)
+
+    def guest_passes(self, guest: bytes) -> list[GuestPass]:
+        return [p for p in self.passes.values() if p.guest == guest]
+
+    def guest_pass(self, pass_id: bytes) -> GuestPass | None:
+        return self.passes.get(pass_id)

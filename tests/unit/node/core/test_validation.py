@@ -195,7 +195,9 @@ def test_rate_limit_per_member() -> None:
 @pytest.mark.parametrize("reason", list(Reason))
 def test_every_reason_is_covered_by_a_test_here(reason: Reason) -> None:
     here = Path(__file__)
-    source = here.read_text(encoding="utf-8") + here.with_name("test_encoding.py").read_text(encoding="utf-8")
+    source = "".join(
+        here.with_name(n).read_text(encoding="utf-8") for n in (here.name, "test_encoding.py", "test_guests.py")
+    )
     assert f"Reason.{reason.name}" in source, f"no test refuses a message for {reason.value}"
 
 
