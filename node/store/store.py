@@ -3,7 +3,8 @@
 ``messages`` (messages, tombstones, reactions, erasures), ``feed`` (reading them for the API),
 ``chain`` (the community view, applied logs, cursor), ``rooms`` (rooms, keys, events, polls,
 follows), ``peers`` (the address book: members' nodes), ``profiles`` (members' names), ``search``,
-``notices`` (what the member is told about), ``guests`` (guest passes) and ``blobs`` (attachments' bytes) share one
+``notices`` (what the member is told about), ``guests`` (guest passes), ``rankings`` (what the
+rankings read, and their cache) and ``blobs`` (attachments' bytes) share one
 connection and one way to write (``node.store.db``), so what must commit together does.
 ``Store`` itself answers what validation asks (``node.core.validation.Known``), which spans
 messages and rooms.
@@ -27,6 +28,7 @@ from node.store.messages import BatchKnown, Messages
 from node.store.notices import Notices
 from node.store.peers import PeerRecords
 from node.store.profiles import Profiles
+from node.store.ranking import Rankings
 from node.store.rooms import Rooms, RoomsKnown
 from node.store.search import Search
 
@@ -46,6 +48,7 @@ class Store(RoomsKnown, GuestsKnown):
         self.search = Search(db)
         self.notices = Notices(db)
         self.digests = Digests(db, self.rooms)
+        self.rankings = Rankings(db, self.rooms)
 
     @classmethod
     def open(cls, path: Path) -> Store:
