@@ -179,15 +179,19 @@ def start_network(
         where.chain(lambda: dev.client(founder).add_key(key))  # noqa: B023 - called right here
         configs.append(config)
     addrs = [peer_addr(c) for c in configs]
+    all_dials = [topology(index, addrs) for index in range(len(configs))]
+    degrees = _degrees(all_dials, addrs)
     processes = []
     for index, config in enumerate(configs):
-        dials = topology(index, addrs)
+        dials = all_dials[index]
         # a chosen topology stays that sparse: the keeper would otherwise fill up to target_peers
-        # from the address book (every member's node)
+        # from the address book (every member's node). The target is the node's degree in the
+        # chosen graph, not the count of its own dials: with the latter, a node that others dialed
+        # first stops dialing its own list, and the graph comes out sparser than chosen.
         # (``sparse``, by default when a topology is given; a NAT lab's homes want the keeper's
         # full target: they dial one public node, and the keeper finds the rest in the book)
         stay_sparse = bootstrap is not None if sparse is None else sparse
-        keep = max(1, len(dials)) if stay_sparse else config.target_peers
+        keep = max(1, degrees[index]) if stay_sparse else config.target_peers
         connected = config.with_changes(bootstrap=dials, target_peers=keep)
         connected.save()
         processes.append(
@@ -203,3 +207,16 @@ def start_network(
         network.stop()
         raise
     return network
+
+
+def _degrees(all_dials: list[tuple[str, ...]], addrs: list[str]) -> list[int]:
+    """Each node's number of distinct neighbours once every node dialed its list."""
+    index_of = {addr: i for i, addr in enumerate(addrs)}
+    links: list[set[int]] = [set() for _ in addrs]
+    for i, dials in enumerate(all_dials):
+        for addr in dials:
+            j = index_of.get(addr)
+            if j is not None and j != i:
+                links[i].add(j)
+                links[j].add(i)
+    return [len(s) for s in links]
