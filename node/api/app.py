@@ -29,6 +29,7 @@ from node.api.notices import Notifications
 from node.api.people import People
 from node.api.problems import Json
 from node.api.publish import Publisher
+from node.api.ranking import Ranking
 from node.api.rooms import Rooms
 from node.api.routing import Route
 from node.api.sealed import SealedRooms
@@ -102,6 +103,7 @@ def build_api(
         Rooms(service, rooms, publish, broadcast, follow, following, names),
         People(service, names, publish),
         Search(service, names),
+        Ranking(service, names),
         Notifications(service, names, chain),
         Digest(service, names),
         Blobs(service),

@@ -6,9 +6,8 @@ from ``SealedRooms`` (node/api/sealed.py), so these routes know nothing of room 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi import Query as InQuery
@@ -29,6 +28,7 @@ from node.api.fields import (
     parse_id,
 )
 from node.api.naming import Names
+from node.api.posts import MAX_PAGE, item_json
 from node.api.problems import HttpError, Json
 from node.api.publish import Publisher
 from node.api.sealed import SealedRooms
@@ -37,9 +37,6 @@ from node.core.errors import MentionProblem
 from node.core.mentions import resolve
 from node.core.types import Attachment, DeleteBody, EraseBody, Kind, MessageId, PostBody, ReactionBody
 from node.daemon.service import NodeService
-from node.store import FeedItem
-
-MAX_PAGE = 200
 
 
 class FeedQuery(Query):
@@ -186,23 +183,3 @@ class Messages:
 
 def _id(value: bytes | None) -> MessageId | None:
     return None if value is None else MessageId(value)
-
-
-def item_json(item: FeedItem, mine: Sequence[str] = ()) -> dict[str, Any]:
-    """A post as the API shows it; ``mine``: the reactions this node's member holds on it."""
-    return {
-        "id": item.id.hex(),
-        "author": item.author,
-        "author_key": item.author_key.hex(),
-        "timestamp_ms": item.timestamp_ms,
-        "room": item.room,
-        "text": item.text,
-        "parent": item.parent.hex() if item.parent else None,
-        "replies": item.replies,
-        "reactions": item.reactions,
-        "mine": list(mine),
-        "mentions": [{"member": m} for m in item.mentions],
-        "attachments": [
-            {"sha256": h.hex(), "size": size, "mime": mime, "held": held} for h, size, mime, held in item.attachments
-        ],
-    }

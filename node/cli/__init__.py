@@ -15,7 +15,22 @@ import click
 from governance.cli import gov
 from governance.cli.names import NAMES_KEY
 from governance.cli.terminal import SafeGroup
-from node.cli import charter, digest, invite, join, member, notices, privacy, profile, rooms, run, search, setup, web
+from node.cli import (
+    charter,
+    digest,
+    invite,
+    join,
+    member,
+    notices,
+    privacy,
+    profile,
+    ranking,
+    rooms,
+    run,
+    search,
+    setup,
+    web,
+)
 
 
 def _version() -> str:
@@ -55,6 +70,7 @@ for command in [
     *charter.COMMANDS,
     *profile.COMMANDS,
     *search.COMMANDS,
+    *ranking.COMMANDS,
     *notices.COMMANDS,
     *digest.COMMANDS,
     *web.COMMANDS,

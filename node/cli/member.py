@@ -13,6 +13,7 @@ import click
 
 from governance.cli.terminal import echo, inline
 from node.api.client import ApiClient
+from node.cli.ranking import show_ranked
 from node.cli.toolkit import (
     HOME,
     JSON,
@@ -138,16 +139,48 @@ def delete(target: str, home: Path | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--room", default="", help="Room, by name or id (default: the general room).")
+@click.option(
+    "--room", default="", help="Room, by name or id (default: the general room; for a ranked sort, every open room)."
+)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
 @click.option("--follow", is_flag=True, help="Keep printing new posts as they arrive (Ctrl-C stops).")
+@click.option(
+    "--sort",
+    type=click.Choice(["new", "bridging", "personal"]),
+    default="new",
+    show_default=True,
+    help="new: newest first; bridging: liked across the community's usual divides; personal: what you "
+    "engage with, with a share from outside your usual circle (marked ◇). Ranked posts say why.",
+)
+@click.option("--page", default=0, show_default=True, type=click.IntRange(0, 10_000), help="Page of a ranked feed.")
+@click.option(
+    "--min-supporters",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Distinct supporters a post needs before the bridging sort ranks it.",
+)
 @HOME
 @JSON
-def feed(room: str, limit: int, follow: bool, home: Path | None, as_json: bool) -> None:
-    """Show the newest posts, with reply counts and reactions."""
+def feed(
+    room: str,
+    limit: int,
+    follow: bool,
+    sort: str,
+    page: int,
+    min_supporters: int,
+    home: Path | None,
+    as_json: bool,
+) -> None:
+    """Show the newest posts (or a ranked page, with --sort), with reply counts and reactions."""
+    if sort != "new" and follow:
+        raise click.UsageError("--follow shows the newest posts; it does not go with --sort " + sort)
 
     def run() -> None:
         api = api_for(home)
+        if sort != "new":
+            show_ranked(api, sort, room, limit, page, min_supporters, as_json)
+            return
         query = f"/v1/feed?limit={limit}&room={resolve_room(api, room)}"
         items = api.get(query)["items"]
         seen = {i["id"] for i in items}

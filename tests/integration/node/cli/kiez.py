@@ -8,6 +8,7 @@ from click.testing import CliRunner, Result
 
 from governance.devchain import DevCommunity
 from node.cli import main
+from node.harness.cluster import Network
 from node.harness.process import free_port
 
 
@@ -33,3 +34,11 @@ def init(home: Path, community: DevCommunity, *extra: str) -> Result:
         str(free_port()),
         *extra,
     )
+
+
+def at_node(net: Network, index: int, *args: str, ok: bool = True) -> str:
+    """Runs a member command against node ``index`` of a running network, as its member types it."""
+    home = str(net.nodes[index].config.home)
+    result = CliRunner().invoke(main, [*args, "--home", home], env={"KIEZ_HOME": None})
+    assert result.exit_code == (0 if ok else 1), f"kiez {' '.join(args)} → {result.exit_code}:\n{result.output}"
+    return result.output

@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from governance.anvil import Anvil
 from governance.types import MediaPolicy, Support
-from node.cli import main
 from node.core.types import Attachment, Kind, PostBody
 from node.errors import ApiError, NodeError
 from node.harness.cluster import Network, start_network
 from node.harness.process import until_accepted, wait_until
+from tests.integration.node.cli.kiez import at_node as kiez
 from tests.integration.node.network import raw_peer
 
 #: The smallest valid PNG file would do; any bytes with a declared image type are stored as sent.
@@ -257,14 +256,6 @@ def test_a_hidden_posts_attachment_goes_with_it(net: Network) -> None:
     for index in range(4):
         with pytest.raises(ApiError, match="does not hold"):
             net.nodes[index].api.download(sha)
-
-
-def kiez(net: Network, index: int, *args: str, ok: bool = True) -> str:
-    """Runs a member command against node ``index`` the way a member types it."""
-    home = str(net.nodes[index].config.home)
-    result = CliRunner().invoke(main, [*args, "--home", home], env={"KIEZ_HOME": None})
-    assert result.exit_code == (0 if ok else 1), f"kiez {' '.join(args)} → {result.exit_code}:\n{result.output}"
-    return result.output
 
 
 def test_the_member_commands_for_rooms_events_polls_and_attachments(net: Network, tmp_path: Path) -> None:

@@ -1,0 +1,126 @@
+"""The ranking routes: the bridging and personal feeds and the opinion map, each item with why.
+
+The models live in the pure core (``node.core.bridging``, ``personal``, ``opinions``); the store
+reads what they need and caches the results by content version (``node.store.ranking``), so a page
+after the first costs no model. They run on the node's thread, like every store read: the store's
+one connection is not shared with worker threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from fastapi import Query as InQuery
+
+from node.api.fields import Hash, Integer, Query, RoomRef
+from node.api.naming import Names
+from node.api.posts import MAX_PAGE, item_json
+from node.api.problems import HttpError, Json
+from node.core import bridging, personal
+from node.core.engagement import signals
+from node.core.opinions import OpinionMap, Statement, opinion_map, statements_of
+from node.daemon.service import NodeService
+
+#: The diversity floor in percent of a page, when the request does not say (``personal``).
+DIVERSITY_PERCENT = round(personal.DIVERSITY * 100)
+
+
+class RankingQuery(Query):
+    sort: Literal["bridging", "personal"] = "bridging"
+    room: RoomRef = ""
+    limit: Annotated[int, Integer(1, MAX_PAGE, query=True)] = 20
+    page: Annotated[int, Integer(0, 10_000, query=True)] = 0
+    diversity: Annotated[int, Integer(0, 100, query=True)] = DIVERSITY_PERCENT
+    min_supporters: Annotated[int, Integer(1, 1000, query=True)] = bridging.MIN_SUPPORTERS
+
+
+class OpinionQuery(Query):
+    room: RoomRef = ""
+    poll: Hash | None = None
+
+
+@dataclass
+class Ranking:
+    service: NodeService
+    names: Names
+
+    def add_routes(self, api: APIRouter) -> None:
+        api.add_api_route("/v1/ranking", self.ranking, methods=["GET"])
+        api.add_api_route("/v1/opinions", self.opinions, methods=["GET"])
+
+    async def ranking(self, query: Annotated[RankingQuery, InQuery()]) -> Json:
+        """One page of the open rooms' top-level posts (of ``room``, or all), ranked by ``sort``;
+        every item says why it is there (``why``), and personal items outside the member's usual
+        topics and people are marked ``outside``."""
+        room = query.room or None
+        if query.sort == "bridging":
+            picked = self._bridging(room, query.min_supporters)
+        else:
+            picked = self._personal(room, query.limit, query.diversity / 100)
+        start = query.page * query.limit
+        shown = picked[start : start + query.limit]
+        items = []
+        for ident, extra in shown:
+            item = self.service.store.feed.post(ident)
+            if item is not None:  # hidden or deleted since the cached ranking
+                items.append({**item_json(item), **extra})
+        more = len(picked) > start + query.limit
+        return Json(self.names.label({"sort": query.sort, "items": items, "page": query.page, "more": more}))
+
+    def _bridging(self, room: str | None, min_supporters: int) -> list[tuple[bytes, dict[str, Any]]]:
+        store = self.service.store.rankings
+
+        def compute() -> list[bridging.Ranked]:
+            return bridging.rank(signals(store.engagement(), room), min_supporters=min_supporters)
+
+        ranked = store.cached(("bridging", room, min_supporters), compute)
+        return [
+            (r.id, {"why": [r.explanation], "score": r.score, "supporters": r.supporters, "outside": False})
+            for r in ranked
+        ]
+
+    def _personal(self, room: str | None, page_size: int, diversity: float) -> list[tuple[bytes, dict[str, Any]]]:
+        store = self.service.store.rankings
+        me = self.service.view.owner_of(self.service.signer.public_key) or ""
+        follows = frozenset(self.service.store.rooms.follows())
+        now_ms = self.service.now_ms()
+        found = store.cached(("profile", me, room), lambda: personal.profile(store.engagement(), me, room))
+        picked = personal.arrange(found, follows=follows, now_ms=now_ms, page_size=page_size, diversity=diversity)
+        return [(p.id, {"why": list(p.reasons), "score": p.score, "outside": p.outside}) for p in picked]
+
+    async def opinions(self, query: Annotated[OpinionQuery, InQuery()]) -> Json:
+        """The groups of opinion over poll answers and reactions (of ``room`` or ``poll``): each
+        shown group's size and the statements it agrees on, and the consensus of all groups. Which
+        member is in which group is never said; groups under three members are only counted."""
+        found = self._opinions(query.room or None, query.poll)
+        return Json(opinion_json(found))
+
+    def _opinions(self, room: str | None, poll: bytes | None) -> OpinionMap:
+        store = self.service.store.rankings
+        if poll is not None and all(p.id != poll for p in store.polls()):
+            raise HttpError(404, f"no visible poll {poll.hex()} on this node")
+
+        def compute() -> OpinionMap:
+            statements, votes = statements_of(store.engagement(), store.polls(), room=room, poll=poll)
+            return opinion_map(statements, votes)
+
+        return store.cached(("opinions", room, poll), compute)
+
+
+def opinion_json(found: OpinionMap) -> dict[str, Any]:
+    """The map as JSON: counts, groups with what they agree on, consensus, plot points."""
+
+    def statement(s: Statement, share: float | None = None) -> dict[str, Any]:
+        return {"id": s.id, "text": s.text, **({} if share is None else {"agree": round(share, 3)})}
+
+    return {
+        "members": found.members,
+        "statements": found.statements,
+        "groups": [{"size": g.size, "agrees": [statement(s, a) for s, a in g.agrees]} for g in found.groups],
+        "hidden_groups": found.hidden_groups,
+        "consensus": [statement(s) for s in found.consensus],
+        "points": [[round(x, 4), round(y, 4), g] for x, y, g in found.points],
+        "silhouette": round(found.silhouette, 4),
+    }
