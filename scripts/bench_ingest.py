@@ -29,10 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from nacl.signing import VerifyKey
+from verifyrate import verify_rate
 
-from node.core.encoding import decode
-from node.core.signing import DOMAIN, Signer
+from node.core.signing import Signer
 from node.core.types import Community, Kind, PostBody
 from node.core.validation import Via
 from node.core.view import CommunityView, KeyRecord, MemberRecord
@@ -56,15 +55,6 @@ def messages(count: int, now_ms: int) -> tuple[list[bytes], CommunityView]:
         for n in range(count)
     ]
     return envelopes, view
-
-
-def verify_rate(envelopes: list[bytes]) -> float:
-    decoded = [decode(e) for e in envelopes]
-    checks = [(VerifyKey(m.author), DOMAIN + m.signed, m.signature) for m in decoded]
-    started = time.perf_counter()
-    for key, data, signature in checks:
-        key.verify(data, signature)
-    return len(checks) / (time.perf_counter() - started)
 
 
 def ingest_rate(envelopes: list[bytes], view: CommunityView, batch: int) -> float:

@@ -13,7 +13,6 @@ malformed by the rules of version 1 (spec section 5, steps 2 to 9).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from typing import Any
 
@@ -44,8 +43,6 @@ _UNPACK_LIMITS: dict[str, int] = {
     "max_map_len": 0,
     "max_ext_len": 0,
 }
-#: Reading only a layer's version: its first item must be a plain integer, nothing bigger.
-_PEEK_LIMITS: dict[str, int] = dict.fromkeys(_UNPACK_LIMITS, 0)
 _HEX_DIGITS = frozenset("0123456789abcdef")
 
 
@@ -88,15 +85,49 @@ def _version(data: bytes, what: str, supported: int) -> None:
     """Reads the first item of the array ``data`` starts with, and nothing after it: a version
     above ``supported`` is ``unsupported_version`` (a newer peer, not a faulty one) before any
     rule of this version applies to the rest; anything else than an integer >= 1 is malformed."""
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, max_buffer_size=max(len(data), 1), **_PEEK_LIMITS)
-    unpacker.feed(data)
-    version: Any = None  # stays None if not an array, or if its first item is not a plain value
-    with contextlib.suppress(ValueError, TypeError, msgpack.OutOfData, msgpack.FormatError, msgpack.StackError):
-        version = unpacker.unpack() if unpacker.read_array_header() else None
-    if not _is_int(version) or version < 1:
+    version = peek_version(data)
+    if version is None or version < 1:
         raise DecodeError(Reason.MALFORMED, f"{what} must be an array starting with its version (an integer >= 1)")
     if version != supported:
         raise DecodeError(Reason.UNSUPPORTED_VERSION, f"{what} version {version}")
+
+
+#: msgpack's array headers: the byte, and how many bytes of length follow it.
+_ARRAY_HEADERS = {0xDC: 2, 0xDD: 4}
+#: msgpack's integer formats after the fixints: the byte, the width of the value, and its sign.
+_INT_FORMATS = {0xCC: (1, False), 0xCD: (2, False), 0xCE: (4, False), 0xCF: (8, False)}
+_INT_FORMATS |= {0xD0: (1, True), 0xD1: (2, True), 0xD2: (4, True), 0xD3: (8, True)}
+
+
+def peek_version(data: bytes) -> int | None:
+    """The integer that opens the msgpack array ``data`` starts with, read from its first bytes
+    alone (every message is checked this way twice, so no unpacker is built for it); None if
+    ``data`` does not start with a non-empty array whose first item is an integer."""
+    if not data:
+        return None
+    head = data[0]
+    if 0x91 <= head <= 0x9F:  # a fixarray of 1 to 15 items
+        at = 1
+    elif head in _ARRAY_HEADERS:
+        width = _ARRAY_HEADERS[head]
+        if len(data) < 1 + width or int.from_bytes(data[1 : 1 + width], "big") == 0:
+            return None
+        at = 1 + width
+    else:
+        return None
+    if len(data) <= at:
+        return None
+    first = data[at]
+    if first <= 0x7F:  # a positive fixint
+        return first
+    if first >= 0xE0:  # a negative fixint
+        return first - 0x100
+    if first not in _INT_FORMATS:
+        return None
+    width, signed = _INT_FORMATS[first]
+    if len(data) < at + 1 + width:
+        return None
+    return int.from_bytes(data[at + 1 : at + 1 + width], "big", signed=signed)
 
 
 def _is_int(value: Any) -> bool:

@@ -65,6 +65,7 @@ class Messages:
         self._peers = peers
         self._profiles = profiles
         self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
+        self._last_doc: int | None = None  # the search index's last document number, within add_many
 
     # ------------------------------------------------------------------ what validation asks
 
@@ -128,11 +129,13 @@ class Messages:
             # one lookup per author and batch (a sync batch is thousands of one member's posts)
             erasing = any(isinstance(m.body, EraseBody) for m, _ in batch)
             self._erasures = {} if erasing else {a: _erased_until(conn, a) for a in {a for _, a in batch}}
+            self._last_doc = None  # the search index's last document number in this batch
             try:
                 for message, author in batch:
                     added += self._insert(conn, message, author, received_ms, message.id in unchecked)
             finally:
                 self._erasures = {}
+                self._last_doc = None
         return added
 
     def _insert(
@@ -184,7 +187,7 @@ class Messages:
         self._rooms.apply(conn, message, author)
         self._guests.apply(conn, message, author)
         if isinstance(body, PostBody):
-            index_post(conn, message.id, body.text)
+            self._last_doc = index_post(conn, message.id, body.text, self._last_doc and self._last_doc + 1)
             conn.executemany(
                 "INSERT OR IGNORE INTO mentions (member, message_id) VALUES (?, ?)",
                 [(to_checksum_address(m), message.id) for m in body.mentions],

@@ -33,11 +33,14 @@ class Hit:
     snippet: str
 
 
-def index_post(conn: sqlite3.Connection, message_id: bytes, text: str) -> None:
-    """Indexes a post just stored (called in its transaction)."""
-    doc = conn.execute("SELECT coalesce(max(doc), 0) + 1 FROM search_ids").fetchone()[0]
+def index_post(conn: sqlite3.Connection, message_id: bytes, text: str, doc: int | None = None) -> int:
+    """Indexes a post just stored (called in its transaction) and returns its document number.
+    A batch passes ``doc``, the number after the one it used last, and saves a query per post."""
+    if doc is None:
+        doc = int(conn.execute("SELECT coalesce(max(doc), 0) + 1 FROM search_ids").fetchone()[0])
     conn.execute("INSERT INTO search_ids (id, doc) VALUES (?, ?)", (message_id, doc))
     conn.execute("INSERT INTO search (rowid, text) VALUES (?, ?)", (doc, text))
+    return doc
 
 
 def reconcile(conn: sqlite3.Connection) -> None:
