@@ -3,7 +3,7 @@
 
 Each benchmark is a script under ``scripts/`` whose last printed line is one JSON object; this
 script runs them one after another (never side by side: they would measure each other), keeps
-their figures in ``<out>/figures.json``, draws the plots (gossip latency distribution, delivery
+their figures in ``<out>/figures.json``, draws the plots (gossip latency distribution, CPU per message, delivery
 and latency against the publishing rate) and writes ``<out>/report.md``, which the README links.
 
 Usage: .venv/bin/python scripts/bench_report.py [--out scripts/report] [--only gas,ingest,...] [--quick]
@@ -128,6 +128,32 @@ def plot_sweep(gossip: dict[str, Any], out: Path) -> str | None:
     return path.name
 
 
+def plot_cpu(gossip: dict[str, Any], out: Path) -> str | None:
+    """CPU per published message (network-wide) against the publishing rate, both networks."""
+    wanted = (
+        ("kiez", "cpu_ms_per_msg_by_rate"),
+        ("js-libp2p", "js_cpu_ms_per_msg_by_rate"),
+        ("kiez, namespaces", "netns_cpu_ms_per_msg_by_rate"),
+        ("js-libp2p, namespaces", "netns_js_cpu_ms_per_msg_by_rate"),
+    )
+    series = [(label, by_rate) for label, key in wanted if isinstance(by_rate := gossip.get(key), dict) and by_rate]
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, by_rate in series:
+        points = sorted((float(rate), ms) for rate, ms in by_rate.items() if ms is not None)
+        ax.plot([r for r, _ in points], [ms for _, ms in points], marker="o", label=label)
+    ax.set_xlabel("posts/s, network-wide")
+    ax.set_ylabel("CPU ms per message, all nodes")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    fig.tight_layout()
+    path = out / "gossip-cpu.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path.name
+
+
 def section(title: str, figures: dict[str, Any], body: Callable[[dict[str, Any]], list[str]]) -> list[str]:
     lines = [f"## {title}", ""]
     if "error" in figures:
@@ -242,7 +268,7 @@ def main() -> None:
     (args.out / "figures.json").write_text(json.dumps(results, indent=1) + "\n")
     plots = []
     gossip = results.get("gossip", {})
-    for draw in (plot_latency, plot_sweep):
+    for draw in (plot_latency, plot_sweep, plot_cpu):
         drawn = draw(gossip, args.out)
         if drawn:
             plots.append(drawn)

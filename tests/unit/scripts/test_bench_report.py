@@ -45,3 +45,12 @@ def test_a_readme_without_the_markers_is_refused_with_what_is_missing() -> None:
     replaced = with_table(f"a\n{START}\nold\n{END}\nb\n", {"gas": {"propose_ratio": 0.85, "ran_at": "then"}})
     assert "old" not in replaced
     assert "| `bench_gas.py` | propose × OpenZeppelin | 0.85 | ≤ 1 ✓ | then |" in replaced
+
+
+def test_the_cpu_plot_draws_both_networks_and_nothing_without_figures(tmp_path: Path) -> None:
+    from bench_report import plot_cpu
+
+    gossip = {"cpu_ms_per_msg_by_rate": {"10": 80.0, "20": 85.5}, "js_cpu_ms_per_msg_by_rate": {"20": 30.0}}
+    assert plot_cpu(gossip, tmp_path) == "gossip-cpu.png"
+    assert (tmp_path / "gossip-cpu.png").read_bytes().startswith(b"\x89PNG")
+    assert plot_cpu({"cpu_ms_per_msg_by_rate": None}, tmp_path / "none") is None
