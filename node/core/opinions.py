@@ -25,9 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 from node.core.engagement import Engagement, Matrix, is_negative
@@ -99,6 +96,9 @@ def opinion_map(
     members = [m for m in members if sum((m, s.id) in votes for s in counted) >= MIN_VOTES]
     if len(members) < 2 * min_group or not counted:
         return OpinionMap(len(members), len(counted), (), 0, ())
+    # scikit-learn takes seconds to import: a node pays for it when it first draws a map, not at start
+    from sklearn.decomposition import PCA  # noqa: PLC0415
+
     matrix = np.array([[float(np.sign(votes.get((m, s.id), 0.0))) for s in counted] for m in members])
     with threadpool_limits(limits=1):
         points = PCA(n_components=min(2, *matrix.shape), svd_solver="full").fit_transform(matrix)
@@ -131,6 +131,9 @@ def _groups(points: Matrix, most: int) -> tuple[Labels, float]:
     and that score. ``most`` keeps k to what the members can fill with shown groups: on a few
     points the silhouette rewards splitting off pairs and singletons. Labels are renumbered by
     each group's first member, so they do not depend on the seed."""
+    from sklearn.cluster import KMeans  # noqa: PLC0415 - imported when used, as in opinion_map
+    from sklearn.metrics import silhouette_score  # noqa: PLC0415
+
     best: tuple[float, Labels] | None = None
     distinct = len(np.unique(points.round(9), axis=0))
     for k in range(2, min(MAX_GROUPS, most, distinct - 1, len(points) - 1) + 1):

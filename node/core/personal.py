@@ -28,7 +28,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from node.core.engagement import Engagement, Matrix, Post, member_signals
@@ -88,6 +87,9 @@ def profile(engagement: Engagement, member: str, room: str | None = None) -> Pro
 
 def _similarity(texts: list[str], history: list[str]) -> Matrix:
     """Each text's cosine similarity to the centroid of ``history`` (TF-IDF, fitted on both)."""
+    # scikit-learn takes seconds to import: a node pays for it on its first personal feed, not at start
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+
     vectorizer = TfidfVectorizer(sublinear_tf=True, max_features=50_000)
     with threadpool_limits(limits=1):
         try:

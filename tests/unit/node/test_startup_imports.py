@@ -1,0 +1,23 @@
+"""A node starts without importing scikit-learn or SciPy: they take seconds to import and are
+needed only once a member asks for a ranked feed or an opinion map."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_starting_a_node_does_not_import_the_ranking_libraries() -> None:
+    probe = "import sys, node.daemon.runner, node.cli; print(sorted({'sklearn', 'scipy'} & set(sys.modules)))"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert found.stdout.strip() == "[]", found.stdout + found.stderr
+
+
+def test_the_ranking_libraries_load_when_a_map_is_drawn() -> None:
+    probe = (
+        "import sys; from node.core.opinions import _groups; import numpy as np;"
+        "_groups(np.array([[0.0, 0.0], [0.0, 0.1], [5.0, 5.0], [5.0, 5.1], [9.0, 0.0], [9.1, 0.0]]), 3);"
+        "print('sklearn' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert found.stdout.strip() == "True", found.stdout + found.stderr
