@@ -16,7 +16,8 @@ page's items), without HTTP, the median of ``--repeat`` runs:
 * ``*_after_reaction_ms``: the first page after one new reaction arrived (the content version
   changed, so what depends on reactions is computed again).
 
-The target is ``target_ms`` (1,000 ms) for every after-reaction figure and far less for warm ones.
+The targets: every after-reaction figure under ``target_ms`` (1,000 ms; ``worst_after_reaction_ms``
+is the largest), every page from the cache under 100 ms (``worst_warm_ms``).
 The last line printed is one JSON object.
 Usage: .venv/bin/python scripts/bench_ranking.py [--posts 10000] [--members 50] [--repeat 3]
 """
@@ -28,7 +29,6 @@ import hashlib
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,7 +41,7 @@ from node.api.naming import Names
 from node.api.ranking import OpinionQuery, Ranking, RankingQuery
 from node.core.encoding import decode
 from node.core.signing import Signer
-from node.core.types import AnswerBody, Community, Kind, PollBody, PostBody, ReactionBody
+from node.core.types import AnswerBody, Community, Kind, MessageId, PollBody, PostBody, ReactionBody
 from node.core.validation import Via
 from node.core.view import CommunityView, KeyRecord, MemberRecord
 from node.daemon.service import NodeService
@@ -63,13 +63,13 @@ class Community50:
     """The synthetic community: members' signers and addresses, their camps, the signed messages."""
 
     def __init__(self, members: int, posts: int, now_ms: int, seed: int = 16) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - a synthetic community, not cryptography
         self.now_ms = now_ms
         self.signers = [Signer(hashlib.sha256(f"ranking member {i}".encode()).digest()) for i in range(members)]
         self.addresses = [f"0x{i + 1:040x}" for i in range(members)]
         self.camps = [CAMPS[i % len(CAMPS)] for i in range(members)]
         self.start_ms = now_ms - 30 * DAY_MS
-        self.posts: list[tuple[bytes, int, str]] = []  # (id, author index, topic)
+        self.posts: list[tuple[MessageId, int, str]] = []  # (id, author index, topic)
         self.extra = 0
         self.envelopes = self._posts(posts)
         self.envelopes += self._engagement()
@@ -113,6 +113,9 @@ class Community50:
                         out.append(self.sign(member, Kind.POST, PostBody("Yes, agreed!", parent=post), at))
                 elif self.rng.random() < 0.3:
                     out.append(self.sign(member, Kind.REACTION, ReactionBody(post, "👎"), at))
+        for post, _, _ in self.rng.sample(self.posts, 5):  # a few posts the whole street likes
+            out += [self.sign(m, Kind.REACTION, ReactionBody(post, "❤️"), at + m) for m in range(len(self.camps))]
+        at += len(self.camps)
         options = ("more bike lanes", "more parking", "more trees")
         poll = self.sign(0, Kind.POLL, PollBody("What should the street get?", options, self.now_ms + DAY_MS), at)
         out.append(poll)
@@ -135,9 +138,9 @@ def handler(store: Store, community: Community50, member: int) -> Ranking:
     return Ranking(service, Names(service))
 
 
-def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+def timed(ask: Callable[[Ranking, int], Any], ranking: Ranking, page: int) -> tuple[float, Any]:
     started = time.perf_counter()
-    found = call()
+    found = ask(ranking, page)
     return (time.perf_counter() - started) * 1000, found
 
 
@@ -150,14 +153,14 @@ def measure(
     for _ in range(repeat):
         store = Store.open(db)
         ranking = handler(store, community, member=1)
-        ms, found = timed(lambda r=ranking: ask(r, 0))
+        ms, found = timed(ask, ranking, 0)
         runs["cold"].append(ms)
-        runs["warm"].append(timed(lambda r=ranking: ask(r, 0))[0])
-        runs["page2"].append(timed(lambda r=ranking: ask(r, 1))[0])
+        runs["warm"].append(timed(ask, ranking, 0)[0])
+        runs["page2"].append(timed(ask, ranking, 1)[0])
         added = ranking.service.ingest_batch([community.reaction()], Via.SYNC).added
         if added != 1:
             raise SystemExit(f"{name}: the extra reaction was not stored")
-        runs["after_reaction"].append(timed(lambda r=ranking: ask(r, 0))[0])
+        runs["after_reaction"].append(timed(ask, ranking, 0)[0])
         store.close()
     figures = {f"{name}_{k}_ms": round(statistics.median(v), 1) for k, v in runs.items()}
     print(f"{name:9} " + "  ".join(f"{k} {statistics.median(v):7.1f} ms" for k, v in runs.items()), flush=True)
@@ -177,13 +180,13 @@ def summary(name: str, found: dict[str, Any]) -> None:
 def ranked(sort: str) -> Callable[[Ranking, int], Any]:
     def ask(ranking: Ranking, page: int) -> Any:
         query = RankingQuery.model_validate({"sort": sort, "limit": 20, "page": page})
-        return json.loads(trio.run(ranking.ranking, query).body)
+        return json.loads(bytes(trio.run(ranking.ranking, query).body))
 
     return ask
 
 
 def opinions(ranking: Ranking, page: int) -> Any:
-    return json.loads(trio.run(ranking.opinions, OpinionQuery()).body)
+    return json.loads(bytes(trio.run(ranking.opinions, OpinionQuery()).body))
 
 
 def main() -> None:
@@ -215,6 +218,7 @@ def main() -> None:
         figures |= measure(db, community, "opinions", opinions, args.repeat)
     after = [v for k, v in figures.items() if k.endswith("_after_reaction_ms")]
     figures["worst_after_reaction_ms"] = max(after)
+    figures["worst_warm_ms"] = max(v for k, v in figures.items() if k.endswith(("_warm_ms", "_page2_ms")))
     figures["target_ms"] = TARGET_MS
     print(json.dumps(figures))
 

@@ -25,6 +25,8 @@ from node.daemon.service import NodeService
 
 #: The diversity floor in percent of a page, when the request does not say (``personal``).
 DIVERSITY_PERCENT = round(personal.DIVERSITY * 100)
+#: The personal feed's newness is taken at this step of the clock (and its pages cached as long).
+NEWNESS_STEP_MS = 60_000
 
 
 class RankingQuery(Query):
@@ -84,11 +86,23 @@ class Ranking:
     def _personal(self, room: str | None, page_size: int, diversity: float) -> list[tuple[bytes, dict[str, Any]]]:
         store = self.service.store.rankings
         me = self.service.view.owner_of(self.service.signer.public_key) or ""
-        follows = frozenset(self.service.store.rooms.follows())
-        now_ms = self.service.now_ms()
-        found = store.cached(("profile", me, room), lambda: personal.profile(store.engagement(), me, room))
-        picked = personal.arrange(found, follows=follows, now_ms=now_ms, page_size=page_size, diversity=diversity)
-        return [(p.id, {"why": list(p.reasons), "score": p.score, "outside": p.outside}) for p in picked]
+        # newness is taken at the minute, so the pages of one minute come from one arrangement
+        minute = self.service.now_ms() // NEWNESS_STEP_MS * NEWNESS_STEP_MS
+
+        def compute() -> personal.Profile:
+            engagement = store.engagement()
+            texts = store.cached(
+                ("texts", room), lambda: personal.vectorise(engagement.top_level(room)), posts_only=True
+            )
+            return personal.profile(engagement, me, room, texts)
+
+        def arranged() -> list[tuple[bytes, dict[str, Any]]]:
+            found = store.cached(("profile", me, room), compute)
+            follows = frozenset(self.service.store.rooms.follows())
+            picked = personal.arrange(found, follows=follows, now_ms=minute, page_size=page_size, diversity=diversity)
+            return [(p.id, {"why": list(p.reasons), "score": p.score, "outside": p.outside}) for p in picked]
+
+        return store.cached(("personal", me, room, page_size, diversity, minute), arranged)
 
     async def opinions(self, query: Annotated[OpinionQuery, InQuery()]) -> Json:
         """The groups of opinion over poll answers and reactions (of ``room`` or ``poll``): each
