@@ -28,13 +28,16 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from node.core.engagement import Engagement, Matrix, Post, member_signals
+
+Flags = npt.NDArray[np.bool_]
 
 WEIGHTS = {"text": 0.4, "people": 0.3, "room": 0.15, "newness": 0.15}
 HALF_LIFE_MS = 3 * 24 * 3600 * 1000
@@ -131,7 +134,7 @@ def arrange(
     now_ms: int,
     page_size: int,
     diversity: float = DIVERSITY,
-) -> list[Picked]:
+) -> Arranged:
     """Every candidate post in order, so that each run of ``page_size`` (a page) holds at least
     ``ceil(diversity × page size)`` outside posts while any remain; within a page, best first.
     Scored as arrays (10,000 posts in milliseconds); only the reasons are built per post."""
@@ -162,22 +165,46 @@ def arrange(
         page = inside_rest[:n_in] + outside_rest[:n_out]
         del inside_rest[:n_in], outside_rest[:n_out]
         ordered += sorted(page, key=place.__getitem__)
-    return [_pick(found, i, float(score[i]), bool(outside[i]), bool(followed[i]), float(newness[i])) for i in ordered]
+    return Arranged(found, ordered, score, outside, followed, newness)
 
 
-def _pick(found: Profile, i: int, score: float, outside: bool, followed: bool, newness: float) -> Picked:
-    """Post ``i`` of the profile with its score, explained."""
-    text, people = float(found.similarity[i]), float(found.people[i])
-    reasons = [
-        why
-        for why, holds in (
-            (WHY_OUTSIDE, outside),
-            (WHY_PEOPLE, people > 0.0),
-            (WHY_TEXT, text >= TOPIC_SIMILARITY),
-            (WHY_ROOM, followed),
-            (WHY_NEW, newness >= 0.5),
-            (WHY_NO_HISTORY, not found.has_history),
-        )
-        if holds
-    ]
-    return Picked(found.posts[i].id, score, outside, tuple(reasons))
+class Arranged(Sequence[Picked]):
+    """The posts in their personal order; each ``Picked`` is made when asked for, so a cached
+    ranking of 10,000 posts is a few arrays, not 10,000 objects, and a page costs only its own."""
+
+    def __init__(
+        self, found: Profile, order: list[int], score: Matrix, outside: Flags, followed: Flags, newness: Matrix
+    ) -> None:
+        self._found, self._order = found, order
+        self._score, self._outside, self._followed, self._newness = score, outside, followed, newness
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> Picked: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Picked]: ...
+    def __getitem__(self, index: int | slice) -> Picked | list[Picked]:
+        if isinstance(index, slice):
+            return [self._pick(i) for i in self._order[index]]
+        return self._pick(self._order[index])
+
+    def _pick(self, i: int) -> Picked:
+        """Post ``i`` of the profile with its score, explained."""
+        found = self._found
+        text, people = float(found.similarity[i]), float(found.people[i])
+        outside = bool(self._outside[i])
+        reasons = [
+            why
+            for why, holds in (
+                (WHY_OUTSIDE, outside),
+                (WHY_PEOPLE, people > 0.0),
+                (WHY_TEXT, text >= TOPIC_SIMILARITY),
+                (WHY_ROOM, bool(self._followed[i])),
+                (WHY_NEW, float(self._newness[i]) >= 0.5),
+                (WHY_NO_HISTORY, not found.has_history),
+            )
+            if holds
+        ]
+        return Picked(found.posts[i].id, float(self._score[i]), outside, tuple(reasons))
