@@ -20,6 +20,7 @@ from node.harness.cluster import Network, start_network
 from node.harness.process import wait_until
 
 from .conftest import accessibility_problems, kiez_open, settled
+from .test_notices_page import screenshot
 
 WAIT_S = 60.0
 LIKED = "Seed swap at the garden on Saturday"
@@ -75,6 +76,8 @@ def test_the_bridging_order_shows_why_and_the_map_says_too_few(net: Network, ali
     assert why.startswith("why: ")
     assert any(reason in why for reason in REASONS), why
     assert why.endswith("· 2 supporters")
+    alice.execute_script("document.getElementById('feed-order').scrollIntoView()")
+    screenshot(alice, "web-app-bridging.png")
     assert "Ranked by how much members who usually disagree both like a post" in alice.page_source
     assert alice.find_element(By.ID, "feed").get_attribute("aria-label") == (
         "Posts appreciated across the community's divides first"

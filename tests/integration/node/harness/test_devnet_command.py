@@ -151,7 +151,8 @@ def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> N
     assert set(rows) == {"alice", "bob", "carol", "dana"}
     assert (rows["alice"][1], rows["dana"][1]) == ("Alice", "Dana")
     assert rows["carol"][1].startswith("0x")  # removed: her name is no longer shown
-    assert rows["alice"][2] == "4"  # alice, carol and dana's posts and the charter; bob's is hidden
+    # alice, carol and dana's posts, the charter, and the two on the street; bob's first is hidden
+    assert rows["alice"][2] == "6"
     assert rows["alice"][3] == "1"
     assert rows["carol"][-1] == "no"
     assert rows["alice"][-1] == "yes"
