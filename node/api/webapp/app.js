@@ -216,7 +216,7 @@ async function showFeed() {
   if (signature !== state.shown) {
     state.shown = signature;
     document.getElementById("feed").setAttribute("aria-label", SORTS[state.sort]);
-    document.getElementById("feed-sort-note").textContent = sortNote(state.sort, items.length, state.supporters);
+    document.getElementById("feed-sort-note").textContent = sortNote(state.sort, items.length, state.supporters, state.room);
     document.getElementById("feed").replaceChildren(
       ...items.map((post, index) => {
         const item = postItem(post, false);

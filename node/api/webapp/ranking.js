@@ -20,8 +20,15 @@ export async function orderedPosts(sort, room, supporters) {
   return (await api("GET", `/v1/ranking?${query}`)).items;
 }
 
-// What the page says under the feed's order: how it works, or why nothing is ranked yet.
-export function sortNote(sort, count, supporters) {
+// What the page says under the feed's order: how it works, or why nothing is ranked yet. In the
+// general room a ranked order takes the posts of every open room (as `kiez feed --sort` does).
+export function sortNote(sort, count, supporters, room) {
+  if (sort === "new") return "";
+  const where = room ? "" : " The posts of every open room are ranked together.";
+  return ranking(sort, count, supporters) + where;
+}
+
+function ranking(sort, count, supporters) {
   if (sort === "bridging") {
     const need = `a post needs ${supporters} distinct supporters to be ranked`;
     return count ? `Ranked by how much members who usually disagree both like a post; ${need}.`

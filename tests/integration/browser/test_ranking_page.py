@@ -67,7 +67,10 @@ def test_the_bridging_order_shows_why_and_the_map_says_too_few(net: Network, ali
     Select(alice.find_element(By.ID, "feed-sort")).select_by_value("bridging")
     settled("nothing ranked with three supporters", lambda: shown(alice) == [])
     note = alice.find_element(By.ID, "feed-sort-note").text
-    assert note == "Nothing is ranked yet: a post needs 3 distinct supporters to be ranked."
+    assert note == (
+        "Nothing is ranked yet: a post needs 3 distinct supporters to be ranked."
+        " The posts of every open room are ranked together."
+    )
     supporters = alice.find_element(By.ID, "feed-supporters")
     supporters.clear()
     supporters.send_keys("2", Keys.TAB)
