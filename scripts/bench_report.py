@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "sync": ("bench_sync.py", [], ["--posts", "10000"]),
     "memory": ("bench_memory.py", [], ["--posts", "10000"]),
     "watcher": ("bench_watcher.py", [], ["--events", "1000"]),
+    "ranking": ("bench_ranking.py", [], ["--posts", "2000", "--repeat", "1"]),
     "gossip": ("bench_gossip.py", [], ["--quick"]),
 }
 
@@ -193,6 +194,13 @@ def report(results: dict[str, dict[str, Any]], plots: list[str], quick: bool) ->
             ],
         ),
         "watcher": ("Chain watcher (bench_watcher.py)", lambda f: []),
+        "ranking": (
+            "Ranked feeds and the opinion map (bench_ranking.py)",
+            lambda f: [
+                f"- {f['posts']:,} posts, {f['members']} members: bridging cold {f['bridging_cold_ms']} ms, "
+                f"personal cold {f['personal_cold_ms']} ms, opinion map cold {f['opinions_cold_ms']} ms"
+            ],
+        ),
     }
     for name, (title, extra) in details.items():
         if name in results:

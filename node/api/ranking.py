@@ -8,6 +8,7 @@ one connection is not shared with worker threads.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,8 @@ from node.daemon.service import NodeService
 
 #: The diversity floor in percent of a page, when the request does not say (``personal``).
 DIVERSITY_PERCENT = round(personal.DIVERSITY * 100)
+#: The personal feed's newness is taken at this step of the clock (and its pages cached as long).
+NEWNESS_STEP_MS = 60_000
 
 
 class RankingQuery(Query):
@@ -55,40 +58,48 @@ class Ranking:
         every item says why it is there (``why``), and personal items outside the member's usual
         topics and people are marked ``outside``."""
         room = query.room or None
-        if query.sort == "bridging":
-            picked = self._bridging(room, query.min_supporters)
-        else:
-            picked = self._personal(room, query.limit, query.diversity / 100)
+        picked: Sequence[bridging.Ranked | personal.Picked] = (
+            self._bridging(room, query.min_supporters)
+            if query.sort == "bridging"
+            else self._personal(room, query.limit, query.diversity / 100)
+        )
         start = query.page * query.limit
         shown = picked[start : start + query.limit]
         items = []
-        for ident, extra in shown:
-            item = self.service.store.feed.post(ident)
+        for found in shown:  # only the page's items become JSON: a list of 10,000 would cost more
+            item = self.service.store.feed.post(found.id)
             if item is not None:  # hidden or deleted since the cached ranking
-                items.append({**item_json(item), **extra})
+                items.append({**item_json(item), **_why(found)})
         more = len(picked) > start + query.limit
         return Json(self.names.label({"sort": query.sort, "items": items, "page": query.page, "more": more}))
 
-    def _bridging(self, room: str | None, min_supporters: int) -> list[tuple[bytes, dict[str, Any]]]:
+    def _bridging(self, room: str | None, min_supporters: int) -> list[bridging.Ranked]:
         store = self.service.store.rankings
 
         def compute() -> list[bridging.Ranked]:
             return bridging.rank(signals(store.engagement(), room), min_supporters=min_supporters)
 
-        ranked = store.cached(("bridging", room, min_supporters), compute)
-        return [
-            (r.id, {"why": [r.explanation], "score": r.score, "supporters": r.supporters, "outside": False})
-            for r in ranked
-        ]
+        return store.cached(("bridging", room, min_supporters), compute)
 
-    def _personal(self, room: str | None, page_size: int, diversity: float) -> list[tuple[bytes, dict[str, Any]]]:
+    def _personal(self, room: str | None, page_size: int, diversity: float) -> personal.Arranged:
         store = self.service.store.rankings
         me = self.service.view.owner_of(self.service.signer.public_key) or ""
-        follows = frozenset(self.service.store.rooms.follows())
-        now_ms = self.service.now_ms()
-        found = store.cached(("profile", me, room), lambda: personal.profile(store.engagement(), me, room))
-        picked = personal.arrange(found, follows=follows, now_ms=now_ms, page_size=page_size, diversity=diversity)
-        return [(p.id, {"why": list(p.reasons), "score": p.score, "outside": p.outside}) for p in picked]
+        # newness is taken at the minute, so the pages of one minute come from one arrangement
+        minute = self.service.now_ms() // NEWNESS_STEP_MS * NEWNESS_STEP_MS
+
+        def compute() -> personal.Profile:
+            engagement = store.engagement()
+            texts = store.cached(
+                ("texts", room), lambda: personal.vectorise(engagement.top_level(room)), posts_only=True
+            )
+            return personal.profile(engagement, me, room, texts)
+
+        def arranged() -> personal.Arranged:
+            found = store.cached(("profile", me, room), compute)
+            follows = frozenset(self.service.store.rooms.follows())
+            return personal.arrange(found, follows=follows, now_ms=minute, page_size=page_size, diversity=diversity)
+
+        return store.cached(("personal", me, room, page_size, diversity, minute), arranged)
 
     async def opinions(self, query: Annotated[OpinionQuery, InQuery()]) -> Json:
         """The groups of opinion over poll answers and reactions (of ``room`` or ``poll``): each
@@ -107,6 +118,14 @@ class Ranking:
             return opinion_map(statements, votes)
 
         return store.cached(("opinions", room, poll), compute)
+
+
+def _why(found: bridging.Ranked | personal.Picked) -> dict[str, Any]:
+    """What a ranked item adds to a post's JSON: why it is there, its score, and whether the
+    diversity floor brought it from outside (never, for bridging)."""
+    if isinstance(found, bridging.Ranked):
+        return {"why": [found.explanation], "score": found.score, "supporters": found.supporters, "outside": False}
+    return {"why": list(found.reasons), "score": found.score, "outside": found.outside}
 
 
 def opinion_json(found: OpinionMap) -> dict[str, Any]:

@@ -36,6 +36,7 @@ FILES = {
     "/app/profile.js": ("profile.js", "text/javascript; charset=utf-8"),
     "/app/notices.js": ("notices.js", "text/javascript; charset=utf-8"),
     "/app/propose.js": ("propose.js", "text/javascript; charset=utf-8"),
+    "/app/ranking.js": ("ranking.js", "text/javascript; charset=utf-8"),
     "/app/signing.js": ("signing.js", "text/javascript; charset=utf-8"),
     "/app/app.css": ("app.css", "text/css; charset=utf-8"),
 }

@@ -160,6 +160,13 @@ def delete(target: str, home: Path | None, as_json: bool) -> None:
     type=click.IntRange(1, 1000),
     help="Distinct supporters a post needs before the bridging sort ranks it.",
 )
+@click.option(
+    "--diversity",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Share of each personal page (percent) from outside your usual topics and people.",
+)
 @HOME
 @JSON
 def feed(
@@ -169,6 +176,7 @@ def feed(
     sort: str,
     page: int,
     min_supporters: int,
+    diversity: int,
     home: Path | None,
     as_json: bool,
 ) -> None:
@@ -179,7 +187,7 @@ def feed(
     def run() -> None:
         api = api_for(home)
         if sort != "new":
-            show_ranked(api, sort, room, limit, page, min_supporters, as_json)
+            show_ranked(api, sort, room, limit, page, min_supporters, as_json, diversity)
             return
         query = f"/v1/feed?limit={limit}&room={resolve_room(api, room)}"
         items = api.get(query)["items"]

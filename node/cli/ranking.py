@@ -25,9 +25,12 @@ def show_ranked(
     page: int,
     min_supporters: int,
     as_json: bool,
+    diversity: int = 20,
 ) -> None:
     """Prints one page of a ranked feed, best first, with each post's reasons under it."""
     params: dict[str, Any] = {"sort": sort, "limit": limit, "page": page, "min_supporters": min_supporters}
+    if sort == "personal":
+        params["diversity"] = diversity
     if room:
         params["room"] = resolve_room(api, room)
     found = api.get("/v1/ranking?" + urllib.parse.urlencode(params))

@@ -77,20 +77,27 @@ def fit(signals: Signals, settings: Settings = Settings()) -> Model:
 
 
 def _fit(signals: Signals, settings: Settings) -> Model:
+    """The sweeps, each sum over members or posts written as a product with the weights, so a
+    sweep reads the 50 × 10,000 matrix a few times instead of building a dozen copies of it."""
     r, w = signals.values, signals.weights(settings.unseen_weight)
     users, posts = r.shape
-    f, g = _start(r * w)
+    wr, wt = w * r, w.T
+    row_w, col_w, total = w.sum(axis=1), w.sum(axis=0), max(float(w.sum()), 1e-12)
+    row_wr, col_wr, all_wr = wr.sum(axis=1), wr.sum(axis=0), float(wr.sum())
+    f, g = _start(wr)
     a, b = np.zeros(users), np.zeros(posts)
     mu = 0.0
     li, lf = settings.intercept_lambda, settings.factor_lambda
     for _ in range(settings.sweeps):
-        mu = float((w * (r - a[:, None] - b[None, :] - np.outer(f, g))).sum() / max(w.sum(), 1e-12))
-        rest = r - mu - np.outer(f, g)
-        a = (w * (rest - b[None, :])).sum(axis=1) / (w.sum(axis=1) + li)
-        b = (w * (rest - a[:, None])).sum(axis=0) / (w.sum(axis=0) + li)
-        rest = r - mu - a[:, None] - b[None, :]
-        f = (w * rest * g[None, :]).sum(axis=1) / ((w * (g * g)[None, :]).sum(axis=1) + lf)
-        g = (w * rest * f[:, None]).sum(axis=0) / ((w * (f * f)[:, None]).sum(axis=0) + lf)
+        wg = w @ g
+        mu = (all_wr - float(a @ row_w) - float(b @ col_w) - float(f @ wg)) / total
+        a = (row_wr - mu * row_w - f * wg - w @ b) / (row_w + li)
+        wf = wt @ f
+        b = (col_wr - mu * col_w - g * wf - wt @ a) / (col_w + li)
+        base = mu + a
+        f = (wr @ g - base * wg - w @ (b * g)) / (w @ (g * g) + lf)
+        wf = wt @ f
+        g = (wr.T @ f - wt @ (base * f) - b * wf) / (wt @ (f * f) + lf)
     return Model(mu, a, b, f, g)
 
 

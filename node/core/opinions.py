@@ -20,6 +20,7 @@ little sit near the centre; two dimensions flatten opinions that differ in more 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -92,14 +93,19 @@ def opinion_map(
 ) -> OpinionMap:
     """The map of ``votes`` ((member, statement id) → +1 or −1) over ``statements``."""
     counted = _kept(statements, votes)
-    members = sorted({m for m, s in votes if s in {t.id for t in counted}})
-    members = [m for m in members if sum((m, s.id) in votes for s in counted) >= MIN_VOTES]
+    column = {s.id: j for j, s in enumerate(counted)}
+    cast = Counter(m for m, s in votes if s in column)
+    members = sorted(m for m, n in cast.items() if n >= MIN_VOTES)
     if len(members) < 2 * min_group or not counted:
         return OpinionMap(len(members), len(counted), (), 0, ())
     # scikit-learn takes seconds to import: a node pays for it when it first draws a map, not at start
     from sklearn.decomposition import PCA  # noqa: PLC0415
 
-    matrix = np.array([[float(np.sign(votes.get((m, s.id), 0.0))) for s in counted] for m in members])
+    row = {m: i for i, m in enumerate(members)}
+    matrix = np.zeros((len(members), len(counted)))
+    for (m, s), vote in votes.items():
+        if m in row and s in column:
+            matrix[row[m], column[s]] = np.sign(vote)
     with threadpool_limits(limits=1):
         points = PCA(n_components=min(2, *matrix.shape), svd_solver="full").fit_transform(matrix)
         labels, quality = _groups(points, len(members) // min_group)

@@ -5,9 +5,11 @@ a node (its own process, on loopback), and plays the life of a community: everyo
 members vote to hide a post and it leaves every feed; a newcomer asks to join, is voted in
 (one vote by a relayed signed ballot), starts a node and posts; a private room is opened for the
 organisers, which the newcomer's node relays but cannot read; an opinion poll is answered and
-every node counts the same tally; a member is removed, their next post is refused and the private
-room's key is rotated so they cannot read what comes after. Every step is a real transaction or a
-real gossiped message, and the summary at the end is read back from the nodes and the chain.
+every node counts the same tally; members take sides on two proposals for the street and every
+node ranks the same bridging feed, each post with why, beside an opinion map of the poll; a
+member is removed, their next post is refused and the private room's key is rotated so they
+cannot read what comes after. Every step is a real transaction or a real gossiped message, and
+the summary at the end is read back from the nodes and the chain.
 
 Each node's home (config, keys, database, log) is kept under ``.kiez-devnet/`` so a run can be
 inspected and reproduced; ``--keep`` leaves everything running and shows how to use the CLI on it.

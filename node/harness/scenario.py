@@ -1,6 +1,6 @@
 """The devnet's story: founders post, a post is hidden by vote, a newcomer joins by invite with
-no ether and is voted in with a relayed signed ballot, a private room and an opinion poll, and
-a member removed and locked out.
+no ether and is voted in with a relayed signed ballot, a private room, an opinion poll, members
+taking sides and a bridging feed with its reasons, and a member removed and locked out.
 Every step is a real transaction or a real gossiped message; ``summary`` reads the outcome back
 from the nodes and the chain."""
 
@@ -37,6 +37,7 @@ from node.harness.process import (
     until_accepted,
     wait_until,
 )
+from node.harness.ranking import rank_and_map
 
 NAMES = ["alice", "bob", "carol", "dana", "emil", "fatma", "goran", "hana", "ines"]
 DEVNET_RULES = Rules(quorum_pct=50, threshold_pct=50, voting_period=3600)
@@ -88,6 +89,7 @@ class Devnet:
     base: CommunityClient | None = None
     posts: dict[str, str] = field(default_factory=dict)  # author -> post id
     room: str = ""  # the organisers' private room, once opened
+    poll: str = ""  # bob's poll, once asked
     #: With a NAT lab (``kiez devnet --netns``), the first founder's node runs on its public host
     #: and every other member's behind a home NAT of its own, dialling only the public one.
     lab: NatLab | None = None
@@ -119,6 +121,7 @@ class Devnet:
         self.admit_newcomer()
         self.private_room()
         self.opinion_poll()
+        rank_and_map(self, self.poll)
         self.remove_member()
 
     # ------------------------------------------------------------------ steps
@@ -273,7 +276,7 @@ class Devnet:
         closes = int(time.time() * 1000) + 600_000
         options = ["Saturday", "Sunday"]
         body = {"question": "Street party on which day?", "options": options, "closes_ms": closes}
-        poll = bob.post("/v1/polls", body)["id"]
+        poll = self.poll = bob.post("/v1/polls", body)["id"]
         self.say.did("bob", f"asked poll {poll[:12]}…: Street party on which day? Saturday / Sunday, closes in 10 min")
         wait_until(lambda: all(_poll(n, poll) is not None for n in self.nodes.values()), WAIT, "the poll everywhere")
         for name, option in (("alice", 0), ("carol", 1), (self.newcomer, 0), ("carol", 0)):

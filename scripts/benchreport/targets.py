@@ -70,6 +70,8 @@ TARGETS: tuple[Target, ...] = (
     Target("memory", "rss_growth_mb", "RSS growth, empty store → 100,000 posts", 15, unit=" MB"),
     Target("memory", "rss_peak_mb", "RSS peak while serving a full sync", 150, unit=" MB"),
     Target("watcher", "catch_up_s", "chain watcher catching up on 10,000 events", 10, unit=" s"),
+    Target("ranking", "worst_after_reaction_ms", "ranked feed or opinion map after a new reaction", 1000, unit=" ms"),
+    Target("ranking", "worst_warm_ms", "ranked page from the cache", 100, unit=" ms"),
     Target("gossip", "cpu_per_msg_vs_js_ratio", "CPU per message ÷ js-libp2p, 20 posts/s", 1.5),
     Target("gossip", "delivery_ratio", "delivery at 50 posts/s", 1.0, at_most=False),
     Target("gossip", "p99_ms", "p99 latency at 50 posts/s", 250, unit=" ms"),

@@ -6,6 +6,7 @@ import { showGovernance, hideButton } from "/app/gov.js";
 import { showNode } from "/app/node.js";
 import { showBadge, showDigest, showNotices, wireNotices } from "/app/notices.js";
 import { showProfile } from "/app/profile.js";
+import { orderedPosts, showOpinions, sortNote, SORTS, whyLine } from "/app/ranking.js";
 import { newRoomForm, roomTools, showRoomExtras } from "/app/rooms.js";
 
 // a page left without its stream (a proxy that buffers, a node too old) still catches up
@@ -14,12 +15,13 @@ const REACTIONS = ["👍", "❤️", "🎉", "🤔"]; // the palette; any other 
 const GENERAL = { id: "", name: "General", readable: true, following: true, visibility: "open", topic: "" };
 const state = {
   room: "", rooms: [GENERAL], me: null, open: new Set(), caps: null, shown: "", stream: null, view: "room", tools: "",
-  focus: null,
+  focus: null, sort: "new", supporters: 3,
 };
 // each view's element, and the button that opens it
 const VIEWS = {
   room: ["room-view", null], gov: ["gov", "show-gov"], node: ["node-view", "show-node"],
   notices: ["notices-view", "show-notices"], digest: ["digest-view", "show-digest"],
+  opinions: ["opinions-view", "show-opinions"],
 };
 
 function showView(view) {
@@ -35,6 +37,7 @@ async function showCurrent() {
   else if (state.view === "node") await Promise.all([showNode(), showProfile(state.me)]);
   else if (state.view === "notices") await showNotices();
   else if (state.view === "digest") await showDigest();
+  else if (state.view === "opinions") await showOpinions();
   else await Promise.all([showFeed(), showRoomExtras(state.room, () => refresh())]);
 }
 
@@ -150,6 +153,8 @@ function postItem(post, asReply) {
   const when = new Date(post.timestamp_ms).toLocaleString();
   item.append(element("div", "meta", `${post.author_name || shortAddress(post.author)} · ${when}`));
   item.append(element("p", "text", post.text));
+  const why = asReply ? null : whyLine(post);
+  if (why) item.append(why);
   for (const attachment of post.attachments || []) item.append(attachmentView(attachment, post.author_name || post.author));
   const actions = element("div", "actions");
   actions.append(...reactionButtons(post));
@@ -202,15 +207,16 @@ function threadView(post, replies) {
 async function showFeed() {
   const active = document.activeElement;
   if (active && active.tagName === "TEXTAREA" && active.closest(".reply-form") && active.value) return; // typing
-  const query = new URLSearchParams({ room: state.room, limit: "50" });
-  const { items } = await api("GET", `/v1/feed?${query}`);
+  const items = await orderedPosts(state.sort, state.room, state.supporters);
   const threads = await Promise.all(
     items.map((post) => (state.open.has(post.id) ? api("GET", `/v1/posts/${post.id}`) : null)),
   );
   // re-render only what changed: a page that redraws under the member's pointer loses clicks
-  const signature = JSON.stringify([state.me, items, threads]);
+  const signature = JSON.stringify([state.me, state.sort, items, threads]);
   if (signature !== state.shown) {
     state.shown = signature;
+    document.getElementById("feed").setAttribute("aria-label", SORTS[state.sort]);
+    document.getElementById("feed-sort-note").textContent = sortNote(state.sort, items.length, state.supporters, state.room);
     document.getElementById("feed").replaceChildren(
       ...items.map((post, index) => {
         const item = postItem(post, false);
@@ -311,7 +317,16 @@ document.getElementById("show-gov").addEventListener("click", () => {
   showView("gov");
   refresh([showRooms, showGovernance]);
 });
-for (const view of ["notices", "digest"]) {
+document.getElementById("feed-sort").addEventListener("change", (event) => {
+  state.sort = event.target.value;
+  document.getElementById("feed-supporters-box").hidden = state.sort !== "bridging";
+  refresh([showFeed]);
+});
+document.getElementById("feed-supporters").addEventListener("change", (event) => {
+  state.supporters = Math.min(1000, Math.max(1, Number.parseInt(event.target.value, 10) || 3));
+  refresh([showFeed]);
+});
+for (const view of ["notices", "digest", "opinions"]) {
   document.getElementById(`show-${view}`).addEventListener("click", () => {
     showView(view);
     refresh([showRooms, showBadge, showCurrent]);

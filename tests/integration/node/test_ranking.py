@@ -35,6 +35,11 @@ def bridging(net: Network, index: int) -> list[tuple[str, float, tuple[str, ...]
     return [(i["id"], i["score"], tuple(i["why"])) for i in items]
 
 
+def bob_page(net: Network, query: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = net.nodes[1].api.get(f"/v1/ranking?sort=personal&{query}")["items"]
+    return items
+
+
 def test_every_node_ranks_the_same_posts_the_same_way_and_says_why(net: Network) -> None:
     a, b, c = net.nodes
     liked = a.api.post("/v1/posts", {"text": "Seed swap at the garden on Saturday"})["id"]
@@ -90,6 +95,12 @@ def test_the_ranked_feed_and_the_opinion_map_from_the_command_line(net: Network,
     assert ranked[0][2][0] in shown
     personal = kiez(net, 1, "feed", "--sort", "personal", "--limit", "3")
     assert personal.count("why: ") == 3
+    # the floor's share reaches the node: bob never engaged with carol's posts, so a page of three
+    # holds two of them with --diversity 50 (rounded up) and none without a floor (alice's first)
+    mixed = json.loads(kiez(net, 1, "feed", "--sort", "personal", "--limit", "3", "--diversity", "50", "--json"))
+    assert [i["id"] for i in mixed["items"]] == [i["id"] for i in bob_page(net, "limit=3&diversity=50")]
+    assert sum(i["outside"] for i in mixed["items"]) == 2
+    assert sum(i["outside"] for i in bob_page(net, "limit=3&diversity=0")) == 0
     assert "nothing to rank on page 5" in kiez(net, 0, "feed", "--sort", "bridging", "--page", "5")
     assert "does not go with --sort" in CliRunner().invoke(main, ["feed", "--sort", "personal", "--follow"]).output
     words = kiez(net, 0, "opinions")

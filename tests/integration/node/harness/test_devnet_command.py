@@ -131,6 +131,13 @@ def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> N
     assert re.search(r"carol  holds alice's new sealed post \w+… but cannot open it", out)
     # the poll: carol's second answer replaced her first, and every node counts the same
     assert "alice [3, 0], bob [3, 0], carol [3, 0], dana [3, 0]" in out
+    # the bridging feed: the same on every node; the post both sides like comes first, says why
+    ranked = out.split("bridging feed, the same on all 4 nodes")[1].split("opinion map")[0]
+    assert re.search(r"1\. Alice: “Repair café on Thursday[^\n]*appreciated by members who usually disagree", ranked)
+    assert re.search(r"2\. Alice: “More parking spaces by the market, please\.”[^\n]*mostly by one group", ranked)
+    assert "Close the canal street" not in ranked  # one supporter: not ranked
+    mapped = out.split("opinion map of bob's poll")[1].split("The community removes")[0]
+    assert re.search(r"no groups of opinion to show \(\d members with enough answers and reactions; a map", mapped)
     # names instead of addresses, and a charter every node checks against the chain's hash
     assert "alice  set a profile" in out
     assert "dana   set a profile" in out
@@ -144,7 +151,8 @@ def test_devnet_runs_the_whole_scenario_and_ctrl_c_stops_it(tmp_path: Path) -> N
     assert set(rows) == {"alice", "bob", "carol", "dana"}
     assert (rows["alice"][1], rows["dana"][1]) == ("Alice", "Dana")
     assert rows["carol"][1].startswith("0x")  # removed: her name is no longer shown
-    assert rows["alice"][2] == "4"  # alice, carol and dana's posts and the charter; bob's is hidden
+    # alice, carol and dana's posts, the charter, and the two on the street; bob's first is hidden
+    assert rows["alice"][2] == "6"
     assert rows["alice"][3] == "1"
     assert rows["carol"][-1] == "no"
     assert rows["alice"][-1] == "yes"

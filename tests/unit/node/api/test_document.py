@@ -71,6 +71,6 @@ def test_only_the_page_and_its_login_go_without_the_token() -> None:
     }
     assert public == {(path, "get") for path in ("/app/", "/app/app.css", "/app/login")} | {
         (f"/app/{script}.js", "get")
-        for script in ("app", "common", "gov", "node", "notices", "profile", "propose", "rooms", "signing")
+        for script in ("app", "common", "gov", "node", "notices", "profile", "propose", "ranking", "rooms", "signing")
     }
     assert all("401" in document["paths"]["/v1/status"][m]["responses"] for m in document["paths"]["/v1/status"])
