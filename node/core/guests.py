@@ -39,6 +39,12 @@ def is_guest(author: str) -> bool:
     return author.startswith(GUEST_PREFIX)
 
 
+def guest_label(author: str, inviter: str | None) -> str:
+    """How a guest is shown wherever a member's name would be: never mistaken for a member."""
+    shown = f"guest {author[len(GUEST_PREFIX) :][:8]}…"
+    return shown if inviter is None else f"{shown} (invited by {inviter})"
+
+
 @dataclass(frozen=True)
 class GuestPolicy:
     """Who may invite guests, and the longest pass (seconds). The default holds until the
