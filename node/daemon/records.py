@@ -65,6 +65,12 @@ class RecordPublisher:
         member = self.service.view.owner_of(self.service.signer.public_key)
         return member is not None and self.service.store.messages.erased_until(member) is not None
 
+    def guest(self) -> bool:
+        """Whether this is a guest's node (its key no member's, a pass for it stored): a guest
+        dials the members' nodes and publishes no record (validation takes none from a guest)."""
+        key = self.service.signer.public_key
+        return self.service.view.owner_of(key) is None and bool(self.service.store.guest_passes(key))
+
     def due(self, addrs: tuple[bytes, ...]) -> bool:
         """Whether a new record is needed: none yet, other addresses, or past half its life."""
         current = self._current
@@ -90,8 +96,9 @@ class RecordPublisher:
         while True:
             delay = RECHECK_S
             addrs = self.addrs()
-            if self.forgotten():
-                delay = RECHECK_S  # the member asked every node to forget them: stay out of address books
+            if self.forgotten() or self.guest():
+                # the member asked every node to forget them: stay out of address books; or a guest
+                delay = RECHECK_S
             elif self.due(addrs):
                 try:
                     message = self.publish(addrs)
