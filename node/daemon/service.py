@@ -296,7 +296,6 @@ def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
         Reason.NOT_A_MEMBER: "your account is not a member of the community (any more)",
         # the rate limit and a room's slow mode both say which limit in the detail
         Reason.RATE_LIMITED: f"{verdict.detail}; wait a moment",
-        Reason.NOT_AUTHOR: "only its author can delete a post",
         Reason.GUEST_PASS_UNKNOWN: f"this node's app key {key} is no member's and holds no guest pass here yet "
         f"(a member invites it with `kiez guest invite ROOM {key[2:]} --until 3d`)",
     }

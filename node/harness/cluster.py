@@ -104,7 +104,8 @@ class Network:
             name=name,
             bootstrap=tuple(peer_addr(n.config) for n in self.nodes),
             poll_interval=0.2,
-        )
+        ).with_changes(sync_interval=self.nodes[0].config.sync_interval)
+        config.save()
         node = NodeProcess(config)
         self.guests.append(node)
         node.start()

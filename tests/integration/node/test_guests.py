@@ -1,0 +1,192 @@
+"""Guest experts over real node processes: three members' nodes and one guest's node (no account,
+no key on-chain). A member invites the guest's app key to one room; what the guest writes there
+reaches every node labelled as a guest's; it is refused elsewhere, after its pass is ended (by the
+inviter, or by a moderator) and after it runs out, always with the reason; the guest deletes its
+own post; and on-chain a guest's vote, direct or by signature, reverts like any non-member's."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from governance import errors
+from governance.accounts import dev_account
+from governance.anvil import Anvil
+from governance.types import Support
+from node.errors import ApiError
+from node.harness.cluster import Network, start_network
+from node.harness.process import NodeProcess, app_key_of, wait_until
+from tests.integration.node.cli.kiez import at_node as kiez
+
+WAIT_S = 60.0
+DAY_MS = 86_400_000
+GUEST_ACCOUNT = 8  # a funded dev account that is never a member: the guest's, for the chain tests
+
+
+@pytest.fixture(scope="module")
+def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    network = start_network(
+        anvil, tmp_path_factory.mktemp("guests"), configure=lambda c: c.with_changes(sync_interval=2.0)
+    )
+    yield network
+    network.stop()
+
+
+@pytest.fixture(scope="module")
+def guest(net: Network) -> NodeProcess:
+    return net.start_guest("guest")
+
+
+@pytest.fixture(scope="module")
+def rooms(net: Network, guest: NodeProcess) -> dict[str, str]:
+    """Three open rooms every node knows and follows: the guest's, another, and one for a short pass."""
+    made = {}
+    for name in ("soil", "chess", "brief"):
+        made[name] = net.nodes[0].api.post("/v1/rooms", {"name": name})["id"]
+    for node in [*net.nodes, guest]:
+        wait_until(
+            lambda n=node: {r["id"] for r in n.api.get("/v1/rooms")["rooms"]} >= set(made.values()), WAIT_S, "rooms"
+        )
+    for node in net.nodes[1:]:
+        for room in made.values():
+            node.api.post(f"/v1/rooms/{room}/join", {})
+    return made
+
+
+def key_of(guest: NodeProcess) -> str:
+    return app_key_of(guest.config).hex()
+
+
+def refusal(call: Any) -> str:
+    with pytest.raises(ApiError) as caught:
+        call()
+    return str(caught.value)
+
+
+def post(node: NodeProcess, text: str, room: str, parent: str | None = None) -> str:
+    return str(node.api.post("/v1/posts", {"text": text, "room": room, "parent": parent})["id"])
+
+
+def invite(node: NodeProcess, room: str, guest: NodeProcess, until_ms: int) -> str:
+    return str(node.api.post("/v1/guests", {"room": room, "key": key_of(guest), "until": until_ms})["id"])
+
+
+def wait_pass(nodes: list[NodeProcess], pass_id: str, ended: bool = False) -> None:
+    def there(node: NodeProcess) -> bool:
+        passes = node.api.get("/v1/guests?all=true")["passes"]
+        return any(p["id"] == pass_id and (p["ended_ms"] is not None) == ended for p in passes)
+
+    for node in nodes:
+        wait_until(lambda n=node: there(n), WAIT_S, f"pass {pass_id[:12]} {'ended ' if ended else ''}on {node.name}")
+
+
+def everywhere(net: Network, guest: NodeProcess) -> list[NodeProcess]:
+    return [*net.nodes, guest]
+
+
+def test_a_stranger_without_a_pass_is_refused(net: Network, guest: NodeProcess, rooms: dict[str, str]) -> None:
+    said = refusal(lambda: post(guest, "hello from outside", rooms["soil"]))
+    assert "guest_pass_unknown" in said, said
+    assert "kiez guest invite" in said, said
+
+
+def test_the_guest_posts_replies_and_reacts_labelled_on_every_node(
+    net: Network, guest: NodeProcess, rooms: dict[str, str]
+) -> None:
+    a = net.nodes[0]
+    soil = rooms["soil"]
+    assert "guest_pass_too_long" in refusal(lambda: invite(a, soil, guest, int(time.time() * 1000) + 8 * DAY_MS))
+    assert "general room" in refusal(lambda: invite(a, "", guest, int(time.time() * 1000) + DAY_MS))
+    shown = kiez(net, 0, "guest", "invite", "soil", key_of(guest), "--until", "3d", "--note", "soil scientist")
+    assert "invited until" in shown
+    pass_id = shown.rsplit("(pass ", 1)[1].split(")")[0]
+    wait_pass(everywhere(net, guest), pass_id)
+    listed = kiez(net, 1, "guests")
+    assert f"guest {key_of(guest)[:8]}…" in listed
+    assert "soil scientist" in listed
+
+    question = post(a, "Why does our compost smell of ammonia?", soil)
+    own = post(guest, "Soil test results: the beds need lime", soil)
+    wait_until(lambda: guest.has_post(question), WAIT_S, "the member's question on the guest's node")
+    answer = post(guest, "Too much green: add straw", soil, parent=question)
+    guest.api.post("/v1/reactions", {"target": question, "reaction": "👍", "room": soil})
+    for node in net.nodes:
+        for made in (own, answer):
+            wait_until(lambda n=node, m=made: n.has_post(m), WAIT_S, f"the guest's post on {node.name}")
+        item = node.api.get(f"/v1/posts/{own}")["post"]
+        assert item["guest"] is True
+        assert item["author"] == f"guest:{key_of(guest)}"
+        assert item["author_name"].startswith(f"guest {key_of(guest)[:8]}…")
+        assert "invited by" in item["author_name"]
+        wait_until(
+            lambda n=node: n.api.get(f"/v1/posts/{question}")["post"]["reactions"] == {"👍": 1},
+            WAIT_S,
+            f"the guest's reaction on {node.name}",
+        )
+        replies = node.api.get(f"/v1/posts/{question}")["replies"]
+        assert [(r["id"], r["guest"]) for r in replies] == [(answer, True)]
+    assert f"guest {key_of(guest)[:8]}…" in kiez(net, 2, "feed", "--room", "soil")
+
+    # a guest deletes its own post, on every node
+    guest.api.post("/v1/deletes", {"target": own, "room": soil})
+    net.wait_post(own, present=False)
+
+
+def test_the_guest_is_refused_in_another_room(net: Network, guest: NodeProcess, rooms: dict[str, str]) -> None:
+    said = refusal(lambda: post(guest, "Chess, anyone?", rooms["chess"]))
+    assert "guest_wrong_room" in said, said
+    assert "guest_wrong_room" in refusal(lambda: post(guest, "Hello everyone", ""))
+
+
+def test_a_pass_ended_by_its_inviter_or_a_moderator_lets_nothing_more_in(
+    net: Network, guest: NodeProcess, rooms: dict[str, str]
+) -> None:
+    a, b, c = net.nodes
+    soil = rooms["soil"]
+    first = next(p for p in a.api.get("/v1/guests")["passes"] if p["room"] == soil)["id"]
+    assert "ended" in kiez(net, 0, "guest", "end", first[:10])
+    wait_pass(everywhere(net, guest), first, ended=True)
+    assert "guest_pass_ended" in refusal(lambda: post(guest, "one more thing", soil))
+
+    # a new pass from another member; only its inviter or a moderator ends it
+    second = invite(c, soil, guest, int(time.time() * 1000) + DAY_MS)
+    wait_pass(everywhere(net, guest), second)
+    back = post(guest, "Back with the lab report", soil)
+    net.wait_post(back)
+    assert "not_author" in refusal(lambda: b.api.post(f"/v1/guests/{second}/end", {}))
+    created, _ = net.client(0).propose_grant_moderator(net.dev.founders[1].address, "ends guest passes")
+    net.client(0).cast_vote(created.proposal_id, Support.FOR)
+    net.client(1).cast_vote(created.proposal_id, Support.FOR)
+    net.wait_applied(net.client(0).execute(created).block_number)
+    b.api.post(f"/v1/guests/{second}/end", {})
+    wait_pass(everywhere(net, guest), second, ended=True)
+    assert "guest_pass_ended" in refusal(lambda: post(guest, "and another", soil))
+    assert "was ended already" in refusal(lambda: a.api.post(f"/v1/guests/{second}/end", {}))
+    assert kiez(net, 0, "guests").strip() == "no guests now"
+    assert first[:12] in kiez(net, 0, "guests", "--all")
+
+
+def test_a_pass_that_ran_out_lets_nothing_more_in(net: Network, guest: NodeProcess, rooms: dict[str, str]) -> None:
+    brief = rooms["brief"]
+    until = int(time.time() * 1000) + 8_000
+    short = invite(net.nodes[0], brief, guest, until)
+    wait_pass(everywhere(net, guest), short)
+    quick = post(guest, "A quick note before I go", brief)
+    net.wait_post(quick)
+    wait_until(lambda: time.time() * 1000 > until + 1000, 15, "the pass to run out")
+    said = refusal(lambda: post(guest, "Still here?", brief))
+    assert "guest_pass_expired" in said, said
+
+
+def test_a_guest_never_votes_on_chain(net: Network) -> None:
+    account = dev_account(GUEST_ACCOUNT)
+    outsider = net.dev.client(account)
+    created, _ = net.client(0).propose_hide_post(bytes(32), "a guest tries to vote")
+    with pytest.raises(errors.NotAMember):
+        outsider.cast_vote(created.proposal_id, Support.FOR)
+    with pytest.raises(errors.NotAMember):
+        net.client(2).relay_ballot(outsider.sign_ballot(created.proposal_id, Support.FOR))
+    assert not net.client(0).has_voted(created.proposal_id, account.address)
