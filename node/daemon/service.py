@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from node.core import signing
-from node.core.guests import guest_author
+from node.core.guests import GUEST_KINDS, guest_author
 from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
@@ -299,4 +299,9 @@ def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
         Reason.GUEST_PASS_UNKNOWN: f"this node's app key {key} is no member's and holds no guest pass here yet "
         f"(a member invites it with `kiez guest invite ROOM {key[2:]} --until 3d`)",
     }
-    return f"refused ({reason.value}): {hints.get(reason, verdict.detail or reason.value)}"
+    hint = hints.get(reason, verdict.detail or reason.value)
+    message = verdict.message
+    if reason is Reason.CHAIN_VIEW_BEHIND and message is not None and message.room and message.kind in GUEST_KINDS:
+        # a key unknown to the view writing in a room: a member's key not seen yet, or a guest's
+        hint += f"; a guest's node writes once a member invites it (`kiez guest invite ROOM {key[2:]} --until 3d`)"
+    return f"refused ({reason.value}): {hint}"

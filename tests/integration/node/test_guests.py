@@ -89,7 +89,8 @@ def everywhere(net: Network, guest: NodeProcess) -> list[NodeProcess]:
 
 def test_a_stranger_without_a_pass_is_refused(net: Network, guest: NodeProcess, rooms: dict[str, str]) -> None:
     said = refusal(lambda: post(guest, "hello from outside", rooms["soil"]))
-    assert "guest_pass_unknown" in said, said
+    # its own node cannot tell a guest without a pass from a member whose key it has not seen yet
+    assert "guest_pass_unknown" in said or "chain_view_behind" in said, said
     assert "kiez guest invite" in said, said
 
 
