@@ -299,6 +299,9 @@ def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
         Reason.GUEST_PASS_UNKNOWN: f"this node's app key {key} is no member's and holds no guest pass here yet "
         f"(a member invites it with `kiez guest invite ROOM {key[2:]} --until 3d`)",
     }
+    if reason is Reason.CHAIN_VIEW_BEHIND and service.view.keys.get(service.signer.public_key) is not None:
+        # the key is active: a rule of the community's (a guest policy, a moderator) may be on its way
+        return f"refused ({reason.value}): {verdict.detail}"
     hint = hints.get(reason, verdict.detail or reason.value)
     message = verdict.message
     if reason is Reason.CHAIN_VIEW_BEHIND and message is not None and message.room and message.kind in GUEST_KINDS:

@@ -99,7 +99,8 @@ def test_the_guest_posts_replies_and_reacts_labelled_on_every_node(
 ) -> None:
     a = net.nodes[0]
     soil = rooms["soil"]
-    assert "guest_pass_too_long" in refusal(lambda: invite(a, soil, guest, int(time.time() * 1000) + 8 * DAY_MS))
+    # (its own node may not have seen the last block: then a policy allowing more may be on its way)
+    assert "within 7 days" in refusal(lambda: invite(a, soil, guest, int(time.time() * 1000) + 8 * DAY_MS))
     assert "general room" in refusal(lambda: invite(a, "", guest, int(time.time() * 1000) + DAY_MS))
     shown = kiez(net, 0, "guest", "invite", "soil", key_of(guest), "--until", "3d", "--note", "soil scientist")
     assert "invited until" in shown
@@ -157,7 +158,8 @@ def test_a_pass_ended_by_its_inviter_or_a_moderator_lets_nothing_more_in(
     wait_pass(everywhere(net, guest), second)
     back = post(guest, "Back with the lab report", soil)
     net.wait_post(back)
-    assert "not_author" in refusal(lambda: b.api.post(f"/v1/guests/{second}/end", {}))
+    said = refusal(lambda: b.api.post(f"/v1/guests/{second}/end", {}))
+    assert "not_author" in said or "not the inviter" in said, said
     created, _ = net.client(0).propose_grant_moderator(net.dev.founders[1].address, "ends guest passes")
     net.client(0).cast_vote(created.proposal_id, Support.FOR)
     net.client(1).cast_vote(created.proposal_id, Support.FOR)
