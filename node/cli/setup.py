@@ -54,8 +54,6 @@ def init(
     (`kiez guest invite`), and the node, dialling the --bootstrap members' nodes, writes there.
     """
     where = home or default_home()
-    if guest and (import_key_env or dev_account is not None):
-        raise click.ClickException("a guest's node has no account: --guest goes without --import-key-env/--dev-account")
     try:
         if (where / "config.toml").exists():
             raise NodeError(f"{where} already holds a node; choose another --home or remove it first")
@@ -72,17 +70,14 @@ def init(
             confirmations=confirmations,
             name=name or where.name,
         )
-        problems = config.problems() + (
-            ["a guest's node needs --bootstrap: a member's node"] if guest and not bootstrap else []
-        )
+        problems = config.problems() + (_guest_problems(bootstrap, import_key_env, dev_account) if guest else [])
         if problems:
             raise NodeError("; ".join(problems))
         if guest:
             _guest_home(config, client.name(), home)
             return
         key = _import_key(import_key_env, dev_account, client.chain_id)
-        where.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(where, 0o700)
+        _make_home(where)
         account = create_keystore(config.keystore_path, password(confirm=True), key)
         create_secrets(config)
         config.save()
@@ -100,10 +95,21 @@ def init(
     )
 
 
+def _make_home(where: Path) -> None:
+    where.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(where, 0o700)
+
+
+def _guest_problems(bootstrap: tuple[str, ...], import_key_env: str | None, dev_account: int | None) -> list[str]:
+    problems = [] if bootstrap else ["a guest's node needs --bootstrap: a member's node to dial"]
+    if import_key_env or dev_account is not None:
+        problems.append("a guest's node has no account: --guest goes without --import-key-env and --dev-account")
+    return problems
+
+
 def _guest_home(config: NodeConfig, community: str, home: Path | None) -> None:
     """A node home without an account: only the keys and the config (a guest never votes)."""
-    config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(config.home, 0o700)
+    _make_home(config.home)
     create_secrets(config)
     config.save()
     app_key = Signer(read_secret(config.app_key_path, 32)).public_key.hex()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +17,13 @@ from governance import errors
 from governance.accounts import dev_account
 from governance.anvil import Anvil
 from governance.types import Support
+from node.config import NodeConfig
 from node.errors import ApiError
 from node.harness.cluster import Network, start_network
-from node.harness.process import NodeProcess, app_key_of, wait_until
+from node.harness.process import NodeProcess, app_key_of, peer_addr, wait_until
 from tests.integration.node.cli.kiez import at_node as kiez
+from tests.integration.node.cli.kiez import init
+from tests.integration.node.cli.kiez import kiez as typed
 
 WAIT_S = 60.0
 DAY_MS = 86_400_000
@@ -193,3 +197,16 @@ def test_a_guest_never_votes_on_chain(net: Network) -> None:
     with pytest.raises(errors.NotAMember):
         net.client(2).relay_ballot(outsider.sign_ballot(created.proposal_id, Support.FOR))
     assert not net.client(0).has_voted(created.proposal_id, account.address)
+
+
+def test_kiez_init_guest_makes_a_home_without_an_account(net: Network, tmp_path: Path) -> None:
+    member = peer_addr(net.nodes[0].config)
+    made = init(tmp_path / "expert", net.dev, "--guest", "--bootstrap", member).output
+    assert "ask a member to invite it:  kiez guest invite ROOM " in made
+    config = NodeConfig.load(tmp_path / "expert")
+    assert app_key_of(config).hex() in made
+    assert config.bootstrap == (member,)
+    assert not config.keystore_path.exists()
+    where = ("--home", str(tmp_path / "lost"), "--community", net.dev.address, "--rpc", net.dev.rpc_url)
+    refused = typed("init", *where, "--guest", ok=False).output
+    assert "needs --bootstrap" in refused
