@@ -168,6 +168,9 @@ def test_a_pass_ended_by_its_inviter_or_a_moderator_lets_nothing_more_in(
     net.client(0).cast_vote(created.proposal_id, Support.FOR)
     net.client(1).cast_vote(created.proposal_id, Support.FOR)
     net.wait_applied(net.client(0).execute(created).block_number)
+    # moderation applies to guests as to members: the new moderator hides the guest's post
+    net.wait_applied(net.client(1).moderator_hide(bytes.fromhex(back), "off topic").block_number)
+    net.wait_post(back, present=False)
     b.api.post(f"/v1/guests/{second}/end", {})
     wait_pass(everywhere(net, guest), second, ended=True)
     assert "guest_pass_ended" in refusal(lambda: post(guest, "and another", soil))
