@@ -191,6 +191,26 @@ def test_a_pass_that_ran_out_lets_nothing_more_in(net: Network, guest: NodeProce
     assert "guest_pass_expired" in said, said
 
 
+def test_bad_invites_and_ends_are_refused_with_their_reason(
+    net: Network, guest: NodeProcess, rooms: dict[str, str]
+) -> None:
+    a = net.nodes[0]
+    later = int(time.time() * 1000) + DAY_MS
+    member_key = app_key_of(net.nodes[1].config).hex()
+    refused = {
+        "no room": lambda: a.api.post("/v1/guests", {"room": "ab" * 32, "key": key_of(guest), "until": later}),
+        "a member's": lambda: a.api.post("/v1/guests", {"room": rooms["soil"], "key": member_key, "until": later}),
+        "runs out in the future": lambda: invite(a, rooms["soil"], guest, later - 2 * DAY_MS),
+        "pass id must be 64 hex digits": lambda: a.api.post("/v1/guests/zz/end", {}),
+        "no guest pass": lambda: a.api.post(f"/v1/guests/{'ab' * 32}/end", {}),
+    }
+    for said, call in refused.items():
+        assert said in refusal(call)
+    assert "KEY is the guest's app key" in kiez(net, 0, "guest", "invite", "soil", "0x12", "--until", "3d", ok=False)
+    assert "--until takes a span" in kiez(net, 0, "guest", "invite", "soil", key_of(guest), "--until", "soon", ok=False)
+    assert "no guest pass on this node" in kiez(net, 0, "guest", "end", "ffff", ok=False)
+
+
 def test_a_guest_never_votes_on_chain(net: Network) -> None:
     account = dev_account(GUEST_ACCOUNT)
     outsider = net.dev.client(account)
