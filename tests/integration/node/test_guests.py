@@ -87,6 +87,12 @@ def wait_pass(nodes: list[NodeProcess], pass_id: str, ended: bool = False) -> No
         wait_until(lambda n=node: there(n), WAIT_S, f"pass {pass_id[:12]} {'ended ' if ended else ''}on {node.name}")
 
 
+def listed_guest(node: NodeProcess, guest: NodeProcess) -> bool:
+    """Whether ``node``'s address book holds the guest node's record (so its keeper may dial it)."""
+    records = node.api.get("/v1/peers/known")["records"]
+    return any(r["member"] == f"guest:{key_of(guest)}" for r in records)
+
+
 def everywhere(net: Network, guest: NodeProcess) -> list[NodeProcess]:
     return [*net.nodes, guest]
 
@@ -110,6 +116,9 @@ def test_the_guest_posts_replies_and_reacts_labelled_on_every_node(
     assert "invited until" in shown
     pass_id = shown.rsplit("(pass ", 1)[1].split(")")[0]
     wait_pass(everywhere(net, guest), pass_id)
+    # with a pass, the guest's node publishes its peer record, and the members' nodes list it
+    for node in net.nodes:
+        wait_until(lambda n=node: listed_guest(n, guest), WAIT_S, f"the guest's peer record on {node.name}")
     listed = kiez(net, 1, "guests")
     assert f"guest {key_of(guest)[:8]}…" in listed
     assert "soil scientist" in listed
@@ -189,6 +198,9 @@ def test_a_pass_that_ran_out_lets_nothing_more_in(net: Network, guest: NodeProce
     wait_until(lambda: time.time() * 1000 > until + 1000, 15, "the pass to run out")
     said = refusal(lambda: post(guest, "Still here?", brief))
     assert "guest_pass_expired" in said, said
+    # no pass of the guest's runs any more: its node leaves the members' address books
+    for node in net.nodes:
+        wait_until(lambda n=node: not listed_guest(n, guest), WAIT_S, f"the guest's record unused on {node.name}")
 
 
 def test_bad_invites_and_ends_are_refused_with_their_reason(

@@ -250,7 +250,7 @@ def known_of(spec: dict[str, Any]) -> MemoryKnown:
             vectorfile.unhexed(k): PollBody(p["question"], tuple(p["options"]), p["closes_ms"])
             for k, p in spec["polls"].items()
         },
-        passes={vectorfile.unhexed(k): _guest_pass(k, p) for k, p in spec["guest_passes"].items()},
+        passes={vectorfile.unhexed(k): _guest_pass(k, p) for k, p in spec.get("guest_passes", {}).items()},
     )
 
 

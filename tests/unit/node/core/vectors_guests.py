@@ -24,8 +24,8 @@ from node.core.types import (
     Visibility,
 )
 from tests.unit.node.core.vectorfile import hexed
-from tests.unit.node.core.vectors_base import NOW_MS, PEOPLE, TARGET, sign, signer
-from tests.unit.node.core.vectors_more import PRIVATE, ROOMS, _room
+from tests.unit.node.core.vectors_base import NOW_MS, PEOPLE, TARGET, seed, sign, signer
+from tests.unit.node.core.vectors_more import PRIVATE, ROOMS, _record, _room
 
 Case = dict[str, Any]
 DAY_MS = 86_400_000
@@ -108,5 +108,18 @@ def writing_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+def node_cases() -> list[Case]:
+    """The guest node's peer record: in the address book while one of its passes runs."""
+    record = sign("guest", Kind.PEER, _record("guest", DAY_MS, seed("the guest's node")))
+    return [
+        {"name": "guest-peer", "description": "the guest's node, while its pass runs",
+         "envelope": record, "known": _known()},
+        {"name": "guest-peer-after-the-expiry", "description": "signed after the guest's only pass ran out",
+         "envelope": record, "known": _known(until_ms=NOW_MS - 60_000)},
+        {"name": "guest-peer-without-a-pass", "description": "an unknown key's record: its pass may be on its way",
+         "envelope": record, "known": {"rooms": _known()["rooms"]}},
+    ]  # fmt: skip
+
+
 def guest_cases() -> list[Case]:
-    return [*pass_cases(), *writing_cases()]
+    return [*pass_cases(), *writing_cases(), *node_cases()]
