@@ -105,19 +105,22 @@ def guests(everything: bool, home: Path | None, as_json: bool) -> None:
     """The guests invited now (with --all, every pass this node knows)."""
 
     def run() -> None:
-        found = api_for(home).get("/v1/guests" + ("?all=true" if everything else ""))
-        out(as_json, found, _render(found["passes"]) or "no guests" + ("" if everything else " now"))
+        api = api_for(home)
+        found = api.get("/v1/guests" + ("?all=true" if everything else ""))
+        names = {r["id"]: r["name"] for r in api.get("/v1/rooms")["rooms"]} if found["passes"] else {}
+        out(as_json, found, _render(found["passes"], names) or "no guests" + ("" if everything else " now"))
 
     guarded(run)
 
 
-def _render(passes: list[dict[str, Any]]) -> str:
+def _render(passes: list[dict[str, Any]], rooms: dict[str, str]) -> str:
     lines = []
     for p in passes:
         state = "active" if p["active"] else "ended" if p["ended_ms"] is not None else "not active"
         inviter = inline(p.get("inviter_name") or p["inviter"])
+        room = inline(rooms.get(p["room"]) or p["room"][:12] + "…")
         lines.append(
-            f"[{p['id'][:12]}]  {inline(p['guest_name'])}  room {p['room'][:12]}…  by {inviter}"
+            f"[{p['id'][:12]}]  {inline(p['guest_name'])}  in {room}  by {inviter}"
             f"  until {when(p['until_ms'])}  {state}" + (f"\n    {inline(p['note'])}" if p["note"] else "")
         )
     return "\n".join(lines)

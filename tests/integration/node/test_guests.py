@@ -17,13 +17,16 @@ from governance import errors
 from governance.accounts import dev_account
 from governance.anvil import Anvil
 from governance.types import Support
-from node.config import NodeConfig
+from node.config import NodeConfig, read_secret
+from node.core.signing import Signer
+from node.core.types import Kind, PostBody
 from node.errors import ApiError
 from node.harness.cluster import Network, start_network
 from node.harness.process import NodeProcess, app_key_of, peer_addr, wait_until
 from tests.integration.node.cli.kiez import at_node as kiez
 from tests.integration.node.cli.kiez import init
 from tests.integration.node.cli.kiez import kiez as typed
+from tests.integration.node.network import raw_peer
 
 WAIT_S = 60.0
 DAY_MS = 86_400_000
@@ -122,6 +125,7 @@ def test_the_guest_posts_replies_and_reacts_labelled_on_every_node(
     listed = kiez(net, 1, "guests")
     assert f"guest {key_of(guest)[:8]}…" in listed
     assert "soil scientist" in listed
+    assert "in soil" in listed
 
     question = post(a, "Why does our compost smell of ammonia?", soil)
     own = post(guest, "Soil test results: the beds need lime", soil)
@@ -154,6 +158,13 @@ def test_the_guest_is_refused_in_another_room(net: Network, guest: NodeProcess, 
     said = refusal(lambda: post(guest, "Chess, anyone?", rooms["chess"]))
     assert "guest_wrong_room" in said, said
     assert "guest_wrong_room" in refusal(lambda: post(guest, "Hello everyone", ""))
+    # the members' nodes judge it the same when a peer sends it anyway (signed with the guest's key)
+    signer = Signer(read_secret(guest.config.app_key_path, 32))
+    sneaked = signer.envelope(net.community, Kind.POST, PostBody("Hello everyone"), int(time.time() * 1000))
+    before = net.refused(1).get("guest_wrong_room", 0)
+    with raw_peer(net, connect_to=1) as sender:
+        sender.publish(sneaked)
+        wait_until(lambda: net.refused(1).get("guest_wrong_room", 0) > before, WAIT_S, "node1 to refuse it")
 
 
 def test_a_pass_ended_by_its_inviter_or_a_moderator_lets_nothing_more_in(
