@@ -23,6 +23,7 @@ from node.api.connections import Connections
 from node.api.digest import Digest
 from node.api.governance import Governance
 from node.api.guard import Guard
+from node.api.guests import Guests
 from node.api.messages import Messages
 from node.api.naming import Names
 from node.api.notices import Notifications
@@ -102,6 +103,7 @@ def build_api(
         Messages(service, publish, sealed, names),
         Rooms(service, rooms, publish, broadcast, follow, following, names),
         People(service, names, publish),
+        Guests(service, publish, names),
         Search(service, names),
         Ranking(service, names),
         Notifications(service, names, chain),

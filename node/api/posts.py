@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from node.core.guests import is_guest
 from node.store import FeedItem
 
 #: The most items one page of a feed holds.
@@ -18,6 +19,8 @@ def item_json(item: FeedItem, mine: Sequence[str] = ()) -> dict[str, Any]:
         "id": item.id.hex(),
         "author": item.author,
         "author_key": item.author_key.hex(),
+        #: written by a guest (``author`` is then ``guest:<key hex>``, not an address)
+        "guest": is_guest(item.author),
         "timestamp_ms": item.timestamp_ms,
         "room": item.room,
         "text": item.text,

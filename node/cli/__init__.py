@@ -18,6 +18,7 @@ from governance.cli.terminal import SafeGroup
 from node.cli import (
     charter,
     digest,
+    guests,
     invite,
     join,
     member,
@@ -66,6 +67,7 @@ for command in [
     *run.COMMANDS,
     *member.COMMANDS,
     *rooms.COMMANDS,
+    *guests.COMMANDS,
     *privacy.COMMANDS,
     *charter.COMMANDS,
     *profile.COMMANDS,

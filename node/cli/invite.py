@@ -19,6 +19,7 @@ from governance.invitations import Invitation, sign_invitation
 from governance.types import Address
 from node.cli.toolkit import HOME, JSON, api_for, load_account, out
 from node.config import NodeConfig, default_home, write_private
+from node.core.guests import is_guest
 from node.core.invite import MAX_RECORDS, Invite, encode_invite
 from node.errors import NodeError
 from node.sponsor.service import SPONSOR_KEY, load_ledger, sponsor_account
@@ -36,10 +37,11 @@ def parse_duration(text: str) -> int:
 
 def _records(config: NodeConfig) -> list[bytes]:
     """Up to MAX_RECORDS envelopes from the running node's address book, its own first, then the
-    members' nodes it is connected to (they were reachable a moment ago)."""
+    members' nodes it is connected to (they were reachable a moment ago); never a guest's node
+    (a newcomer's node knows no guest pass, and a guest sponsors nobody)."""
     api = api_for(config.home)
     own = api.get("/v1/status")["app_key"]
-    records = api.get("/v1/peers/known")["records"]
+    records = [r for r in api.get("/v1/peers/known")["records"] if not is_guest(r["member"])]
     records.sort(key=lambda r: (r["app_key"] != own, not r["connected"], -r["timestamp_ms"]))
     return [bytes.fromhex(r["envelope"]) for r in records[:MAX_RECORDS]]
 

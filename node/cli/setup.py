@@ -28,6 +28,7 @@ from node.errors import NodeError
 @click.option("--confirmations", default=0, show_default=True, help="Blocks to wait before trusting chain events.")
 @click.option("--import-key-env", metavar="VAR", help="Import your Ethereum key from environment variable VAR.")
 @click.option("--dev-account", type=click.IntRange(0, 9), help="Use Anvil's dev account N (local devnet only).")
+@click.option("--guest", is_flag=True, help="A guest's node: no account; a member invites its app key into a room.")
 @HOME
 def init(
     community: str,
@@ -40,6 +41,7 @@ def init(
     confirmations: int,
     import_key_env: str | None,
     dev_account: int | None,
+    guest: bool,
     home: Path | None,
 ) -> None:
     """Create a node home: config, app key, libp2p key, API token and your encrypted account.
@@ -47,6 +49,9 @@ def init(
     Your Ethereum account goes into an encrypted keystore (password from KIEZ_PASSWORD or a
     prompt): a new one by default, or imported with --import-key-env or --dev-account.
     Then authorise the node's app key on-chain with `kiez keys register`.
+
+    With --guest the home has no account: a member invites the printed app key into a room
+    (`kiez guest invite`), and the node, dialling the --bootstrap members' nodes, writes there.
     """
     where = home or default_home()
     try:
@@ -65,12 +70,14 @@ def init(
             confirmations=confirmations,
             name=name or where.name,
         )
-        problems = config.problems()
+        problems = config.problems() + (_guest_problems(bootstrap, import_key_env, dev_account) if guest else [])
         if problems:
             raise NodeError("; ".join(problems))
+        if guest:
+            _guest_home(config, client.name(), home)
+            return
         key = _import_key(import_key_env, dev_account, client.chain_id)
-        where.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(where, 0o700)
+        _make_home(where)
         account = create_keystore(config.keystore_path, password(confirm=True), key)
         create_secrets(config)
         config.save()
@@ -85,6 +92,32 @@ def init(
         f"  your account {account.address} is {member}\n"
         f"  app key 0x{app_key}\n"
         f"next: kiez keys register{_home_flag(home)}   then: kiez node run{_home_flag(home)}"
+    )
+
+
+def _make_home(where: Path) -> None:
+    where.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(where, 0o700)
+
+
+def _guest_problems(bootstrap: tuple[str, ...], import_key_env: str | None, dev_account: int | None) -> list[str]:
+    problems = [] if bootstrap else ["a guest's node needs --bootstrap: a member's node to dial"]
+    if import_key_env or dev_account is not None:
+        problems.append("a guest's node has no account: --guest goes without --import-key-env and --dev-account")
+    return problems
+
+
+def _guest_home(config: NodeConfig, community: str, home: Path | None) -> None:
+    """A node home without an account: only the keys and the config (a guest never votes)."""
+    _make_home(config.home)
+    create_secrets(config)
+    config.save()
+    app_key = Signer(read_secret(config.app_key_path, 32)).public_key.hex()
+    echo(
+        f"guest node home {config.home} created for community {community!r} ({config.community})\n"
+        f"  app key 0x{app_key}\n"
+        f"ask a member to invite it:  kiez guest invite ROOM {app_key} --until 3d\n"
+        f"then: kiez node run{_home_flag(home)}"
     )
 
 

@@ -8,8 +8,9 @@ then, runs until at least t, and no end of it is timestamped at or before t.
 
 Who may invite (any member, or moderators only) and the longest pass are the community's voted
 ``GuestPolicy`` (held in ``CommunityView``, judged at the pass's own timestamp). Guests post,
-reply and react in their room only, and delete and erase what they wrote; they never vote (the
-contract knows nothing of them). Their author identity is ``guest:<key hex>``, never an address.
+reply and react in their room only, and delete and erase what they wrote; while a pass runs,
+their node may publish a peer record (so members' nodes dial it); they never vote (the contract
+knows nothing of them). Their author identity is ``guest:<key hex>``, never an address.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def guest_author(key: bytes) -> str:
 
 def is_guest(author: str) -> bool:
     return author.startswith(GUEST_PREFIX)
+
+
+def guest_label(author: str, inviter: str | None) -> str:
+    """How a guest is shown wherever a member's name would be: never mistaken for a member."""
+    shown = f"guest {author[len(GUEST_PREFIX) :][:8]}…"
+    return shown if inviter is None else f"{shown} (invited by {inviter})"
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ class GuestPass:
 def check_guest(message: Message, passes: Sequence[GuestPass]) -> Verdict | None:
     """Whether a message signed by a guest key (holding ``passes``) may enter: None if so."""
     at = message.timestamp_ms
+    if message.kind is Kind.PEER:
+        return _check_node(message, passes)
     if message.kind not in GUEST_KINDS:
         return reject(
             Reason.GUEST_NOT_ALLOWED, f"a guest may not write a {message.kind.label}: only posts and reactions", message
@@ -98,6 +107,17 @@ def check_guest(message: Message, passes: Sequence[GuestPass]) -> Verdict | None
     if any(p.ended_ms is not None and p.started_by(at) and p.ended_ms <= at <= p.until_ms for p in here):
         return ignore(Reason.GUEST_PASS_ENDED, "signed after the guest's pass was ended", message)
     return reject(Reason.GUEST_PASS_EXPIRED, "signed outside the time of the guest's pass", message)
+
+
+def _check_node(message: Message, passes: Sequence[GuestPass]) -> Verdict | None:
+    """A guest's node is in the address book (a peer record, community-wide) while one of its
+    passes, in any room, runs: so members' nodes may dial it, and never a stranger's."""
+    at = message.timestamp_ms
+    if any(p.covers(at) for p in passes):
+        return None
+    if any(p.ended_ms is not None and p.started_by(at) and p.ended_ms <= at <= p.until_ms for p in passes):
+        return ignore(Reason.GUEST_PASS_ENDED, "a guest's peer record signed after its pass was ended", message)
+    return reject(Reason.GUEST_PASS_EXPIRED, "a guest's peer record signed outside the time of its passes", message)
 
 
 def check_pass(

@@ -179,8 +179,9 @@ def _check_author(message: Message, view: CommunityView, known: Known) -> str | 
             return guests.check_guest(message, passes) or guests.guest_author(message.author)
         if view_behind:
             return ignore(Reason.CHAIN_VIEW_BEHIND, "unknown app key; the chain view may be behind", message)
-        if message.room and message.kind in guests.GUEST_KINDS:
-            # maybe a guest whose pass has not reached us yet: sync brings it, then this again
+        if (message.room and message.kind in guests.GUEST_KINDS) or message.kind is Kind.PEER:
+            # maybe a guest (or its node's record) whose pass has not reached us yet: sync brings
+            # it, then this again
             return ignore(Reason.GUEST_PASS_UNKNOWN, "an unknown app key, and no guest pass for it here yet", message)
         return reject(Reason.UNKNOWN_KEY, f"app key 0x{message.author.hex()[:16]}… is not authorised", message)
     if key.revoked_ms is not None and at >= key.revoked_ms:

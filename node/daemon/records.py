@@ -5,8 +5,9 @@ later the relay client's circuit addresses), read afresh each time, so the publi
 know nothing about where they come from; whoever knows they changed calls ``changed()`` and the
 record is republished at once. A record lives ``ttl_ms`` (a day) and is renewed at half-life, so a
 node that stays up is always findable and one that went away drops out of address books within
-a day. Until the node's member and app key are active in its view, publishing is refused
-(``PublishError``) and retried; once the member has erased themselves, nothing is published.
+a day. Until the node's member and app key are active in its view (on a guest's node: until a
+pass for its key has arrived), publishing is refused (``PublishError``) and retried; once the
+member has erased themselves, or while none of a guest's passes runs, nothing is published.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ class RecordPublisher:
         member = self.service.view.owner_of(self.service.signer.public_key)
         return member is not None and self.service.store.messages.erased_until(member) is not None
 
+    def idle_guest(self) -> bool:
+        """Whether this is a guest's node (its key no member's, a pass for it stored) with no pass
+        running now: a guest's record is valid only while one runs."""
+        key, now = self.service.signer.public_key, self.service.now_ms()
+        passes = self.service.store.guest_passes(key)
+        return self.service.view.owner_of(key) is None and bool(passes) and not any(p.covers(now) for p in passes)
+
     def due(self, addrs: tuple[bytes, ...]) -> bool:
         """Whether a new record is needed: none yet, other addresses, or past half its life."""
         current = self._current
@@ -90,8 +98,10 @@ class RecordPublisher:
         while True:
             delay = RECHECK_S
             addrs = self.addrs()
-            if self.forgotten():
-                delay = RECHECK_S  # the member asked every node to forget them: stay out of address books
+            if self.forgotten() or self.idle_guest():
+                # the member asked every node to forget them: stay out of address books (or a
+                # guest's passes ended)
+                delay = RECHECK_S
             elif self.due(addrs):
                 try:
                     message = self.publish(addrs)

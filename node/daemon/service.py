@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from node.core import signing
-from node.core.guests import guest_author
+from node.core.guests import GUEST_KINDS, guest_author, is_guest
 from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
@@ -246,14 +246,16 @@ class NodeService:
 
     def address_book(self) -> list[PeerRecord]:
         """The peer records this node may use now, newest first: not expired, of an app key that
-        is authorised and not revoked, of a current member (the store keeps the latest per key;
-        the chain's effects delete the rest, this filter covers the moment in between)."""
+        is authorised and not revoked, of a current member, or of a guest while a pass of its runs
+        (the store keeps the latest per key; the chain's effects delete the rest, this filter
+        covers the moment in between)."""
         now = self.now_ms()
         return [r for r in self.store.peers.all() if r.expires_ms > now and self._live_key(r.app_key, r.member)]
 
     def member_of_peer(self, peer_id: bytes) -> str | None:
-        """The member whose active app key has a live record for ``peer_id`` (libp2p peer id
-        bytes), or None: how the relay and mDNS tell a member's node from a stranger's."""
+        """The member (or ``guest:<key>`` of a guest with a pass running) whose active app key has
+        a live record for ``peer_id`` (libp2p peer id bytes), or None: how the relay and mDNS tell
+        a member's (or an invited guest's) node from a stranger's."""
         now = self.now_ms()
         for record in self.store.peers.of_peer(peer_id):
             if record.expires_ms > now and self._live_key(record.app_key, record.member):
@@ -261,6 +263,10 @@ class NodeService:
         return None
 
     def _live_key(self, app_key: bytes, member: str) -> bool:
+        if is_guest(member):
+            # a guest's node, while one of its passes runs (in any room)
+            now = self.now_ms()
+            return member == guest_author(app_key) and any(p.covers(now) for p in self.store.guest_passes(app_key))
         key = self.view.keys.get(app_key)
         return key is not None and key.revoked_ms is None and key.owner == member and self.view.is_member(member)
 
@@ -296,6 +302,15 @@ def _publish_refusal(verdict: Verdict, service: NodeService) -> str:
         Reason.NOT_A_MEMBER: "your account is not a member of the community (any more)",
         # the rate limit and a room's slow mode both say which limit in the detail
         Reason.RATE_LIMITED: f"{verdict.detail}; wait a moment",
-        Reason.NOT_AUTHOR: "only its author can delete a post",
+        Reason.GUEST_PASS_UNKNOWN: f"this node's app key {key} is no member's and holds no guest pass here yet "
+        f"(a member invites it with `kiez guest invite ROOM {key[2:]} --until 3d`)",
     }
-    return f"refused ({reason.value}): {hints.get(reason, verdict.detail or reason.value)}"
+    if reason is Reason.CHAIN_VIEW_BEHIND and service.view.keys.get(service.signer.public_key) is not None:
+        # the key is active: a rule of the community's (a guest policy, a moderator) may be on its way
+        return f"refused ({reason.value}): {verdict.detail}"
+    hint = hints.get(reason, verdict.detail or reason.value)
+    message = verdict.message
+    if reason is Reason.CHAIN_VIEW_BEHIND and message is not None and message.room and message.kind in GUEST_KINDS:
+        # a key unknown to the view writing in a room: a member's key not seen yet, or a guest's
+        hint += f"; a guest's node writes once a member invites it (`kiez guest invite ROOM {key[2:]} --until 3d`)"
+    return f"refused ({reason.value}): {hint}"

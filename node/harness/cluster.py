@@ -31,6 +31,8 @@ class Network:
     nodes: list[NodeProcess]
     root: Path
     placement: Placement = field(default_factory=Placement)
+    #: Nodes of non-members (``start_guest``): no account, no key on-chain, dialling the members.
+    guests: list[NodeProcess] = field(default_factory=list)
 
     @property
     def community(self) -> Community:
@@ -90,8 +92,28 @@ class Network:
         b.cast_vote(created.proposal_id, Support.FOR)
         return a.execute(created).block_number
 
+    def start_guest(self, name: str) -> NodeProcess:
+        """A non-member's node (as ``kiez init --guest`` makes it) dialling every member's node;
+        returns once it is connected. Its app key writes nothing until a member invites it."""
+        dev = self.dev
+        config = prepare_home(
+            self.root / name,
+            rpc_url=self.nodes[0].config.rpc_url,
+            community=dev.address,
+            chain_id=dev.chain_id,
+            name=name,
+            bootstrap=tuple(peer_addr(n.config) for n in self.nodes),
+            poll_interval=0.2,
+        ).with_changes(sync_interval=self.nodes[0].config.sync_interval)
+        config.save()
+        node = NodeProcess(config)
+        self.guests.append(node)
+        node.start()
+        wait_until(lambda: node.api.get("/v1/status")["mesh_peers"] >= 1, 60, f"{name} to join the mesh")
+        return node
+
     def stop(self) -> None:
-        for node in self.nodes:
+        for node in [*self.guests, *self.nodes]:
             node.stop()
 
 

@@ -72,6 +72,9 @@ class RoomTopics:
             await trio.sleep(UPKEEP_INTERVAL_S)
 
     async def _upkeep_once(self) -> None:
+        for guest_pass in self.service.store.guest_passes(self.service.signer.public_key):
+            if guest_pass.room not in self.service.store.rooms.follows():
+                await self.follow(guest_pass.room, True)  # a guest's node follows the rooms it is invited to
         member = self.rooms.member
         if member is None or not self.service.view.is_member(member):
             return

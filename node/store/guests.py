@@ -3,8 +3,9 @@
 A pass is stored when its GUEST_PASS message is accepted, and an accepted GUEST_END marks it
 ended from the end's timestamp (the earliest end wins: ends are final). Validation only accepts
 an end whose pass is already here, so an end never waits for its pass. When an end arrives
-after guest messages it makes invalid (signed at or after it), those go, so that every node
-ends with the same messages whatever order they came in (``node.core.guests``).
+after guest messages it makes invalid (signed at or after it: posts and reactions in its room,
+the guest node's peer record), those go, so that every node ends with the same messages whatever
+order they came in (``node.core.guests``).
 """
 
 from __future__ import annotations
@@ -56,8 +57,26 @@ class GuestPasses:
         gone = [bytes(i) for i, ts in rows if not any(p.covers(int(ts)) for p in others)]
         conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in gone])
         conn.executemany("DELETE FROM reactions WHERE message_id = ?", [(i,) for i in gone])
-        if gone:
+        records = self._records_after_end(conn, ended)
+        if gone or records:
             self._db.purged()
+
+    def _records_after_end(self, conn: sqlite3.Connection, ended: GuestPass) -> int:
+        """The guest node's peer record, if signed from the end on while no other pass of its (in
+        any room) ran then: such a record is refused wherever the end came first."""
+        assert ended.ended_ms is not None
+        row = conn.execute(
+            "SELECT version_id, version_ms FROM peer_records WHERE app_key = ? AND version_ms >= ?",
+            (ended.guest, ended.ended_ms),
+        ).fetchone()
+        if row is None:
+            return 0
+        others = [p for p in self.of_guest(ended.guest, conn) if p.id != ended.id]
+        if any(p.covers(int(row[1])) for p in others):
+            return 0
+        conn.execute("DELETE FROM messages WHERE id = ?", (bytes(row[0]),))
+        conn.execute("DELETE FROM peer_records WHERE app_key = ?", (ended.guest,))
+        return 1
 
     def of_guest(self, guest: bytes, conn: sqlite3.Connection | None = None) -> list[GuestPass]:
         """Every pass naming the app key ``guest``, oldest first."""

@@ -57,6 +57,7 @@ ACCEPTED = {
     "question": {NOT_HEX},
     "topic": {NOT_HEX, '""', '"   "'},
     "place": {NOT_HEX, '""', '"   "'},
+    "note": {NOT_HEX, '""', '"   "'},
 }
 HEX = "ab" * 32
 
@@ -136,6 +137,8 @@ def _valid_bodies(m: Member) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", f"/v1/events/{m.event}/rsvp"): {"answer": "yes"},
         ("POST", "/v1/polls"): {"question": "tea?", "options": ["yes", "no"], "closes_ms": now + 86_400_000},
         ("POST", f"/v1/polls/{m.poll}/answer"): {"option": 1},
+        # a guest's app key (no member's) into the garden for a day
+        ("POST", "/v1/guests"): {"room": m.room, "key": "cd" * 32, "until": now + 86_400_000, "note": "soil scientist"},
     }
 
 
@@ -209,6 +212,8 @@ def test_an_object_is_never_taken_as_text(member: Member) -> None:
         ("/v1/posts/" + "a" * 66, "post id"),
         ("/v1/polls/%00", "poll id"),
         ("/v1/blobs/" + "1" * 63, "blob hash"),
+        ("/v1/guests?all=yes", "all"),
+        ("/v1/guests?room=" + HEX, "room"),
     ],
 )
 def test_every_hostile_query_parameter_and_path_is_a_400_naming_it(member: Member, path: str, what: str) -> None:
@@ -216,7 +221,8 @@ def test_every_hostile_query_parameter_and_path_is_a_400_naming_it(member: Membe
 
 
 @pytest.mark.parametrize(
-    "path", ["/v1/events/zz/rsvp", "/v1/polls/1/answer", "/v1/rooms/%00/join", "/v1/reactions", "/v1/erase"]
+    "path",
+    ["/v1/events/zz/rsvp", "/v1/polls/1/answer", "/v1/rooms/%00/join", "/v1/reactions", "/v1/erase", "/v1/guests"],
 )
 def test_a_body_that_is_no_json_object_is_a_400(member: Member, path: str) -> None:
     for body in (b"[1]", b"{", b"\xff", b'"\\udc00"', b"1" + b"0" * 4300):

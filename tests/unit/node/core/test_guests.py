@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from node.core import guests, limits
+from node.core import guests, limits, peers
 from node.core.facts import GuestPolicyChanged, ModeratorGranted, ModeratorRevoked
 from node.core.guests import GuestPass, GuestPolicy
 from node.core.ratelimit import RateLimiter
@@ -18,6 +18,7 @@ from node.core.types import (
     GuestPassBody,
     Kind,
     MessageId,
+    PeerBody,
     PostBody,
     ReactionBody,
     RoomBody,
@@ -229,3 +230,22 @@ def test_the_inviter_or_a_moderator_ends_a_pass_and_nobody_else() -> None:
 
 def test_the_end_of_a_pass_not_yet_here_is_asked_for_again() -> None:
     _refused(_check(_end("alice"), _known()), Outcome.IGNORE, Reason.GUEST_PASS_UNKNOWN)
+
+
+def _record(ts: int = NOW_MS) -> bytes:
+    """The guest node's peer record (community-wide), bound to the guest's key."""
+    expires = ts + DAY_MS
+    peer_id, binding = peers.sign_binding(b"\x03" * 32, COMMUNITY, GUEST, expires)
+    loopback = bytes.fromhex("047f000001060fa1")  # /ip4/127.0.0.1/tcp/4001
+    return _by("gwen", Kind.PEER, PeerBody(peer_id, (loopback,), expires, binding), room="", ts=ts)
+
+
+def test_a_guests_node_is_listed_while_a_pass_runs_and_a_strangers_never() -> None:
+    verdict = _check(_record(), _known(_pass()))
+    assert verdict.accepted
+    assert verdict.message is not None
+    assert verdict.message.kind is Kind.PEER
+    _refused(_check(_record(), _known(_pass(until=NOW_MS - 1000))), Outcome.REJECT, Reason.GUEST_PASS_EXPIRED)
+    _refused(_check(_record(), _known(_pass(ended=NOW_MS - 1000))), Outcome.IGNORE, Reason.GUEST_PASS_ENDED)
+    # no pass here: perhaps on its way (sync may bring a record before its pass), never accepted
+    _refused(_check(_record(), _known()), Outcome.IGNORE, Reason.GUEST_PASS_UNKNOWN)

@@ -4,7 +4,7 @@ Deterministic (fixed seeds and times), so the committed file can be regenerated 
 ``.venv/bin/python -m tests.unit.node.core.vectors_gen --write`` rewrites it; the unit tests check
 both that the implementation agrees with every vector and that the file is what this produces.
 The world the vectors are judged in is vectors_base.py; the cases added for versions, blank text,
-room rules and signatures are vectors_more.py.
+room rules and signatures are vectors_more.py, those of guests vectors_guests.py.
 """
 
 from __future__ import annotations
@@ -19,14 +19,17 @@ from typing import Any, cast
 from node.config import NodeConfig
 from node.core import limits
 from node.core.encoding import encode_body, encode_envelope, pack
+from node.core.guests import GuestPass
 from node.core.rooms import Room
 from node.core.signing import DOMAIN
 from node.core.types import (
+    AppKey,
     Body,
     Community,
     DeleteBody,
     EraseBody,
     Kind,
+    MessageId,
     PollBody,
     PostBody,
     ReactionBody,
@@ -35,7 +38,7 @@ from node.core.types import (
 )
 from node.core.validation import Context, Via, validate
 from node.rooms.topics import RoomTopics
-from tests.unit.node.core import vectorfile, vectors_more
+from tests.unit.node.core import vectorfile, vectors_guests, vectors_more
 from tests.unit.node.core.helpers import MemoryKnown
 from tests.unit.node.core.vectorfile import hexed as _hex
 from tests.unit.node.core.vectors_base import COMMUNITY, NOW_MS, PEOPLE, TARGET, seed, sign, signer, view
@@ -196,6 +199,7 @@ def _cases() -> list[dict[str, Any]]:
         *vectors_more.peer_cases(),
         *vectors_more.profile_cases(),
         *vectors_more.mention_cases(),
+        *vectors_guests.guest_cases(),
     ]
     return cases
 
@@ -246,7 +250,14 @@ def known_of(spec: dict[str, Any]) -> MemoryKnown:
             vectorfile.unhexed(k): PollBody(p["question"], tuple(p["options"]), p["closes_ms"])
             for k, p in spec["polls"].items()
         },
+        passes={vectorfile.unhexed(k): _guest_pass(k, p) for k, p in spec.get("guest_passes", {}).items()},
     )
+
+
+def _guest_pass(pass_id: str, p: dict[str, Any]) -> GuestPass:
+    guest = AppKey(vectorfile.unhexed(p["guest"]))
+    ident = MessageId(vectorfile.unhexed(pass_id))
+    return GuestPass(ident, guest, p["room"], p["inviter"], p["issued_ms"], p["until_ms"], p["note"], p["ended_ms"])
 
 
 def _known_json(case: dict[str, Any], self_id: bytes) -> dict[str, Any]:
@@ -263,6 +274,7 @@ def _known_json(case: dict[str, Any], self_id: bytes) -> dict[str, Any]:
         "rooms": spec.get("rooms", {}),
         "last_posts": spec.get("last_posts", []),
         "polls": ids(spec.get("polls", {})),
+        "guest_passes": ids(spec.get("guest_passes", {})),
     }
 
 
@@ -317,7 +329,8 @@ def build() -> dict[str, Any]:
         "keys": {
             name: {"seed": _hex(seed(name)), "public": _hex(signer(name).public_key), "member": address}
             for name, address in PEOPLE.items()
-        },
+        }
+        | {"guest": {"seed": _hex(seed("guest")), "public": _hex(signer("guest").public_key), "member": None}},
         "view": {
             "complete_until_ms": the_view.chain_time_ms,
             "members": [
