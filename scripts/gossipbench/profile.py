@@ -4,6 +4,7 @@ of py-libp2p, kiez's validation and storage, and trio's scheduler."""
 from __future__ import annotations
 
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +30,11 @@ PROFILE_CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
 
 def start_profilers(pids: list[int], out: Path, seconds: float) -> list[subprocess.Popen[bytes]]:
     """py-spy on every process (50 Hz, samples holding the GIL, raw collapsed stacks)."""
-    spy = Path(sys.executable).parent / "py-spy"
-    if not spy.exists():
-        raise NodeError(f"{spy} is missing: pip install py-spy into the venv")
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise NodeError(f"py-spy is neither at {beside} nor on PATH: pip install py-spy into the venv")
+    spy = Path(found)
     out.mkdir(parents=True, exist_ok=True)
     command = [str(spy), "record", "--gil", "--nonblocking", "-r", "50", "-f", "raw", "-d", str(math.ceil(seconds))]
     return [
