@@ -15,8 +15,10 @@ from node.errors import NodeError
 PROFILE_CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("kiez validation + SQLite store", ("NodeService.ingest", "node/store/", "node/core/")),
     ("kiez local API (HTTP, publish)", ("node/api/",)),
-    ("chain watcher (web3 polling)", ("node/chain/", "governance/")),
+    # Not "governance/": the CLI's entry point (governance/cli/terminal.py) is on every stack.
+    ("chain watcher (web3 polling)", ("node/chain/", "web3/")),
     ("py-libp2p: signed peer record checked on every RPC", ("maybe_consume_signed_record",)),
+    ("py-libp2p: signed peer record built for every message", ("env_to_send_in_RPC",)),
     ("py-libp2p: yamux window update after every read", ("_auto_tune_and_send_window_update", "send_window_update")),
     ("py-libp2p: message signature check (StrictSign)", ("signature_validator", "Pubsub.validate_msg")),
     (
