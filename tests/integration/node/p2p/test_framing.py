@@ -69,3 +69,43 @@ def test_a_queued_burst_is_one_write_and_every_message_arrives_in_order() -> Non
 
     trio.run(body)
     assert received == sent
+
+
+def test_yamux_credit_goes_back_once_per_half_window_and_a_long_transfer_never_stalls() -> None:
+    """Each 1 KiB write arrives alone and is read at once (the buffer drains every time): py
+    would answer every read with a WINDOW_UPDATE; the patch (libp2p_compat/yamux.py) answers only
+    after half the 256 KiB window was read, and 300 KiB, more than the window, still get through."""
+    chunk, count = 1024, 300
+    updates: list[int] = []
+    received = bytearray()
+
+    async def body() -> None:
+        async with open_host(os.urandom(32)) as sender, open_host(os.urandom(32)) as receiver:
+            done = trio.Event()
+
+            async def handler(stream: INetStream) -> None:
+                muxed = stream.muxed_stream
+                send_update = muxed.send_window_update
+
+                async def counting(increment: int, skip_lock: bool = False) -> None:
+                    updates.append(increment)
+                    await send_update(increment, skip_lock)
+
+                muxed.send_window_update = counting  # type: ignore[attr-defined]
+                while len(received) < chunk * count:
+                    received.extend(await stream.read(64 * 1024))
+                done.set()
+
+            receiver.libp2p_host.set_stream_handler(PROTOCOL, handler)
+            await sender.connect(receiver.addrs[0])
+            stream = await sender.libp2p_host.new_stream(ID.from_base58(receiver.peer_id), [PROTOCOL])
+            with trio.fail_after(30):
+                for i in range(count):
+                    await stream.write(bytes([i % 256]) * chunk)
+                    await trio.sleep(0.001)  # let each chunk arrive and be read on its own
+                await done.wait()
+
+    trio.run(body)
+    assert bytes(received) == b"".join(bytes([i % 256]) * chunk for i in range(count))
+    assert 1 <= len(updates) <= 3  # 300 KiB read, credit every >= 128 KiB (py: one per read)
+    assert all(increment >= 128 * 1024 for increment in updates)
