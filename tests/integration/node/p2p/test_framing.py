@@ -8,6 +8,7 @@ pytest-trio is not installed, so each test runs its body with ``trio.run``.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import trio
 from libp2p.abc import INetStream
@@ -84,14 +85,14 @@ def test_yamux_credit_goes_back_once_per_half_window_and_a_long_transfer_never_s
             done = trio.Event()
 
             async def handler(stream: INetStream) -> None:
-                muxed = stream.muxed_stream
+                muxed: Any = stream.muxed_stream  # type: ignore[attr-defined]  # a YamuxStream
                 send_update = muxed.send_window_update
 
                 async def counting(increment: int, skip_lock: bool = False) -> None:
                     updates.append(increment)
                     await send_update(increment, skip_lock)
 
-                muxed.send_window_update = counting  # type: ignore[attr-defined]
+                muxed.send_window_update = counting
                 while len(received) < chunk * count:
                     received.extend(await stream.read(64 * 1024))
                 done.set()
