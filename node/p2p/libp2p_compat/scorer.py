@@ -37,10 +37,10 @@ class KiezScorer(PeerScorer):
         self._clock = clock
         self._last_decay = clock()
         p = params
-        weights = (p.p1_time_in_mesh, p.p2_first_message_deliveries, p.p3_mesh_message_deliveries)
-        weights += (p.p4_invalid_messages,)
+        counters = [p.p1_time_in_mesh, p.p2_first_message_deliveries, p.p3_mesh_message_deliveries]
+        counters.append(p.p4_invalid_messages)
         self._zero_unless_penalised = (
-            all(t.weight == 0 for t in weights)
+            all(t.weight == 0 for t in counters)
             and (p.app_specific_score_fn is None or p.p6_appl_slack_weight == 0)
             and p.p7_ip_colocation_weight == 0
             and max(p.publish_threshold, p.gossip_threshold, p.graylist_threshold) <= 0
