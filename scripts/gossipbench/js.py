@@ -16,8 +16,19 @@ from gossipbench.common import MESSAGE_BYTES, ROOT, say
 from gossipbench.swarm import Swarm
 from node.errors import NodeError
 from node.harness.cluster import Bootstrap
+from node.p2p.config import GossipConfig
 
 JS_NODE = ROOT / "scripts" / "js" / "gossip-node.mjs"
+
+
+def mesh_args(config: GossipConfig | None = None) -> list[str]:
+    """gossip-node.mjs's options for kiez's mesh and gossip parameters, so both networks do the
+    same work per message."""
+    c = config or GossipConfig()
+    return [
+        *("--D", str(c.mesh_degree), "--Dlo", str(c.mesh_degree_low), "--Dhi", str(c.mesh_degree_high)),
+        *("--mcache-gossip", str(c.gossip_window), "--mcache-length", str(c.gossip_history)),
+    ]
 
 
 class JsSwarm(Swarm):
@@ -52,7 +63,7 @@ class JsSwarm(Swarm):
                 log = (work / f"js{i}.log").open("wb")
                 self._logs.append(log)
                 cmd = [*prefixes[i], node, str(JS_NODE), "--host", hosts[i], "--port", str(port)]
-                cmd += ["--size", str(MESSAGE_BYTES), "--receipts", str(self.receipt_paths[i])]
+                cmd += ["--size", str(MESSAGE_BYTES), "--receipts", str(self.receipt_paths[i]), *mesh_args()]
                 proc = subprocess.Popen(
                     cmd,
                     stdin=subprocess.PIPE,

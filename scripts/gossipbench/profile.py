@@ -4,6 +4,7 @@ of py-libp2p, kiez's validation and storage, and trio's scheduler."""
 from __future__ import annotations
 
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,10 @@ from node.errors import NodeError
 PROFILE_CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("kiez validation + SQLite store", ("NodeService.ingest", "node/store/", "node/core/")),
     ("kiez local API (HTTP, publish)", ("node/api/",)),
-    ("chain watcher (web3 polling)", ("node/chain/", "governance/")),
+    # Not "governance/": the CLI's entry point (governance/cli/terminal.py) is on every stack.
+    ("chain watcher (web3 polling)", ("node/chain/", "web3/")),
     ("py-libp2p: signed peer record checked on every RPC", ("maybe_consume_signed_record",)),
+    ("py-libp2p: signed peer record built for every message", ("env_to_send_in_RPC",)),
     ("py-libp2p: yamux window update after every read", ("_auto_tune_and_send_window_update", "send_window_update")),
     ("py-libp2p: message signature check (StrictSign)", ("signature_validator", "Pubsub.validate_msg")),
     (
@@ -29,9 +32,11 @@ PROFILE_CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
 
 def start_profilers(pids: list[int], out: Path, seconds: float) -> list[subprocess.Popen[bytes]]:
     """py-spy on every process (50 Hz, samples holding the GIL, raw collapsed stacks)."""
-    spy = Path(sys.executable).parent / "py-spy"
-    if not spy.exists():
-        raise NodeError(f"{spy} is missing: pip install py-spy into the venv")
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise NodeError(f"py-spy is neither at {beside} nor on PATH: pip install py-spy into the venv")
+    spy = Path(found)
     out.mkdir(parents=True, exist_ok=True)
     command = [str(spy), "record", "--gil", "--nonblocking", "-r", "50", "-f", "raw", "-d", str(math.ceil(seconds))]
     return [

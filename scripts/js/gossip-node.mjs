@@ -7,7 +7,8 @@
 // are dropped before their signature is checked again.
 //
 // Gossip parameters follow kiez's (node/p2p/config.py) so that both networks do the same work:
-// mesh degree D=4 (Dlo 3, Dhi 6), 1 s heartbeat, gossip window 3 / history 5, flood publishing
+// mesh degree, Dlo, Dhi, gossip window and history as given (--D --Dlo --Dhi --mcache-gossip
+// --mcache-length; scripts/gossipbench/js.py passes GossipConfig's), 1 s heartbeat, flood publishing
 // off (py-libp2p sends a publish to its mesh only) and /meshsub/1.1.0 only (kiez does not offer
 // 1.2). --js-defaults keeps js-libp2p's own defaults instead (D=6, flood publish, 1.2/IDONTWANT).
 //
@@ -45,6 +46,11 @@ const { values: opts } = parseArgs({
     topic: { type: 'string', default: 'kiez-bench' },
     size: { type: 'string', default: '1024' },
     receipts: { type: 'string' },
+    D: { type: 'string', default: '4' },
+    Dlo: { type: 'string', default: '3' },
+    Dhi: { type: 'string', default: '6' },
+    'mcache-gossip': { type: 'string', default: '3' },
+    'mcache-length': { type: 'string', default: '5' },
     'js-defaults': { type: 'boolean', default: false }
   }
 })
@@ -57,14 +63,14 @@ function say (obj) {
 
 const sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())
 const parity = {
-  D: 4,
-  Dlo: 3,
-  Dhi: 6,
-  Dout: 2,
+  D: Number(opts.D),
+  Dlo: Number(opts.Dlo),
+  Dhi: Number(opts.Dhi),
+  Dout: Math.min(2, Math.floor(Number(opts.D) / 2)), // the spec wants Dout < Dlo and Dout <= D/2
   Dscore: 2,
   heartbeatInterval: 1000,
-  mcacheGossip: 3,
-  mcacheLength: 5,
+  mcacheGossip: Number(opts['mcache-gossip']),
+  mcacheLength: Number(opts['mcache-length']),
   seenTTL: 120_000,
   floodPublish: false
 }

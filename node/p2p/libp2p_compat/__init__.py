@@ -5,14 +5,18 @@ ARCHITECTURE.md, "py-libp2p facts"). What kiez does about it reaches into privat
 attributes that any release may change, so it lives here, each patch naming the upstream issue it
 stands for (or, where there is none, the upstream behaviour it works around):
 
-- ``yamux.install_yamux_credit``: receive credit once per drained buffer (py-libp2p#1269);
+- ``yamux.install_yamux_credit``: receive credit once per half window, as go-yamux (py-libp2p#1269);
+- ``framing.send_loop`` and ``framing.BufferedStream``: a peer's queued RPCs merged into one write,
+  inbound pubsub streams read a yamux read at a time (py-libp2p#891/#1263 write one RPC per frame);
 - ``caches.ContentIdMessageCache``: IHAVE/IWANT keyed by our message id (mcache ignores ``msg_id_fn``);
 - ``caches.NoVerdictCache``: no 300 s verdict cache (an IGNORE must mean "ask again");
-- ``scorer.KiezScorer``: go's DecayInterval and DecayToZero (py-libp2p#871);
+- ``scorer.KiezScorer``: go's DecayInterval and DecayToZero (py-libp2p#871), gates without
+  arithmetic for unpenalised peers;
 - ``pubsub.KiezPubsub``: graylist/ban gate, subscription budget, nanosecond seqnos, duplicates
   dropped before a task is spawned (py-libp2p#871);
 - ``pubsub.KiezGossipSub``: graylist/ban gate on control RPCs (py-libp2p#871), signed peer record
-  only in the hello (py-libp2p#889 put it in every RPC);
+  only in the hello and not rebuilt per message (py-libp2p#889 put it in every RPC), one RPC object
+  queued for every peer instead of a copy each;
 - ``pubsub.InboundStreams``: pubsub stream readers in our nursery (they run in the swarm's tasks);
 - ``swarm.BanNotifee``: refuse a banned peer's connections (no peer-id gater; py-libp2p#706);
 - ``swarm.stop_auto_connector`` and ``swarm.forget_failed_dial``: dialing in one place only;

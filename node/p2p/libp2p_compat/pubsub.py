@@ -8,25 +8,32 @@ py-libp2p only drops its messages (pubsub.py ``push_msg``, publish-threshold gat
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol
 
+import libp2p.pubsub.gossipsub as gossipsub_module
 import trio
 from libp2p.abc import IHost, INetConn, INetStream
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
+from libp2p.peer.peerstore import env_to_send_in_RPC
 from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.pubsub.score import ScoreParams
 from libp2p.tools.anyio_service import background_trio_service
 
 from node.p2p.config import GossipConfig
 from node.p2p.libp2p_compat.caches import ContentIdMessageCache, NoVerdictCache
+from node.p2p.libp2p_compat.framing import BufferedStream, send_loop
 from node.p2p.libp2p_compat.scorer import KiezScorer
 from node.p2p.verdicts import message_id
+
+logger = logging.getLogger(__name__)
 
 
 class PeerGate(Protocol):
@@ -49,6 +56,8 @@ class KiezPubsub(Pubsub):
     equivocation check drops without forwarding (gossipsub.py, ``_check_equivocation``); go-libp2p
     starts at nanoseconds. Messages are signed by the peer key and checked on receipt (StrictSign),
     which js-libp2p needs for interop.
+
+    Each peer's outbound queue is written a burst per write, merged into few RPCs (framing.py).
     """
 
     def __init__(
@@ -78,6 +87,14 @@ class KiezPubsub(Pubsub):
         if self.defence.refuses(msg_forwarder):
             return
         await super().push_msg(msg_forwarder, msg)
+
+    async def handle_sending_messages(self, peer_id: ID, stream: INetStream, queue: RpcQueue) -> None:
+        # py's loop writes one RPC per write (framing.py); like it, any failure drops the peer.
+        try:
+            await send_loop(stream, queue)
+        except Exception as error:
+            logger.debug("sending to peer %s stopped: %r", peer_id, error)
+            self._handle_dead_peer(peer_id)
 
     def handle_subscription(self, origin_id: ID, sub_message: rpc_pb2.RPC.SubOpts) -> None:
         if self.defence.refuses(origin_id) or not self.defence.allow_subscription_change(origin_id):
@@ -129,13 +146,45 @@ class KiezGossipSub(GossipSub):
         # The RPC object is built once and sent to several peers: clearing it once is enough.
         if rpc.HasField("senderRecord"):
             rpc.ClearField("senderRecord")
-        super().send_rpc(peer_id, rpc, priority)
+        # py copies the RPC for every peer and runs its splitter on the copy, to piggyback control
+        # that failed to go out earlier (gossipsub.py ``send_rpc``): ~3 % of node CPU for copies
+        # that nothing changes. Without such control and within the size limit, every peer's queue
+        # takes the one RPC object (nothing mutates a queued RPC; framing.py serialises it).
+        queue = self.pubsub.peer_queues.get(peer_id) if self.pubsub is not None else None
+        if queue is None or peer_id in self._pending_control or rpc.ByteSize() > queue.max_message_size:
+            super().send_rpc(peer_id, rpc, priority)
+        elif not queue.push(rpc, priority=priority):
+            self._handle_dropped_rpc(peer_id, rpc, "queue_full")
+
+
+def _known_sender_record(host: IHost) -> tuple[bytes, bool]:
+    """The host's signed peer record as last issued, without re-checking its addresses."""
+    record = host.get_peerstore().get_local_record()
+    return (record.marshal_envelope(), False) if record is not None else env_to_send_in_RPC(host)
+
+
+def install_known_sender_record() -> None:
+    """Make gossipsub stop rebuilding the signed peer record for every message it forwards.
+
+    py-libp2p 0.8.1's ``GossipSub.publish`` calls ``env_to_send_in_RPC`` per message
+    (libp2p/py-libp2p#889), which lists and compares the host's addresses (``get_addrs`` builds a
+    multiaddr per address) and re-serialises the envelope: about 8 % of node CPU in
+    scripts/bench_gossip.py, for a field ``KiezGossipSub.send_rpc`` then clears. The one place a
+    gossipsub RPC still carries it (messages held for a peer until its subscriptions arrive,
+    gossipsub.py ``flush_pending_messages``) gets the last issued record; the hello, which pubsub.py
+    builds with the original function, re-issues it when the addresses change. Process-wide (a
+    module attribute) and idempotent, like yamux.py's patch.
+    """
+    # gossipsub.py imports the function into its namespace; that name is what publish calls.
+    if gossipsub_module.env_to_send_in_RPC is not _known_sender_record:  # type: ignore[attr-defined]
+        gossipsub_module.env_to_send_in_RPC = _known_sender_record  # type: ignore[attr-defined]
 
 
 def build_router(
     protocols: Sequence[TProtocol], config: GossipConfig, params: ScoreParams, scorer: KiezScorer, gate: PeerGate
 ) -> KiezGossipSub:
     """The gossipsub router for ``config``, with our message cache, scorer and gate swapped in."""
+    install_known_sender_record()
     router = KiezGossipSub(
         protocols=list(protocols),
         degree=config.mesh_degree,
@@ -210,7 +259,8 @@ class InboundStreams:
 
     async def _read(self, stream: INetStream, done: trio.Event) -> None:
         try:
-            await self._pubsub.stream_handler(stream)
+            # Duck-typed: it reads through the buffer and forwards everything else (framing.py).
+            await self._pubsub.stream_handler(BufferedStream(stream))  # type: ignore[arg-type]
         finally:
             done.set()
             with trio.CancelScope(deadline=trio.current_time() + 1, shield=True):

@@ -22,6 +22,13 @@ class KiezScorer(PeerScorer):
     once per ``decay_interval_s`` and whatever decayed below ``DECAYED_TO_ZERO`` is forgotten, so
     the tables hold only peers with something against them. (Upstream tracks its scoring gaps in
     libp2p/py-libp2p#871.)
+
+    Gates without arithmetic: py computes a peer's whole score for every gate, and gossipsub asks
+    ``allow_gossip`` and ``is_graylisted`` for every mesh peer of every message it forwards and
+    ``allow_publish`` for every message it receives (about 3 % of node CPU in
+    scripts/bench_gossip.py). When only penalties count (P1-P4, P6 and P7 weigh 0, as scoring.py
+    sets them) and the thresholds are not positive, a peer without a penalty scores 0 and passes
+    every gate, so the gates answer that at once; anything else goes to py's computation.
     """
 
     def __init__(self, params: ScoreParams, decay_interval_s: float, clock: Callable[[], float] = time.monotonic):
@@ -29,6 +36,28 @@ class KiezScorer(PeerScorer):
         self._decay_interval_s = decay_interval_s
         self._clock = clock
         self._last_decay = clock()
+        p = params
+        counters = [p.p1_time_in_mesh, p.p2_first_message_deliveries, p.p3_mesh_message_deliveries]
+        counters.append(p.p4_invalid_messages)
+        self._zero_unless_penalised = (
+            all(t.weight == 0 for t in counters)
+            and (p.app_specific_score_fn is None or p.p6_appl_slack_weight == 0)
+            and p.p7_ip_colocation_weight == 0
+            and max(p.publish_threshold, p.gossip_threshold, p.graylist_threshold) <= 0
+        )
+
+    def _scores_zero(self, peer: ID, topics: list[str]) -> bool:
+        """Whether ``peer``'s score is known to be 0 without computing it (see the class docstring)."""
+        return self._zero_unless_penalised and bool(topics) and not self.penalised(peer)
+
+    def allow_publish(self, peer: ID, topics: list[str]) -> bool:
+        return self._scores_zero(peer, topics) or super().allow_publish(peer, topics)
+
+    def allow_gossip(self, peer: ID, topics: list[str]) -> bool:
+        return self._scores_zero(peer, topics) or super().allow_gossip(peer, topics)
+
+    def is_graylisted(self, peer: ID, topics: list[str]) -> bool:
+        return not self._scores_zero(peer, topics) and super().is_graylisted(peer, topics)
 
     def on_heartbeat(self, dt_seconds: float = 1.0) -> None:
         now = self._clock()

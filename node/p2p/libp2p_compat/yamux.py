@@ -1,4 +1,5 @@
-"""Yamux receive credit returned once per drained buffer, not after every read (py-libp2p#1269).
+"""Yamux receive credit returned once half the window is consumed, not after every read
+(py-libp2p#1269).
 
 py-libp2p 0.8.1 sends a WINDOW_UPDATE frame after *every* ``YamuxStream.read`` that consumed
 anything (stream_muxer/yamux/yamux.py, ``_auto_tune_and_send_window_update``: its "partial
@@ -6,16 +7,18 @@ slack" branch fires whenever the window is below its target, which is after ever
 ``PY_YAMUX_RELEASE_ON_READ`` says; the hysteresis came with libp2p/py-libp2p#1269). Pubsub reads
 each RPC as its varint length, byte by byte, then its body, so every gossiped message cost its
 receiver about three frames back to the sender: built, Noise-encrypted and written by the
-receiver, read, decrypted and parsed by the sender. In the 10-node benchmark
-(scripts/bench_gossip.py ``--profile``) that was about 10 % of all node CPU on the receiving
-side alone.
+receiver, read, decrypted and parsed by the sender.
 
-Here credit is withheld while the read leaves data in the stream's buffer, and returned in one
-update once the reader has drained the buffer (one update per RPC or per burst of RPCs), or
-earlier once half the window is consumed, as go-yamux and rust-yamux do. Flow control is
-unchanged: only what the application read is credited, so a peer that stops reading still stops
-receiving once the window is spent (what tests/integration/node/test_attacks.py checks); py's
-window auto-tuning (``_apply_autotune_epoch``) applies to each update as before.
+Here credit is withheld until the reader has consumed half the window (py's
+``_grow_threshold``), and returned in one update, as go-yamux does (``sendWindowUpdate`` skips
+deltas under half the maximum). An earlier version also returned it whenever the reader drained
+the stream's buffer; below saturation every gossiped copy arrives alone and drains it, so that
+was still one WINDOW_UPDATE frame per copy (4 % of node CPU in scripts/bench_gossip.py
+``--profile`` at 20 posts/s, plus the sender's work to read it). Nothing stalls: a sender blocks
+only with the whole window unacknowledged, and by then the reader has consumed at least half.
+Flow control is unchanged: only what the application read is credited, so a peer that stops
+reading still stops receiving once the window is spent (what tests/integration/node/test_attacks.py
+checks); py's window auto-tuning (``_apply_autotune_epoch``) applies to each update as before.
 
 The replacement is installed on the class (py-libp2p creates streams inside its muxer, with no
 factory to pass), so it is process-wide: ``open_host`` installs it explicitly, and installing it
@@ -30,11 +33,11 @@ from node.p2p.libp2p_compat import require_supported_libp2p
 
 
 async def _batched_window_update(self: YamuxStream, *, bytes_read: int = 0) -> None:
-    """Return the consumed receive credit once the buffer is drained or half the window is used."""
+    """Return the consumed receive credit once half the window is used."""
     async with self.window_lock:
         buffered = len(self.conn.stream_buffers.get(self.stream_id, b""))
         consumed = self.target_recv_window - (self.recv_window + buffered)
-        if consumed <= 0 or (buffered > 0 and consumed < self._grow_threshold()):
+        if consumed <= 0 or consumed < self._grow_threshold():
             return
         self.recv_window += consumed
         increment = consumed + self._apply_autotune_epoch(buffered)

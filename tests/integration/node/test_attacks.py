@@ -395,7 +395,9 @@ def test_a_peer_that_never_reads_does_not_grow_the_nodes_memory(net: Network) ->
         assert_delivered_everywhere(net, chatter)
         grown, control = (rss_bytes(pid) - before for pid, before in zip(pids, baseline, strict=True))
         unread = unread_bytes(reader)
-    assert unread >= 256 * 1024, f"node 0 sent the slow peer only {unread} bytes"
+    # A full 256 KiB window, less the few bytes of protocol negotiation the slow peer did read:
+    # yamux credit goes back only once half the window is read (libp2p_compat/yamux.py).
+    assert unread >= 255 * 1024, f"node 0 sent the slow peer only {unread} bytes"
     mib = 1024 * 1024
     assert grown < 50 * mib, f"node 0 grew by {grown / mib:.1f} MiB"
     assert grown < control + 16 * mib, f"node 0 grew by {grown / mib:.1f} MiB, node 1 by {control / mib:.1f} MiB"

@@ -7,7 +7,7 @@ No network: ``PeerGuard`` and ``SubscriptionBudget`` are pure bookkeeping; the s
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import pytest
@@ -15,6 +15,7 @@ import trio
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.score import TopicScoreParams
 
 from node.p2p.config import GossipConfig
 from node.p2p.defence import OVER_SIZE_CAP, SUBSCRIPTION_FLOOD, WHILE_GRAYLISTED, Defence
@@ -181,6 +182,26 @@ def test_each_reject_lowers_the_score_past_the_grace_and_graylists_at_the_thresh
         assert scorer.graylisted(peer, topics) == (n == graylisted_after)
     # py gates incoming messages with the publish threshold: it is the graylist threshold here
     assert not scorer.allow_publish(peer, topics)
+
+
+def test_the_gates_pass_an_unpenalised_peer_without_scoring_it_and_agree_with_py_otherwise() -> None:
+    config = GossipConfig()
+    scorer = KiezScorer(score_params(config), config.score_decay_interval_s, Clock())
+    peer, topics = peer_id(), ["t"]
+    assert scorer.allow_gossip(peer, topics)
+    assert scorer.allow_publish(peer, topics)
+    assert not scorer.is_graylisted(peer, topics)
+    assert peer not in scorer.behavior_penalty  # answered without computing (py inserts zeros)
+    assert peer not in scorer.time_in_mesh
+    assert not scorer.allow_gossip(peer, [])  # no topics: py's "no", kept
+    # With a topic counter weighted, an unpenalised peer's score is not known to be 0: py decides.
+    weighted = replace(score_params(config), p4_invalid_messages=TopicScoreParams(weight=1.0, cap=100.0, decay=0.5))
+    py_scored = KiezScorer(weighted, config.score_decay_interval_s, Clock())
+    for _ in range(20):
+        py_scored.on_invalid_message(peer, "t")
+    assert not py_scored.penalised(peer)
+    assert not py_scored.allow_gossip(peer, topics)
+    assert py_scored.is_graylisted(peer, topics)
 
 
 def test_penalties_decay_once_per_interval_not_per_heartbeat_and_vanish() -> None:
