@@ -53,7 +53,9 @@ def run_slither(workdir: Path) -> list[Finding]:
     }
     report = workdir / "slither.json"
     command = [sys.executable, "-m", "slither", SOURCE, "--foundry-out-directory", str(out / "out")]
-    command += ["--show-ignored-findings", "--exclude-informational", "--exclude-optimization"]
+    # Findings only in imported libraries (OpenZeppelin's, node_modules) are theirs to judge.
+    command += ["--show-ignored-findings", "--exclude-dependencies"]
+    command += ["--exclude-informational", "--exclude-optimization"]
     result = subprocess.run(
         [*command, "--json", str(report)],
         cwd=ROOT,
