@@ -54,6 +54,7 @@ contract CommunityHandler {
 
     uint256 public memberMask; // the model's members
     uint256 public joinRequestMask; // the model's pending join requests
+    uint256 public moderatorMask; // the model's moderators
     uint256[ACTORS] internal _nonces; // signatures the model saw consumed
     uint256[ACTORS] internal _seenNonces; // nonces() at the last observation
     mapping(bytes32 key => address owner) public keyOwner;
@@ -118,11 +119,12 @@ contract CommunityHandler {
         } catch {}
     }
 
-    /// @notice Propose an admission, a removal, a hide or a charter, as a member or not.
+    /// @notice Propose an admission, a removal, a hide, a charter or a moderator, as a member or not.
     function propose(uint256 who, uint256 kindSeed, uint256 subjectSeed) external step {
         if (_tracked.length >= MAX_TRACKED) return;
         uint256 a = who % ACTORS;
-        uint256 k = kindSeed % 4;
+        // Admissions, removals and moderators twice as often: they change the membership.
+        uint256 k = [uint256(0), 0, 1, 1, 2, 3, 4, 4][kindSeed % 8];
         uint256 s = _pickFrom(k == 0 ? joinRequestMask & ~memberMask : memberMask, subjectSeed);
         bool allowed = _isMember(a);
         VM.prank(_actors[a]);
@@ -141,9 +143,14 @@ contract CommunityHandler {
             try community.proposeHidePost(post, "") returns (uint256 id) {
                 _created(id, post, Community.ProposalKind.HidePost, allowed, "proposeHidePost");
             } catch {}
-        } else {
+        } else if (k == 3) {
             try community.proposeSetCharter(bytes32(subjectSeed), "") returns (uint256 id) {
                 _created(id, bytes32(subjectSeed), Community.ProposalKind.SetCharter, allowed, "proposeSetCharter");
+            } catch {}
+        } else {
+            allowed = allowed && _isMember(s) && moderatorMask & (1 << s) == 0;
+            try community.proposeGrantModerator(_actors[s], "") returns (uint256 id) {
+                _created(id, _subjectOf(s), Community.ProposalKind.GrantModerator, allowed, "proposeGrantModerator");
             } catch {}
         }
     }
@@ -222,11 +229,12 @@ contract CommunityHandler {
         } catch {}
     }
 
-    /// @notice Execute any proposal, in any state, sometimes with a wrong subject.
-    function execute(uint256 proposalSeed, uint256 who, bool wrongSubject) external step {
+    /// @notice Execute any proposal, in any state, one time in eight with a wrong subject.
+    function execute(uint256 proposalSeed, uint256 who, uint256 subjectSeed) external step {
         if (_tracked.length == 0) return;
         Tracked storage t = _tracked[_pickInState(proposalSeed, SUCCEEDED)];
         uint8 before = uint8(community.state(t.id));
+        bool wrongSubject = subjectSeed % 8 == 0;
         bytes32 subject = wrongSubject ? t.subject ^ bytes32(uint256(1)) : t.subject;
         VM.prank(_actors[who % ACTORS]);
         try community.execute(t.id, subject) {
@@ -236,6 +244,16 @@ contract CommunityHandler {
             ++t.executions;
             _applied(t);
             ++successes["execute"];
+        } catch {}
+    }
+
+    /// @notice A moderator hides a post at once; anyone else must be refused.
+    function moderatorHide(uint256 who, uint256 postSeed) external step {
+        uint256 a = _pickFrom(moderatorMask, who);
+        VM.prank(_actors[a]);
+        try community.moderatorHide(bytes32(1 + (postSeed % 4)), "") {
+            _allow(moderatorMask & (1 << a) != 0, "a post was hidden by someone who is no moderator");
+            ++successes["moderatorHide"];
         } catch {}
     }
 
@@ -362,12 +380,19 @@ contract CommunityHandler {
             _allow(_isMember(a) && _memberCount() >= 3, "removed a member below three members");
             _drop(a);
             ++successes["removed"];
+        } else if (t.kind == Community.ProposalKind.GrantModerator) {
+            uint256 a = _indexOf(t.subject);
+            _allow(_isMember(a) && moderatorMask & (1 << a) == 0, "made a moderator of a non-member or twice");
+            moderatorMask |= 1 << a;
+            ++successes["granted"];
         }
     }
 
-    /// @dev A member who leaves or is removed loses their vote on every proposal created before.
+    /// @dev A member who leaves or is removed loses their vote on every proposal created before,
+    /// and their moderator rights.
     function _drop(uint256 a) private {
         memberMask &= ~(1 << a);
+        moderatorMask &= ~(1 << a);
         for (uint256 i = 0; i < _tracked.length; ++i) {
             _tracked[i].electorate &= ~(1 << a);
         }
@@ -396,12 +421,13 @@ contract CommunityHandler {
         return _pickFrom(_tracked[p].electorate & memberMask & ~_tracked[p].voted, seed);
     }
 
-    /// @dev Mostly for (so proposals pass), sometimes against or abstain; `invalid` adds the
-    /// out-of-range value 3, which must be refused.
+    /// @dev Mostly for (one against or abstain defeats a removal among three), sometimes against
+    /// or abstain; `invalid` adds the out-of-range value 3, which must be refused.
     function _pickSupport(uint256 seed, bool invalid) private pure returns (uint8) {
         uint256 r = seed % (invalid ? 8 : 7);
-        if (r == 7) return 3;
-        return r < 4 ? 1 : uint8(r % 3);
+        if (r < 5) return uint8(Community.VoteType.For);
+        if (r == 5) return uint8(Community.VoteType.Against);
+        return r == 6 ? uint8(Community.VoteType.Abstain) : 3;
     }
 
     /// @dev Three times in four a proposal in `wanted` state (if any), else any: votes go to open

@@ -37,6 +37,8 @@ def test_forge_invariant_tests_pass() -> None:
     )
     report = result.stdout + result.stderr
     assert result.returncode == 0, "forge test failed:\n" + report
-    # Every invariant ran and passed (a renamed or skipped one would otherwise pass silently).
+    # Every invariant ran and passed (a renamed or skipped one would otherwise pass silently), and
+    # so did the fixed sequence that shows the handler reaches every path.
     passed = set(re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: [1-9]", report))
     assert passed >= INVARIANTS, f"invariants that did not run: {sorted(INVARIANTS - passed)}\n{report}"
+    assert "[PASS] test_handlerReachesEveryPath()" in report, report
