@@ -437,6 +437,9 @@ contract Community {
         uint256 deadline,
         bytes calldata applicantSignature
     ) external returns (uint256 proposalId) {
+        // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
+        // nothing.
+        // slither-disable-next-line timestamp
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         bytes32 id = invitationId(invitation);
         uint64 nonce = _members[applicant].nonce;
@@ -475,6 +478,8 @@ contract Community {
 
     /// @notice Withdraw your own join request.
     function withdrawJoinRequest() external {
+        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
         if (_joinRequests[msg.sender].requestedAt == 0) revert NoJoinRequest(msg.sender);
         delete _joinRequests[msg.sender];
         emit JoinRequestWithdrawn(msg.sender);
@@ -506,6 +511,9 @@ contract Community {
     /// @param deadline Last second at which the signature is accepted.
     /// @param signature The owner's 65-byte signature of the AddKey.
     function addKeyBySig(address owner, bytes32 key, uint256 deadline, bytes calldata signature) external {
+        // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
+        // nothing.
+        // slither-disable-next-line timestamp
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         uint64 nonce = _members[owner].nonce;
         bytes32 structHash = keccak256(abi.encode(ADD_KEY_TYPEHASH, owner, key, uint256(nonce), deadline));
@@ -532,6 +540,8 @@ contract Community {
     /// overturn it (UnhidePost).
     function moderatorHide(bytes32 postId, string calldata reason) external {
         Member memory m = _members[msg.sender];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
         if (!m.active || !m.moderator) revert NotModerator(msg.sender);
         if (_hidden[postId]) revert PostAlreadyHidden(postId);
         _hidden[postId] = true;
@@ -656,6 +666,8 @@ contract Community {
         ProposalCore storage p = _proposals[proposalId];
         ProposalCore memory core = p;
         if (core.voteStart == 0) revert UnknownProposal(proposalId);
+        // No time here: Slither taints all of ProposalCore, which stores voteStart and voteEnd.
+        // slither-disable-next-line timestamp
         if (hashProposal(core.number, core.kind, subject) != proposalId) revert SubjectMismatch(core.number, subject);
         ProposalState current = _state(core);
         if (current != ProposalState.Succeeded) revert NotExecutable(core.number, current);
@@ -762,6 +774,8 @@ contract Community {
     /// @notice Whether `account` is a member with moderator rights.
     function isModerator(address account) external view returns (bool) {
         Member memory m = _members[account];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
         return m.active && m.moderator;
     }
 
@@ -777,6 +791,8 @@ contract Community {
         bytes32 key
     ) external view returns (address owner, bool active, uint256 addedAt, uint256 revokedAt) {
         AppKey memory k = _appKeys[key];
+        // A sentinel: revokedAt is 0 until revoked, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
         return (k.owner, k.owner != address(0) && k.revokedAt == 0, k.addedAt, k.revokedAt);
     }
 
@@ -854,6 +870,8 @@ contract Community {
     /// @notice IGovernor: whether `account` voted on `proposalId`.
     function hasVoted(uint256 proposalId, address account) external view returns (bool) {
         uint256 number = _existing(proposalId).number;
+        // No time here: Slither taints all of ProposalCore, which stores voteStart and voteEnd.
+        // slither-disable-next-line timestamp
         return _votedBits[account][number / _IDS_PER_WORD] & _voteBit(number) != 0;
     }
 
@@ -862,6 +880,8 @@ contract Community {
     function canVote(uint256 proposalId, address account) external view returns (bool) {
         ProposalCore memory core = _existing(proposalId);
         Member memory m = _members[account];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
         return m.active && m.joinIndex < core.memberEpoch && !_isRemovalOf(proposalId, core, account);
     }
 
@@ -925,6 +945,8 @@ contract Community {
         return id;
     }
 
+    // The kind and bitmap checks use no time; Slither taints all of ProposalCore, which stores voteStart.
+    // slither-disable-next-line timestamp
     function _castVote(
         uint256 proposalId,
         address voter,
@@ -968,6 +990,9 @@ contract Community {
     /// for a removal, (d) for >= _MIN_REMOVAL_VOTES (its subject is not among the eligible).
     /// Before the deadline it is decided early once the outstanding votes (eligible - cast) can no
     /// longer change that outcome in either direction.
+    // Voting periods are timed by design (ERC-6372 mode=timestamp, 60 s or more): a block producer's
+    // seconds of timestamp leeway move the close of a vote by those seconds only.
+    // slither-disable-next-line timestamp
     function _state(ProposalCore memory core) private view returns (ProposalState) {
         if (core.executed) return ProposalState.Executed;
         uint256 yes = core.forVotes;
@@ -995,10 +1020,14 @@ contract Community {
         uint256 yes,
         ProposalState outcome
     ) private pure returns (ProposalState) {
+        // Compares the kind (an enum) and an id; Slither taints all of ProposalCore, which stores voteStart.
+        // slither-disable-next-line incorrect-equality,timestamp
         return core.kind == ProposalKind.RemoveMember && yes < _MIN_REMOVAL_VOTES ? ProposalState.Defeated : outcome;
     }
 
     function _approved(uint256 yes, uint256 no, uint256 thresholdPct) private pure returns (bool) {
+        // Vote counts only; Slither's taint comes from the callers' ProposalCore, which stores timestamps.
+        // slither-disable-next-line timestamp
         return yes > no && yes * 100 >= thresholdPct * (yes + no);
     }
 
@@ -1006,6 +1035,8 @@ contract Community {
         address account = address(uint160(uint256(subject)));
         if (kind == ProposalKind.AddMember) {
             if (_members[account].active) revert AlreadyMember(account);
+            // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+            // slither-disable-next-line incorrect-equality,timestamp
             if (_joinRequests[account].requestedAt == 0) revert NoJoinRequest(account);
             _addMember(account, proposalId);
         } else if (kind == ProposalKind.RemoveMember) {
@@ -1074,6 +1105,8 @@ contract Community {
         // member's votes update an existing slot instead of paying for a new one.
         uint256 word = (uint256(c.proposalCount) + 1) / _IDS_PER_WORD;
         _votedBits[account][word] |= 1;
+        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+        // slither-disable-next-line timestamp
         if (_joinRequests[account].requestedAt != 0) delete _joinRequests[account];
         emit MemberAdded(account, proposalId, c.nextJoinIndex);
     }
@@ -1106,6 +1139,9 @@ contract Community {
         address inviter = invitation.inviter;
         _requireSigner(_hashTypedData(id), signature, inviter);
         if (!_members[inviter].active) revert InviterNotMember(inviter);
+        // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
+        // nothing.
+        // slither-disable-next-line timestamp
         if (block.timestamp > invitation.expiry) revert InvitationExpired(id, invitation.expiry);
         InvitationState memory st = _invitations[id];
         if (st.revoked) revert InvitationIsRevoked(id);
@@ -1121,6 +1157,8 @@ contract Community {
         if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
         if (c.proposalCount >= _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
         uint24 previous = _joinRequests[applicant].proposalNumber;
+        // A proposal number, no time: Slither taints the JoinRequest record, which stores requestedAt.
+        // slither-disable-next-line timestamp
         if (previous != 0) {
             uint256 id = hashProposal(previous, ProposalKind.AddMember, bytes32(uint256(uint160(applicant))));
             ProposalState st = _state(_proposals[id]);
@@ -1146,16 +1184,22 @@ contract Community {
     /// @dev Whether `proposalId` is a proposal to remove `account`: the id commits to the subject,
     /// so this needs no stored subject, and costs a hash only on removal proposals.
     function _isRemovalOf(uint256 proposalId, ProposalCore memory core, address account) private pure returns (bool) {
+        // Compares the kind (an enum) and an id; Slither taints all of ProposalCore, which stores voteStart.
+        // slither-disable-next-line incorrect-equality,timestamp
         return core.kind == ProposalKind.RemoveMember &&
             hashProposal(core.number, core.kind, bytes32(uint256(uint160(account)))) == proposalId;
     }
 
     function _existing(uint256 proposalId) private view returns (ProposalCore memory core) {
         core = _proposals[proposalId];
+        // A sentinel: an unknown proposal is all zeros; a real one starts at its block's timestamp, never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
         if (core.voteStart == 0) revert UnknownProposal(proposalId);
     }
 
     function _voteBit(uint256 number) private pure returns (uint256) {
+        // Not randomness: number % 255 picks the proposal's bit in the voter's bitmap word.
+        // slither-disable-next-line weak-prng
         return uint256(1) << (1 + (number % _IDS_PER_WORD));
     }
 
@@ -1202,6 +1246,8 @@ contract Community {
     /// garbage, which never stands for an account 0x0.
     function _requireSigner(bytes32 digest, bytes calldata signature, address account) private pure {
         address signer = _recover(digest, signature);
+        // Compares addresses; Slither's taint reaches the signer through the signed deadline and nonce.
+        // slither-disable-next-line timestamp
         if (signer == address(0) || signer != account) revert InvalidSignature(account);
     }
 

@@ -38,12 +38,18 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def npm_platform() -> str | None:
+    """This machine's suffix of Foundry's npm binary packages (anvil-linux-amd64, forge-...);
+    None where Foundry publishes none."""
+    return _PLATFORMS.get((platform.system(), platform.machine()))
+
+
 def find_anvil() -> Path:
     """The Anvil binary: $KIEZ_ANVIL, else node_modules (installed by scripts/bootstrap.sh)."""
     override = os.environ.get("KIEZ_ANVIL")
     if override:
         return Path(override)
-    suffix = _PLATFORMS.get((platform.system(), platform.machine()))
+    suffix = npm_platform()
     candidates = []
     for base in (project_root(), Path.cwd()):
         if suffix:

@@ -4,8 +4,8 @@
 #   - Debian packages a build needs (libgmp-dev for fastecdsa, a py-libp2p dependency; node/npm),
 #     and Chromium with its driver for the browser tests
 #   - the virtual environment in .venv/ with kiez and its pinned Python packages
-#   - the pinned JavaScript tools in node_modules/ (Anvil, solc, OpenZeppelin for the gas reference,
-#     js-libp2p gossipsub for the gossip reference)
+#   - the pinned JavaScript tools in node_modules/ (Anvil, forge, solc, OpenZeppelin for the gas
+#     reference, js-libp2p gossipsub for the gossip reference)
 # Used by scripts/devnet.sh and scripts/test.sh; run it alone to only set up.
 set -euo pipefail
 
@@ -68,10 +68,10 @@ if [ "$(cat .venv/.kiez-stamp 2>/dev/null)" != "$(stamp_of)" ]; then
     stamp_of > .venv/.kiez-stamp
 fi
 
-# 3. JavaScript tools, exactly as locked. Anvil's binary comes as an optional dependency for this
-# platform, so its install script is not needed (--ignore-scripts).
+# 3. JavaScript tools, exactly as locked. Anvil's and forge's binaries come as optional dependencies
+# for this platform, so their install scripts are not needed (--ignore-scripts).
 if ! cmp -s package-lock.json node_modules/.kiez-lock 2>/dev/null; then
-    say "installing JavaScript tools into node_modules (anvil, solc, the benchmark references)"
+    say "installing JavaScript tools into node_modules (anvil, forge, solc, the benchmark references)"
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
     cp package-lock.json node_modules/.kiez-lock
 fi
