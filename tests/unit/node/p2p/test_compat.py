@@ -40,7 +40,8 @@ def test_p2p_errors_sit_in_the_node_error_tree() -> None:
 
 
 def test_the_sender_record_patch_is_idempotent_and_only_touches_gossipsub(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = gossipsub_module.env_to_send_in_RPC  # type: ignore[attr-defined]
+    # pubsub.py keeps the original (the patch never touches it), whichever test built a router first
+    original = pubsub_module.env_to_send_in_RPC  # type: ignore[attr-defined]
     monkeypatch.setattr(gossipsub_module, "env_to_send_in_RPC", original)  # restored afterwards
     pubsub.install_known_sender_record()
     patched = gossipsub_module.env_to_send_in_RPC  # type: ignore[attr-defined]
