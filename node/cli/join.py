@@ -34,6 +34,7 @@ from governance.client import CommunityClient, checksum
 from governance.errors import GovernanceError
 from governance.invitations import SignedInvitation, sign_join_request, sign_key_authorisation
 from governance.types import Proposal, ProposalKind, ProposalState
+from node.cli.setup import guest_home, guest_next_steps
 from node.cli.toolkit import HOME, load_account, password
 from node.config import DEFAULT_API_PORT, DEFAULT_P2P_PORT, NodeConfig, create_secrets, default_home, read_secret
 from node.core import encoding
@@ -97,7 +98,9 @@ def deliver(config: NodeConfig, invite: Invite, kind: str, payload: bytes | int)
     return trio.run(_ask_each, seed, sponsors(invite), kind, payload)
 
 
-def _make_home(where: Path, invite: Invite, rpc: str, p2p: tuple[str, int, int]) -> tuple[NodeConfig, LocalAccount]:
+def invite_config(where: Path, invite: Invite, rpc: str, p2p: tuple[str, int, int]) -> NodeConfig:
+    """The config of a node made from an invite: its community, its chain, its RPC hint (unless
+    ``rpc`` replaces it) and the nodes its records name as bootstrap peers."""
     bootstrap = tuple(addrs[0] for _, addrs in sponsors(invite) if addrs)
     config = NodeConfig(
         home=where,
@@ -113,6 +116,11 @@ def _make_home(where: Path, invite: Invite, rpc: str, p2p: tuple[str, int, int])
     problems = config.problems()
     if problems:
         raise NodeError("; ".join(problems))
+    return config
+
+
+def _make_home(where: Path, invite: Invite, rpc: str, p2p: tuple[str, int, int]) -> tuple[NodeConfig, LocalAccount]:
+    config = invite_config(where, invite, rpc, p2p)
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(where, 0o700)
     account = create_keystore(config.keystore_path, password(confirm=True))
@@ -120,6 +128,35 @@ def _make_home(where: Path, invite: Invite, rpc: str, p2p: tuple[str, int, int])
     config.save()
     echo(f"created your node's home {where}: your account {account.address}, keys and config (all mode 0600)")
     return config, account
+
+
+def existing_home(where: Path, invite: Invite) -> NodeConfig | None:
+    """The config already in ``where`` (None if there is none), which must be of the invite's community."""
+    if not (where / "config.toml").exists():
+        return None
+    config = NodeConfig.load(where)
+    if config.community.lower() != invite.contract_hex or config.chain_id != invite.chain_id:
+        raise NodeError(f"{where} already holds a node of another community; choose another --home")
+    return config
+
+
+def connect(config: NodeConfig, invite: Invite) -> CommunityClient:
+    """The community's contract over the config's RPC, which must serve the invite's chain."""
+    client = CommunityClient.connect(config.rpc_url, config.community)
+    if client.chain_id != invite.chain_id:
+        raise NodeError(f"{config.rpc_url} serves chain {client.chain_id}, the invite is for chain {invite.chain_id}")
+    return client
+
+
+def still_valid(invite: Invite, now_s: float | None = None) -> SignedInvitation:
+    """The invite's signed invitation, if it has not expired: past its expiry the contract refuses
+    it, and its peer records are likely stale."""
+    signed = SignedInvitation.from_bytes(invite.invitation)
+    expiry = signed.invitation.expiry
+    if expiry <= (time.time() if now_s is None else now_s):
+        until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expiry))
+        raise NodeError(f"this invite expired at {until}; ask a member for a new one (kiez invite)")
+    return signed
 
 
 def _admission(client: CommunityClient, applicant: str) -> Proposal | None:
@@ -131,7 +168,7 @@ def _admission(client: CommunityClient, applicant: str) -> Proposal | None:
 def _file_request(
     config: NodeConfig, invite: Invite, client: CommunityClient, account: LocalAccount, intro: str
 ) -> None:
-    signed_invitation = SignedInvitation.from_bytes(invite.invitation)
+    signed_invitation = still_valid(invite)
     domain = client.ballot_domain()
     request = sign_join_request(
         account,
@@ -203,9 +240,28 @@ def _step(what: str, func: Callable[[], None]) -> None:
         raise click.ClickException(f"{what}: {exc}") from None
 
 
+def _join_as_guest(invite: Invite, where: Path, home: Path | None, rpc: str, p2p: tuple[str, int, int]) -> None:
+    """A guest's home from the invite (as ``kiez init --guest`` makes one): no account, no join
+    request; an existing guest home of the same community is left as it is."""
+    config = existing_home(where, invite)
+    if config is not None:
+        if config.keystore_path.exists():
+            raise NodeError(f"{where} holds a member's node (it has an account), not a guest's; choose another --home")
+        echo(f"{where} already holds a guest's node of this community; nothing changed")
+        echo(guest_next_steps(config, home))
+        return
+    inviter = still_valid(invite).invitation.inviter
+    config = invite_config(where, invite, rpc, p2p)
+    if not config.bootstrap:
+        raise NodeError("the invite names no member's node to dial; ask for a new invite")
+    guest_home(config, connect(config, invite).name(), home)
+    echo(f"(the member who gave you this invite is {inviter})")
+
+
 @click.command()
 @click.argument("invite_text", metavar="INVITE")
-@click.option("--intro", required=True, help="Who you are, in a line; the members see its hash on-chain.")
+@click.option("--intro", default=None, help="Who you are, in a line; the members see its hash on-chain.")
+@click.option("--guest", is_flag=True, help="Set up a guest's node instead: no account, no request, no vote.")
 @click.option("--no-wait", is_flag=True, help="Stop once the request is filed (run again to continue).")
 @click.option("--rpc", default=None, help="Chain JSON-RPC URL [default: the invite's hint].")
 # a member's node must be reachable by the others (the local API stays on 127.0.0.1)
@@ -215,7 +271,8 @@ def _step(what: str, func: Callable[[], None]) -> None:
 @HOME
 def join(
     invite_text: str,
-    intro: str,
+    intro: str | None,
+    guest: bool,
     no_wait: bool,
     rpc: str | None,
     p2p_host: str,
@@ -225,28 +282,45 @@ def join(
 ) -> None:
     """Join a community with an invite: sets up your node and asks to join; no ether needed.
 
-    A member's node files your signed request; the members vote; a member's node then
-    authorises your node's key. Safe to run again: it continues where it stopped.
+    A member's node files your signed request (--intro is required); the members vote; a
+    member's node then authorises your node's key. Safe to run again: it continues where it
+    stopped.
+
+    With --guest you join as a guest expert instead: a node home with no account (no request,
+    no vote, no passphrase) dialling the invite's members' nodes; it prints your app key and
+    the command a member runs to invite it into a room (`kiez guest invite`).
     """
     where = home or default_home()
+    if guest == (intro is not None):
+        raise click.UsageError("--guest files no join request: leave out --intro" if guest else "--intro is required")
     try:
         invite = decode_invite(invite_text)
         if invite.note:
             echo(f"the invite says: {invite.note}")
-        if (where / "config.toml").exists():
-            config = NodeConfig.load(where)
-            if config.community.lower() != invite.contract_hex or config.chain_id != invite.chain_id:
-                raise NodeError(f"{where} already holds a node of another community; choose another --home")
-            account = load_account(config)
-        else:
+        if guest:
+            _join_as_guest(invite, where, home, rpc or invite.rpc_hint, (p2p_host, p2p_port, api_port))
+            return
+        config = existing_home(where, invite)
+        if config is not None and not config.keystore_path.exists():
+            raise NodeError(f"{where} holds a guest's node (no account); choose another --home to join as a member")
+        if config is None:
             config, account = _make_home(where, invite, rpc or invite.rpc_hint, (p2p_host, p2p_port, api_port))
-        client = CommunityClient.connect(config.rpc_url, config.community)
-        if client.chain_id != invite.chain_id:
-            raise NodeError(
-                f"{config.rpc_url} serves chain {client.chain_id}, the invite is for chain {invite.chain_id}"
-            )
+        else:
+            account = load_account(config)
+        client = connect(config, invite)
     except (NodeError, GovernanceError) as exc:
         raise click.ClickException(str(exc)) from None
+    if not _member_steps(config, invite, client, account, intro or "", no_wait):
+        return
+    flag = f" --home {home}" if home else ""
+    echo(f'all set. next: kiez node run{flag}   then, in another terminal: kiez post "hello"{flag}')
+
+
+def _member_steps(
+    config: NodeConfig, invite: Invite, client: CommunityClient, account: LocalAccount, intro: str, no_wait: bool
+) -> bool:
+    """The request, the vote and the key's authorisation, each skipped once done; False while the
+    vote is still open and it was not to wait."""
     me = account.address
     echo(f"joining {client.name()!r} ({client.address} on chain {client.chain_id}) as {me}")
     if not client.is_member(me) and client.join_request(me) is None:
@@ -259,11 +333,10 @@ def join(
 
     _step("waiting for the vote", vote)
     if not admitted:
-        return
+        return False
     echo(f"you are a member of {client.name()!r}")
     _step("authorising your app key", lambda: _authorise_key(config, invite, client, account))
-    flag = f" --home {home}" if home else ""
-    echo(f'all set. next: kiez node run{flag}   then, in another terminal: kiez post "hello"{flag}')
+    return True
 
 
 COMMANDS = [join]

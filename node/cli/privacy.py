@@ -52,6 +52,7 @@ def forget_me(yes: bool, home: Path | None) -> None:
        never takes it in again (nodes that are offline get it by sync);
     2. your node's app key is revoked on-chain, so nothing new can be signed in your name;
     3. you leave the community on-chain.
+    On a guest's node (no account) only step 1 happens: a guest has nothing on-chain.
     Needs your keystore password (KIEZ_PASSWORD or a prompt). This cannot be undone.
     """
     try:
@@ -59,6 +60,11 @@ def forget_me(yes: bool, home: Path | None) -> None:
         api = ApiClient.for_node(config)
         if not yes:
             click.confirm("erase everything you wrote and leave the community? this cannot be undone", abort=True)
+        if not config.keystore_path.exists():
+            # a guest's node: nothing on-chain to revoke or leave, the erase is all there is
+            erased = api.post("/v1/erase", {})
+            echo(f"erase {erased['id'][:16]}… signed and sent: every node purges what you wrote as a guest")
+            return
         account = load_account(config)
         client = CommunityClient.connect(config.rpc_url, config.community, account)
         erased = api.post("/v1/erase", {})

@@ -74,7 +74,7 @@ def init(
         if problems:
             raise NodeError("; ".join(problems))
         if guest:
-            _guest_home(config, client.name(), home)
+            guest_home(config, client.name(), home)
             return
         key = _import_key(import_key_env, dev_account, client.chain_id)
         _make_home(where)
@@ -107,16 +107,21 @@ def _guest_problems(bootstrap: tuple[str, ...], import_key_env: str | None, dev_
     return problems
 
 
-def _guest_home(config: NodeConfig, community: str, home: Path | None) -> None:
+def guest_home(config: NodeConfig, community: str, home: Path | None) -> None:
     """A node home without an account: only the keys and the config (a guest never votes)."""
     _make_home(config.home)
     create_secrets(config)
     config.save()
+    echo(f"guest node home {config.home} created for community {community!r} ({config.community})")
+    echo(guest_next_steps(config, home))
+
+
+def guest_next_steps(config: NodeConfig, home: Path | None) -> str:
+    """The guest's app key and what comes next: a member invites the key, then the node runs."""
     app_key = Signer(read_secret(config.app_key_path, 32)).public_key.hex()
-    echo(
-        f"guest node home {config.home} created for community {community!r} ({config.community})\n"
+    return (
         f"  app key 0x{app_key}\n"
-        f"ask a member to invite it:  kiez guest invite ROOM {app_key} --until 3d\n"
+        f"ask a member to invite it:  kiez guest invite ROOM 0x{app_key} --until 3d\n"
         f"then: kiez node run{_home_flag(home)}"
     )
 

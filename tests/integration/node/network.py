@@ -139,11 +139,13 @@ class RawPeer:
 
 
 @contextmanager
-def raw_peer(network: Network, connect_to: int = 0, mode: str = "publish") -> Iterator[RawPeer]:
-    """A raw peer connected to node ``connect_to``; in the gossip modes, once it is in its mesh."""
+def raw_peer(network: Network, connect_to: int = 0, mode: str = "publish", room: str = "") -> Iterator[RawPeer]:
+    """A raw peer connected to node ``connect_to``, on the topic of ``room`` (the general room's
+    by default); in the gossip modes, once it is in its mesh."""
     config = network.nodes[connect_to].config
     target = peer_addr(config)
-    args = ["--topic", config.topic, "--bootstrap", target, "--mode", mode]
+    topic = f"{config.topic}/{room}" if room else config.topic
+    args = ["--topic", topic, "--bootstrap", target, "--mode", mode]
     peer = RawPeer.spawn(network, "tests.integration.node.raw_peer", target, args)
     try:
         peer.wait_for(lambda e: e["event"] == "ready")

@@ -2,12 +2,15 @@
 no key on-chain). A member invites the guest's app key to one room; what the guest writes there
 reaches every node labelled as a guest's; it is refused elsewhere, after its pass is ended (by the
 inviter, or by a moderator) and after it runs out, always with the reason; the guest deletes its
-own post; and on-chain a guest's vote, direct or by signature, reverts like any non-member's."""
+own post; on-chain a guest's vote, direct or by signature, reverts like any non-member's; the rate
+limit holds a guest back as it does a member, on its own node and on a member's; and a guest's
+`kiez forget-me` erases all it wrote from every member's node."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from governance.accounts import dev_account
 from governance.anvil import Anvil
 from governance.types import Support
 from node.config import NodeConfig, read_secret
+from node.core import limits
 from node.core.signing import Signer
 from node.core.types import Kind, PostBody
 from node.errors import ApiError
@@ -94,6 +98,35 @@ def listed_guest(node: NodeProcess, guest: NodeProcess) -> bool:
     """Whether ``node``'s address book holds the guest node's record (so its keeper may dial it)."""
     records = node.api.get("/v1/peers/known")["records"]
     return any(r["member"] == f"guest:{key_of(guest)}" for r in records)
+
+
+def guest_posts(node: NodeProcess, room: str, guest: NodeProcess) -> set[str]:
+    """The ids of the guest's posts (not replies) that ``node`` shows in ``room``, every page."""
+    found: set[str] = set()
+    before = ""
+    while True:
+        page = node.api.get(f"/v1/feed?room={room}&limit=200" + (f"&before={before}" if before else ""))
+        found |= {item["id"] for item in page["items"] if item["author"] == f"guest:{key_of(guest)}"}
+        if page["next"] is None:
+            return found
+        before = page["next"]
+
+
+def patiently(call: Callable[[], str], what: str) -> str:
+    """``call()``'s answer, waiting out the rate limit if an earlier test used the bucket up."""
+    result: list[str] = []
+
+    def attempt() -> bool:
+        try:
+            result.append(call())
+        except ApiError as exc:
+            if "rate_limited" not in str(exc):
+                raise
+            return False
+        return True
+
+    wait_until(attempt, 30, what)
+    return result[0]
 
 
 def everywhere(net: Network, guest: NodeProcess) -> list[NodeProcess]:
@@ -256,3 +289,76 @@ def test_kiez_init_guest_makes_a_home_without_an_account(net: Network, tmp_path:
     where = ("--home", str(tmp_path / "lost"), "--community", net.dev.address, "--rpc", net.dev.rpc_url)
     refused = typed("init", *where, "--guest", ok=False).output
     assert "needs --bootstrap" in refused
+
+
+def test_a_guest_beyond_the_rate_limit_is_throttled_as_a_member_is(
+    net: Network, guest: NodeProcess, rooms: dict[str, str]
+) -> None:
+    soil, author = rooms["soil"], f"guest:{key_of(guest)}"
+    wait_pass(everywhere(net, guest), invite(net.nodes[0], soil, guest, int(time.time() * 1000) + DAY_MS))
+    before = guest_posts(net.nodes[0], soil, guest)
+
+    def attempt(n: int) -> tuple[str | None, str | None]:
+        try:
+            return post(guest, f"eager guest {n}", soil), None
+        except ApiError as exc:
+            return None, str(exc)
+
+    # three bursts' worth from six threads at once, as test_attacks does with a member
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(attempt, range(limits.RATE_BURST * 3)))
+    accepted = {made for made, _ in results if made is not None}
+    refusals = [error for _, error in results if error is not None]
+    assert len(refusals) >= 10, "the guest was never throttled"
+    assert all("rate_limited" in r and "faster than the community's rate limit" in r for r in refusals)
+    assert len(accepted) >= limits.RATE_BURST - 5
+    assert guest.api.get("/v1/status")["messages"]["throttled"][author] >= len(refusals)
+    # what was accepted reached every member's node, and nothing else did
+    for node in net.nodes:
+        wait_until(lambda n=node: guest_posts(n, soil, guest) == before | accepted, WAIT_S, f"the posts on {node.name}")
+    # a member's node holds the guest's key to the same limit when a peer floods it with it
+    signer = Signer(read_secret(guest.config.app_key_path, 32))
+    now = int(time.time() * 1000)
+    flood = [
+        signer.envelope(net.community, Kind.POST, PostBody(f"guest flood {n}"), now, soil)
+        for n in range(limits.RATE_BURST * 3)
+    ]
+    throttled = net.status(1)["messages"]["throttled"].get(author, 0)
+    with raw_peer(net, connect_to=1, room=soil) as sender:
+        sender.publish_many(flood)
+        wait_until(
+            lambda: net.status(1)["messages"]["throttled"].get(author, 0) > throttled, WAIT_S, "node1 to throttle it"
+        )
+        assert sender.peer_id in net.nodes[1].api.get("/v1/peers")["peers"]  # not blamed: still connected
+    # once the bucket refills, the guest writes again
+    net.wait_post(patiently(lambda: post(guest, "calm again", soil), "the guest's bucket to refill"))
+
+
+def test_a_guests_forget_me_erases_what_it_wrote_from_every_members_node(
+    net: Network, guest: NodeProcess, rooms: dict[str, str]
+) -> None:
+    soil, brief = rooms["soil"], rooms["brief"]
+    question = post(net.nodes[0], "Is peat bad for the garden?", soil)
+    wait_until(lambda: guest.has_post(question), WAIT_S, "the question on the guest's node")
+    answer = patiently(lambda: post(guest, "Yes, it renews slowly: use leaf mould", soil, question), "the answer")
+    react = {"target": question, "reaction": "🌱", "room": soil}
+    patiently(lambda: str(guest.api.post("/v1/reactions", react)["id"]), "the reaction")
+    for node in net.nodes:
+        wait_until(
+            lambda n=node: n.has_post(answer) and n.api.get(f"/v1/posts/{question}")["post"]["reactions"] == {"🌱": 1},
+            WAIT_S,
+            f"the answer and the reaction on {node.name}",
+        )
+        assert guest_posts(node, soil, guest)  # and the posts of the earlier tests
+        assert guest_posts(node, brief, guest)
+    shown = typed("forget-me", "--yes", "--home", str(guest.config.home)).output
+    assert "every node purges what you wrote as a guest" in shown, shown
+    for node in net.nodes:
+        wait_until(
+            lambda n=node: not (guest_posts(n, soil, guest) or guest_posts(n, brief, guest) or n.has_post(answer)),
+            WAIT_S,
+            f"the guest's writing gone from {node.name}",
+        )
+        thread = node.api.get(f"/v1/posts/{question}")
+        assert thread["replies"] == []
+        assert thread["post"]["reactions"] == {}

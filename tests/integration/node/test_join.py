@@ -4,7 +4,9 @@ Alice's node sponsors (a funded sponsor account, a budget of 3 transactions a da
 `kiez invite`; a newcomer whose account never holds ether runs `kiez join`; Bob and Carol vote;
 `kiez join` run again completes the admission and the key's authorisation through Alice's node;
 the newcomer's node then posts and every node accepts it. Tampered requests and requests over the
-budget are refused with a sentence. The tests share one network and run in order.
+budget are refused with a sentence. An expert given the same invite runs `kiez join --guest`: a
+home with no account; Alice invites its key into a room, and what it posts there reaches every
+member's node labelled as a guest's. The tests share one network and run in order.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from node.core.signing import Signer
 from node.errors import NodeError
 from node.harness.cluster import Network, start_network
 from node.harness.onboarding import fund
-from node.harness.process import NodeProcess, free_port, prepare_home, until_accepted, wait_until
+from node.harness.process import NodeProcess, app_key_of, free_port, prepare_home, until_accepted, wait_until
 from node.sponsor.service import SPONSOR_KEY, sponsor_account
 
 PASSWORD = "correct horse battery staple"
@@ -171,3 +173,49 @@ def test_kiez_status_says_what_the_sponsor_paid(net: Network) -> None:
     shown = kiez("status", "--home", str(net.nodes[0].config.home)).stdout
     assert "sponsor   paid 3 of 3 transactions today, 3 in all" in shown
     assert "refused 2" in shown  # the tampered request and the one over budget
+
+
+def test_a_guest_joins_by_invite_and_writes_labelled_in_its_room(
+    net: Network, invite_text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    home = tmp_path_factory.mktemp("guest") / "expert"
+    ports = ["--p2p-host", "127.0.0.1", "--p2p-port", str(free_port()), "--api-port", str(free_port())]
+    made = kiez("join", invite_text, "--guest", "--home", str(home), *ports).stdout
+    config = NodeConfig.load(home)
+    key = app_key_of(config).hex()
+    assert f"ask a member to invite it:  kiez guest invite ROOM 0x{key} --until 3d" in made, made
+    assert f"then: kiez node run --home {home}" in made
+    assert net.dev.founders[0].address in made  # who gave the invite
+    assert not config.keystore_path.exists()
+    assert config.community == net.dev.address
+    assert config.bootstrap
+    assert all(addr.startswith("/ip4/127.0.0.1/") for addr in config.bootstrap)
+    # again: it says so and changes nothing; and a member's join refuses the guest's home
+    keys_before = {name: (home / name).read_bytes() for name in ("app_key", "p2p_key", "config.toml")}
+    again = kiez("join", invite_text, "--guest", "--home", str(home)).stdout
+    assert "already holds a guest's node of this community; nothing changed" in again
+    assert f"0x{key}" in again
+    assert {name: (home / name).read_bytes() for name in keys_before} == keys_before
+    refused = kiez("join", invite_text, "--intro", "me", "--home", str(home), check=False)
+    assert refused.returncode != 0
+    assert "holds a guest's node" in refused.stderr
+
+    alice = net.nodes[0]
+    room = alice.api.post("/v1/rooms", {"name": "repairs"})["id"]
+    guest = NodeProcess(config).start()
+    try:
+        for node in [*net.nodes, guest]:
+            wait_until(lambda n=node: any(r["id"] == room for r in n.api.get("/v1/rooms")["rooms"]), 60, "the room")
+        for node in net.nodes[1:]:
+            node.api.post(f"/v1/rooms/{room}/join", {})
+        kiez("guest", "invite", "repairs", f"0x{key}", "--until", "3d", "--home", str(alice.config.home))
+        wait_until(lambda: guest.api.get("/v1/guests")["passes"], 60, "the pass on the guest's node")
+        said = {"text": "Truing a wheel: spoke tension first", "room": room}
+        post = until_accepted(lambda: guest.api.post("/v1/posts", said), "the guest's post")["id"]
+        net.wait_post(post)
+        for node in net.nodes:
+            item = node.api.get(f"/v1/posts/{post}")["post"]
+            assert (item["guest"], item["author"]) == (True, f"guest:{key}")
+            assert item["author_name"].startswith(f"guest {key[:8]}…")
+    finally:
+        guest.stop()
