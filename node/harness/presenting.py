@@ -1,13 +1,17 @@
-"""The devnet's members introduce themselves (profiles), talk to each other (a reply, a mention,
-a reaction), agree on a charter whose text every node can check against the hash on the chain,
-and in the end one member catches up: their notifications and digest."""
+"""How the devnet tells its story (``Narrator``: numbered steps, who did what, the gas of each
+transaction), and its scenes where members introduce themselves (profiles), talk to each other
+(a reply, a mention, a reaction), agree on a charter whose text every node can check against the
+hash on the chain, and in the end one member catches up: their notifications and digest."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import click
 
+from governance.client import TxResult
 from governance.types import ProposalState, Support
 from node.cli.digest import render_digest
 from node.cli.notices import render_notice
@@ -16,6 +20,30 @@ from node.harness.process import wait_until
 
 if TYPE_CHECKING:
     from node.harness.scenario import Devnet
+
+
+@dataclass
+class Narrator:
+    """Prints the scenario as it happens and keeps the gas each kind of transaction used."""
+
+    gas: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    step_no: int = 0
+
+    def step(self, text: str) -> None:
+        self.step_no += 1
+        click.secho(f"\n{self.step_no}. {text}", bold=True)
+
+    def did(self, who: str, what: str, result: TxResult | None = None, kind: str | None = None) -> None:
+        suffix = ""
+        if result is not None:
+            suffix = click.style(f"  (gas {result.gas_used:,})", dim=True)
+            if kind:
+                self.gas[kind].append(result.gas_used)
+        click.echo(f"   {who:<6} {what}{suffix}")
+
+    def refused(self, who: str, what: str, error: Exception) -> None:
+        click.echo(f"   {who:<6} {what} → " + click.style(f"refused: {error}", fg="yellow"))
+
 
 CHARTER = "Be kind. Share tools. Decide together.\nWhat the members vote stands until they vote again."
 BIOS = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from eth_utils.crypto import keccak
 
 from governance.accounts import create_keystore, dev_account
 from governance.anvil import Anvil
-from governance.client import CommunityClient, TxResult, deploy_community
+from governance.client import CommunityClient, deploy_community
 from governance.present import describe_rules, proposals_table, table
 from governance.types import Rules, Support
 from node.errors import ApiError, NodeError
@@ -27,7 +26,7 @@ from node.harness.joining import admit_by_invite
 from node.harness.natlab import NatLab
 from node.harness.natnet import lab_config
 from node.harness.onboarding import PASSWORD
-from node.harness.presenting import agree_on_charter, catch_up, converse, introduce
+from node.harness.presenting import Narrator, agree_on_charter, catch_up, converse, introduce
 from node.harness.process import (
     NodeProcess,
     app_key_of,
@@ -52,29 +51,6 @@ POSTS = [
     "The bakery on the corner closes early today.",
 ]
 WAIT = 60.0
-
-
-@dataclass
-class Narrator:
-    """Prints the scenario as it happens and keeps the gas each kind of transaction used."""
-
-    gas: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    step_no: int = 0
-
-    def step(self, text: str) -> None:
-        self.step_no += 1
-        click.secho(f"\n{self.step_no}. {text}", bold=True)
-
-    def did(self, who: str, what: str, result: TxResult | None = None, kind: str | None = None) -> None:
-        suffix = ""
-        if result is not None:
-            suffix = click.style(f"  (gas {result.gas_used:,})", dim=True)
-            if kind:
-                self.gas[kind].append(result.gas_used)
-        click.echo(f"   {who:<6} {what}{suffix}")
-
-    def refused(self, who: str, what: str, error: Exception) -> None:
-        click.echo(f"   {who:<6} {what} → " + click.style(f"refused: {error}", fg="yellow"))
 
 
 @dataclass
