@@ -647,6 +647,9 @@ contract Community is IGovernor, EIP712 {
         ProposalState current = _state(core);
         if (current != ProposalState.Succeeded) revert NotExecutable(core.number, current);
         p.flags = core.flags | _EXECUTED;
+        // Before the decision's own events, as kiez always emitted it (OpenZeppelin emits it after
+        // its calls; both are in the same transaction, and a failing call reverts both).
+        emit ProposalExecuted(proposalId);
         _executing = proposalId;
         // The id commits to targets = [this], values = [0] and one decision call (see propose).
         (bool ok, bytes memory returned) = address(this).call(calldatas[0]);
@@ -655,7 +658,6 @@ contract Community is IGovernor, EIP712 {
                 revert(add(returned, 32), mload(returned))
             }
         }
-        emit ProposalExecuted(proposalId);
     }
 
     /// @notice IGovernor: proposals need no queuing in kiez (no timelock); always refused.
