@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from eth_account.signers.local import LocalAccount
 from eth_abi.abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
@@ -34,7 +34,16 @@ from governance.events import ProposalCreated
 from governance.invitations import Invitation, SignedJoinRequest, SignedKeyAuthorisation
 from governance.reader import CommunityReader
 from governance.reverts import RevertDecoder
-from governance.rpc import DEFAULT_RPC_URL, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
+from governance.rpc import (
+    DEFAULT_RPC_URL,
+    TxResult,
+    bytes32,
+    checksum,
+    connect_web3,
+    gas_limit,
+    revert_data,
+    rpc_errors,
+)
 from governance.types import (
     Address,
     GuestPolicy,
@@ -129,7 +138,7 @@ class CommunityClient(CommunityReader):
         proposal's id is the hash of what it says, so saying it twice needs a different text."""
         if call.function != "propose":
             return call
-        targets, values, datas, description = call.bound(self.address)
+        _, values, datas, description = call.bound(self.address)
         if not int(self._call("proposalSnapshot", self.hash_proposal(datas[0], description))):
             return call
         renamed = f"{description} (proposal {self.proposal_count() + 1})"
@@ -227,7 +236,7 @@ class CommunityClient(CommunityReader):
             to=self.address,
             data=str(data),
             chain_id=self.chain_id,
-            gas=estimate * 5 // 4 + 10_000,
+            gas=gas_limit(estimate),
             function=call.function,
         )
 

@@ -220,7 +220,7 @@ class InvalidShortString(ContractRevert):
 
 @dataclass(eq=False)
 class StringTooLong(ContractRevert):
-    str: str  # noqa: A003 - the ABI's name
+    str: str
 
     def describe(self) -> str:
         return "the community name is too long"

@@ -28,7 +28,7 @@ from governance.errors import (
 from governance.events import Event, EventDecoder, MemberAdded, ProposalCreated, ProposalNumbered, VoteCast
 from governance.replies import BlockRef
 from governance.reverts import RevertDecoder
-from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
+from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3, gas_limit, revert_data, rpc_errors
 from governance.types import (
     Address,
     AppKey,
@@ -166,7 +166,7 @@ class CommunityReader:
                 {
                     "from": account.address,
                     "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-                    "gas": estimate * 5 // 4 + 10_000,
+                    "gas": gas_limit(estimate),
                 }
             )
             signed = account.sign_transaction(cast(Any, tx))

@@ -11,11 +11,12 @@ Measured per contract: propose and execute in OpenZeppelin's shape (``propose(ta
 calldatas, description)`` with one call of ``addMember``, and ``execute`` of the same), the first
 castVote on a proposal, a later castVote and castVoteBySig (a voter's first signed ballot). kiez is
 measured again with ``--large`` members (default 200): ``gas_growth_ratio`` is the worst of
-propose, castVote and execute with that many members over the same with ``--members``. Gasless onboarding (kiez only, OpenZeppelin has no
-counterpart) is measured on a community of its own: requestToJoinBySig (a newcomer with no ether
-joins under a member's invitation, which also opens the AddMember proposal) and addKeyBySig (the
-admitted newcomer's first app key), both paid by a relayer. OpenZeppelin is measured twice (legacy and via-IR
-builds); ratios are ours / the cheaper OpenZeppelin figure. ``castVote_ratio`` is the worse of the
+propose, castVote and execute with that many members over the same with ``--members``.
+Gasless onboarding (kiez only, OpenZeppelin has no counterpart) is measured on a community of its
+own: requestToJoinBySig (a newcomer with no ether joins under a member's invitation, which also
+opens the AddMember proposal) and addKeyBySig (the admitted newcomer's first app key), both paid by
+a relayer. OpenZeppelin is measured twice (legacy and via-IR builds); ratios are ours / the cheaper
+OpenZeppelin figure. ``castVote_ratio`` is the worse of the
 first and later vote ratios. The last line printed is one JSON object.
 
 The OpenZeppelin governor gets proposalThreshold 1, so that, as in kiez, only members propose.
@@ -78,7 +79,8 @@ def measure_kiez(
     art = community_artifact()
     deployer = dev_account(9)
     period = 3600
-    c = deploy(w3, deployer, art.abi, art.bytecode, "bench", [m.address for m in members], quorum_pct, 50, period, bytes(32))
+    founders = [m.address for m in members]
+    c = deploy(w3, deployer, art.abi, art.bytecode, "bench", founders, quorum_pct, 50, period, bytes(32))
     send(w3, applicant, c.functions.requestToJoin(keccak(text="hello")))
     gas: dict[str, int] = {}
     targets, values, calldatas = add_member_call(c, applicant.address)

@@ -432,10 +432,14 @@ def test_lifecycle_through_plain_web3(anvil: Anvil, community: DevCommunity) -> 
     w3 = anvil.web3()
     contract: Contract = w3.eth.contract(address=community.address, abi=community_artifact().abi)
     founders = community.founders
-    receipt = send(w3, founders[0], contract.functions.proposeSetCharter(CHARTER, "plain"))
+    call = bytes.fromhex(contract.encode_abi("setCharter", [CHARTER])[2:])
+    targets, values, calldatas = [contract.address], [0], [call]
+    receipt = send(w3, founders[0], contract.functions.propose(targets, values, calldatas, "plain"))
     (log,) = contract.events.ProposalCreated().process_receipt(receipt)
-    pid, subject = log["args"]["proposalId"], log["args"]["subject"]
-    assert contract.functions.hashProposal(1, int(ProposalKind.SET_CHARTER), CHARTER).call() == pid
+    pid = log["args"]["proposalId"]
+    assert contract.functions.hashProposal(targets, values, calldatas, keccak(text="plain")).call() == pid
+    (numbered,) = contract.events.ProposalNumbered().process_receipt(receipt)
+    assert (numbered["args"]["number"], numbered["args"]["proposalId"]) == (1, pid)
 
     for voter in founders[:2]:
         vote = send(w3, voter, contract.functions.castVote(pid, 1))
@@ -446,7 +450,7 @@ def test_lifecycle_through_plain_web3(anvil: Anvil, community: DevCommunity) -> 
     assert contract.functions.proposalVotes(pid).call() == [0, 2, 0]
     assert ProposalState(contract.functions.state(pid).call()) is SUCCEEDED
 
-    send(w3, account(9), contract.functions.execute(pid, subject))
+    send(w3, account(9), contract.functions.execute(targets, values, calldatas, keccak(text="plain")))
     assert ProposalState(contract.functions.state(pid).call()) is EXECUTED
     assert bytes(contract.functions.charterHash().call()) == CHARTER
     # The kiez client reads what plain web3 wrote.
