@@ -153,6 +153,38 @@ class ProposalExecuted(Event):
 
 
 @dataclass(frozen=True)
+class VoteCastWithParams(Event):
+    """IGovernor's vote with params; kiez never emits it (it counts no params)."""
+
+    voter: Address
+    proposal_id: ProposalId
+    support: Support
+    weight: int
+    reason: str
+    params: bytes
+
+
+@dataclass(frozen=True)
+class ProposalQueued(Event):
+    """IGovernor's; kiez never queues (no timelock)."""
+
+    proposal_id: ProposalId
+    eta_seconds: int
+
+
+@dataclass(frozen=True)
+class ProposalCanceled(Event):
+    """IGovernor's; kiez proposals cannot be canceled."""
+
+    proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class EIP712DomainChanged(Event):
+    """ERC-5267's; the contract's EIP-712 domain never changes."""
+
+
+@dataclass(frozen=True)
 class PostHidden(Event):
     post_id: bytes
     moderator: Address
@@ -337,6 +369,8 @@ class EventDecoder:
             value = values[spec["name"]]
             if spec["type"] == "address":
                 value = Address(to_checksum_address(value))
+            elif spec["type"] == "address[]":
+                value = tuple(Address(to_checksum_address(v)) for v in value)
             elif isinstance(declared[name], str) and str(declared[name]) in _CONVERT:
                 value = _CONVERT[str(declared[name])](value)
             kwargs[name] = value
