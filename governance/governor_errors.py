@@ -7,6 +7,7 @@ decoder knows both, and the tests check that every error in the ABI has its clas
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from governance.errors import ContractRevert
@@ -222,5 +223,5 @@ class InvalidShortString(ContractRevert):
 class StringTooLong(ContractRevert):
     str: str
 
-    def describe(self) -> str:
+    def describe(self) -> builtins.str:
         return "the community name is too long"

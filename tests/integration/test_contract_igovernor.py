@@ -193,8 +193,8 @@ def test_a_call_that_is_not_a_kiez_decision_is_refused(community: DevCommunity, 
         data = bytes.fromhex(str(refused.value.data)[2:])
         assert data[:4] == keccak(text="UnsupportedCall(address,uint256,bytes4)")[:4]
     # The decision functions themselves answer only the contract (OpenZeppelin's onlyGovernance).
-    direct = {"to": community.address, "from": f0.address, "data": "0x" + transfer.hex()}
-    direct["data"] = "0x" + (keccak(text="setCharter(bytes32)")[:4] + bytes(32)).hex()
+    set_charter = keccak(text="setCharter(bytes32)")[:4] + bytes(32)
+    direct = {"to": community.address, "from": f0.address, "data": "0x" + set_charter.hex()}
     with pytest.raises((ContractCustomError, ContractLogicError)) as only:
         w3.eth.call(cast(Any, direct))
     data = bytes.fromhex(str(only.value.data)[2:])
