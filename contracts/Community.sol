@@ -400,6 +400,8 @@ contract Community is IGovernor, EIP712 {
             if (founder == address(0)) revert ZeroAddress();
             if (_members[founder].active) revert DuplicateFounder(founder);
             _members[founder].account = _newAccount(founder);
+            // Others' vote bitmaps are allocated by their join requests (_fileRequest).
+            _votedBits[founder][0] |= 1;
             _addMember(founder, 0);
         }
         if (charter != bytes32(0)) {
@@ -1280,8 +1282,6 @@ contract Community is IGovernor, EIP712 {
         uint24 count = c.memberCount + 1;
         _config.memberCount = count;
         _config.nextJoinIndex = c.nextJoinIndex + 1;
-        // Usually allocated by the request already; then this costs a read.
-        _votedBits[account][(uint256(c.proposalCount) + 1) / _IDS_PER_WORD] |= 1;
         _recordElectorate(count, c.quorumPct);
         emit MemberAdded(account, proposalId, c.nextJoinIndex);
     }
