@@ -32,6 +32,7 @@ from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3,
 from governance.types import (
     Address,
     AppKey,
+    GuestPolicy,
     JoinRequest,
     KeyInfo,
     MediaPolicy,
@@ -260,6 +261,11 @@ class CommunityReader:
         of their time: ``MediaPolicyChanged`` events tell when each took effect)."""
         max_attachments, max_attachment_kib = self._call("mediaPolicy")
         return MediaPolicy(int(max_attachments), int(max_attachment_kib))
+
+    def guest_policy(self) -> GuestPolicy:
+        """Who may invite guests and the longest pass, in force now."""
+        inviters, seconds = self._call("guestPolicy")
+        return GuestPolicy(int(inviters), int(seconds))
 
     def charter_hash(self) -> bytes:
         return bytes(self._call("charterHash"))

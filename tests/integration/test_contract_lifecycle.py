@@ -32,6 +32,7 @@ from governance.events import (
     JoinRequestWithdrawn,
     KeyAdded,
     KeyRevoked,
+    GuestPolicyChanged,
     MediaPolicyChanged,
     MemberAdded,
     MemberLeft,
@@ -49,6 +50,7 @@ from governance.types import (
     DEFAULT_MEDIA_POLICY,
     ZERO_ADDRESS,
     Address,
+    GuestPolicy,
     MediaPolicy,
     ProposalKind,
     ProposalState,
@@ -213,6 +215,18 @@ def test_set_charter(crew: Crew) -> None:
     result = approve(crew.pick(1, 2), created, crew[0])
     assert payload(result.events)[1:] == [(CharterChanged, created.proposal_id, bytes(32), CHARTER)]
     assert crew[0].charter_hash() == CHARTER
+
+
+def test_set_guest_policy(crew: Crew) -> None:
+    assert crew[0].guest_policy() == GuestPolicy(0, 7 * 24 * 3600)  # the nodes' default
+    policy = GuestPolicy(inviters=1, max_pass_seconds=2 * 24 * 3600)
+    created, _ = crew[0].propose_set_guest_policy(policy, "moderators invite, two days at most")
+    check_created(created, ProposalKind.SET_GUEST_POLICY, policy.pack(), crew[0])
+    result = approve(crew.pick(1, 2), created, crew[0])
+    assert payload(result.events)[1:] == [(GuestPolicyChanged, 1, 2 * 24 * 3600)]
+    assert crew[0].guest_policy() == policy
+    with pytest.raises(errors.InvalidArgument, match="at most 90 days"):
+        crew[0].propose_set_guest_policy(GuestPolicy(0, 91 * 24 * 3600))
 
 
 def test_grant_and_revoke_moderator(crew: Crew) -> None:
