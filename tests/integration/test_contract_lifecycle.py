@@ -28,11 +28,11 @@ from governance.devchain import DevCommunity
 from governance.events import (
     CharterChanged,
     Event,
+    GuestPolicyChanged,
     JoinRequested,
     JoinRequestWithdrawn,
     KeyAdded,
     KeyRevoked,
-    GuestPolicyChanged,
     MediaPolicyChanged,
     MemberAdded,
     MemberLeft,
