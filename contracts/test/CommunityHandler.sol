@@ -116,9 +116,11 @@ contract CommunityHandler {
 
     // ------------------------------------------------------------------ actions
 
-    /// @notice Let time pass: up to two voting periods.
+    /// @notice Let time pass: up to two voting periods. The clock moves before the observation,
+    /// so that the states a deadline settles are seen before the next call changes them.
     function warp(uint256 seconds_) external step {
         now_ += 1 + (seconds_ % (2 * PERIOD));
+        VM.warp(now_);
     }
 
     function requestToJoin(uint256 who, bytes32 intro) external step {
