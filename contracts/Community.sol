@@ -446,6 +446,9 @@ contract Community is IGovernor, EIP712 {
         uint256 deadline,
         bytes calldata applicantSignature
     ) external returns (uint256 proposalId) {
+        // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
+        // nothing.
+        // slither-disable-next-line timestamp
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         bytes32 id = invitationId(invitation);
         uint48 nonce = _members[applicant].nonce;
@@ -510,6 +513,9 @@ contract Community is IGovernor, EIP712 {
     /// @param deadline Last second at which the signature is accepted.
     /// @param signature The owner's signature of the AddKey.
     function addKeyBySig(address owner, bytes32 key, uint256 deadline, bytes calldata signature) external {
+        // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
+        // nothing.
+        // slither-disable-next-line timestamp
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         uint48 nonce = _members[owner].nonce;
         bytes32 structHash = keccak256(abi.encode(ADD_KEY_TYPEHASH, owner, key, uint256(nonce), deadline));
@@ -536,6 +542,8 @@ contract Community is IGovernor, EIP712 {
     /// overturn it (UnhidePost).
     function moderatorHide(bytes32 postId, string calldata reason) external {
         Member memory m = _members[msg.sender];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
         if (!m.active || !m.moderator) revert NotModerator(msg.sender);
         if (_hidden[postId]) revert PostAlreadyHidden(postId);
         _hidden[postId] = true;
@@ -635,6 +643,9 @@ contract Community is IGovernor, EIP712 {
 
     /// @notice IGovernor: execute a proposal that succeeded, given as proposed. Anyone may call it,
     /// once; it makes the proposal's one call, to this contract.
+    // IGovernor declares execute payable, so it is; it refuses any value (GovernorDisabledDeposit),
+    // and the contract has no receive or fallback function, so no call leaves ether in it.
+    // slither-disable-next-line locked-ether
     function execute(
         address[] calldata targets,
         uint256[] calldata values,
@@ -857,12 +868,16 @@ contract Community is IGovernor, EIP712 {
     /// @notice Whether `account` is a member with moderator rights.
     function isModerator(address account) external view returns (bool) {
         Member memory m = _members[account];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
         return m.active && m.moderator;
     }
 
     /// @notice The pending join request of `applicant` (requestedAt 0: none).
     function joinRequest(address applicant) external view returns (bytes32 introHash, uint256 requestedAt) {
         uint256 since = _members[applicant].requestedAt;
+        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
         return since == 0 ? (bytes32(0), 0) : (_introHashes[applicant], since);
     }
 
@@ -872,6 +887,8 @@ contract Community is IGovernor, EIP712 {
         bytes32 key
     ) external view returns (address owner, bool active, uint256 addedAt, uint256 revokedAt) {
         AppKey memory k = _appKeys[key];
+        // A sentinel: revokedAt is 0 until revoked, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
         return (k.owner, k.owner != address(0) && k.revokedAt == 0, k.addedAt, k.revokedAt);
     }
 
@@ -958,12 +975,18 @@ contract Community is IGovernor, EIP712 {
     /// 0 for an unknown id.
     function proposalSnapshot(uint256 proposalId) external view returns (uint256) {
         ProposalCore memory core = _proposals[proposalId];
+        // A sentinel: number is 0 only for an unknown id (numbers start at 1); Slither taints all of
+        // ProposalCore, which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
         return core.number == 0 ? 0 : _origin + core.start;
     }
 
     /// @notice IGovernor: last second at which votes are accepted; 0 for an unknown id.
     function proposalDeadline(uint256 proposalId) external view returns (uint256) {
         ProposalCore memory core = _proposals[proposalId];
+        // A sentinel: number is 0 only for an unknown id (numbers start at 1); Slither taints all of
+        // ProposalCore, which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
         return core.number == 0 ? 0 : _voteEnd(core);
     }
 
@@ -994,6 +1017,9 @@ contract Community is IGovernor, EIP712 {
     /// @notice IGovernor: whether `account` voted on `proposalId` (false for an unknown id).
     function hasVoted(uint256 proposalId, address account) external view returns (bool) {
         uint256 number = _proposals[proposalId].number;
+        // The proposal's number and the vote bits use no time; Slither taints all of ProposalCore,
+        // which stores the start time.
+        // slither-disable-next-line timestamp
         return number != 0 && _votedBits[account][number / _IDS_PER_WORD] & _voteBit(number) != 0;
     }
 
@@ -1002,6 +1028,9 @@ contract Community is IGovernor, EIP712 {
     function canVote(uint256 proposalId, address account) external view returns (bool) {
         ProposalCore memory core = _existing(proposalId);
         Member memory m = _members[account];
+        // Flags and join order, no time: Slither taints the Member and ProposalCore records, which
+        // store times.
+        // slither-disable-next-line timestamp
         return m.active && m.joinIndex < core.memberEpoch && !_isRemovalOf(proposalId, core, account);
     }
 
@@ -1054,6 +1083,9 @@ contract Community is IGovernor, EIP712 {
         bytes[] memory calldatas = new bytes[](1);
         calldatas[0] = data;
         id = uint256(keccak256(abi.encode(targets, values, calldatas, keccak256(bytes(description)))));
+        // Whether the id exists (its number is not 0), no time: Slither taints all of ProposalCore,
+        // which stores the start time.
+        // slither-disable-next-line timestamp
         if (_proposals[id].number != 0) {
             if (!rename) revert GovernorUnexpectedProposalState(id, _state(_proposals[id]), bytes32(0));
             description = string.concat(description, " (proposal ", Strings.toString(number), ")");
@@ -1161,6 +1193,9 @@ contract Community is IGovernor, EIP712 {
         }
     }
 
+    // The vote bitmap test uses no time; Slither taints all of ProposalCore, which stores the start
+    // time and the duration.
+    // slither-disable-next-line timestamp
     function _castVote(
         uint256 proposalId,
         address voter,
@@ -1202,6 +1237,9 @@ contract Community is IGovernor, EIP712 {
     /// for a removal, (d) for >= _MIN_REMOVAL_VOTES (its subject is not among the eligible).
     /// Before the deadline it is decided early once the outstanding votes (eligible - cast) can no
     /// longer change that outcome in either direction.
+    // Voting periods are timed by design (ERC-6372 mode=timestamp, 60 s or more): a block producer's
+    // seconds of timestamp leeway move the close of a vote by those seconds only.
+    // slither-disable-next-line timestamp
     function _state(ProposalCore memory core) private view returns (ProposalState) {
         if (core.flags & _EXECUTED != 0) return ProposalState.Executed;
         uint256 yes = core.forVotes;
@@ -1229,9 +1267,14 @@ contract Community is IGovernor, EIP712 {
         uint256 yes,
         ProposalState outcome
     ) private pure returns (ProposalState) {
+        // Compares the kind (an enum) and a vote count, no time: Slither taints all of ProposalCore,
+        // which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
         return _kind(core) == ProposalKind.RemoveMember && yes < _MIN_REMOVAL_VOTES ? ProposalState.Defeated : outcome;
     }
 
+    // Vote counts only; Slither's taint comes from the callers' ProposalCore, which stores times.
+    // slither-disable-next-line timestamp
     function _approved(uint256 yes, uint256 no, uint256 thresholdPct) private pure returns (bool) {
         return yes > no && yes * 100 >= thresholdPct * (yes + no);
     }
@@ -1254,6 +1297,9 @@ contract Community is IGovernor, EIP712 {
     /// proposals to come (sentinel bit 0), so that its admission and votes update existing slots.
     function _fileRequest(address applicant, bytes32 introHash) private {
         Member memory m = _members[applicant];
+        // A sentinel: account is 0 until the first join request or founding (indexes start at 1);
+        // Slither taints the Member record, which stores times.
+        // slither-disable-next-line incorrect-equality,timestamp
         if (m.account == 0) m.account = _newAccount(applicant);
         m.requestedAt = uint40(block.timestamp);
         _members[applicant] = m;
@@ -1262,10 +1308,15 @@ contract Community is IGovernor, EIP712 {
         emit JoinRequested(applicant, introHash);
     }
 
+    // Checkpoints.push returns the history's previous and new values; neither is needed here.
+    // slither-disable-next-line unused-return
     function _addMember(address account, uint256 proposalId) private {
         Config memory c = _config;
         if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
         Member memory m = _members[account];
+        // A sentinel: joinedAt is 0 only for an account that never joined, as a block's timestamp is
+        // never 0.
+        // slither-disable-next-line timestamp
         if (m.joinedAt != 0) {
             // Re-joining: the earlier period moves to the account's history.
             Checkpoints.Trace208 storage past = _pastMembership[account];
@@ -1300,6 +1351,8 @@ contract Community is IGovernor, EIP712 {
     }
 
     function _recordElectorate(uint24 count, uint8 quorumPct) private {
+        // Checkpoints.push returns the history's previous and new values; neither is needed here.
+        // slither-disable-next-line unused-return
         _electorate.push(uint48(block.timestamp), uint208(count) | (uint208(quorumPct) << 24));
     }
 
@@ -1321,6 +1374,9 @@ contract Community is IGovernor, EIP712 {
         address inviter = invitation.inviter;
         _requireSigner(_hashTypedDataV4(id), signature, inviter);
         if (!_members[inviter].active) revert InviterNotMember(inviter);
+        // Invitations expire after hours or days; a block producer's seconds of timestamp leeway change
+        // nothing.
+        // slither-disable-next-line timestamp
         if (block.timestamp > invitation.expiry) revert InvitationExpired(id, invitation.expiry);
         InvitationState memory st = _invitations[id];
         if (st.revoked) revert InvitationIsRevoked(id);
@@ -1352,6 +1408,8 @@ contract Community is IGovernor, EIP712 {
     function _checkAdd(address account) private view {
         Member memory m = _members[account];
         if (m.active) revert AlreadyMember(account);
+        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
         if (m.requestedAt == 0) revert NoJoinRequest(account);
     }
 
@@ -1373,6 +1431,8 @@ contract Community is IGovernor, EIP712 {
 
     function _checkRevoke(address account) private view {
         Member memory m = _members[account];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
         if (!m.active || !m.moderator) revert NotModerator(account);
     }
 
@@ -1381,20 +1441,31 @@ contract Community is IGovernor, EIP712 {
     }
 
     function _requireNotFuture(uint256 timepoint) private view {
+        // ERC-6372 mode=timestamp: the block's timestamp is the clock, and a lookup of a later time is
+        // refused as OpenZeppelin's Votes refuses it.
+        // slither-disable-next-line timestamp
         if (timepoint > block.timestamp) revert FutureLookup(timepoint, uint48(block.timestamp));
     }
 
     /// @dev Whether `proposalId` is a proposal to remove `account` (its subject is stored, for
     /// removals only).
     function _isRemovalOf(uint256 proposalId, ProposalCore memory core, address account) private view returns (bool) {
+        // Compares the kind (an enum) and an address, no time: Slither taints all of ProposalCore,
+        // which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
         return _kind(core) == ProposalKind.RemoveMember && _removalSubjects[proposalId] == account;
     }
 
     function _existing(uint256 proposalId) private view returns (ProposalCore memory core) {
         core = _proposals[proposalId];
+        // A sentinel: number is 0 only for an unknown id (numbers start at 1); Slither taints all of
+        // ProposalCore, which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
         if (core.number == 0) revert GovernorNonexistentProposal(proposalId);
     }
 
+    // A bit index, not randomness: number % 255 picks the proposal's bit in the voter's bitmap word.
+    // slither-disable-next-line weak-prng
     function _voteBit(uint256 number) private pure returns (uint256) {
         return uint256(1) << (1 + (number % _IDS_PER_WORD));
     }
@@ -1425,7 +1496,12 @@ contract Community is IGovernor, EIP712 {
     /// @dev `signature` must be `account`'s over `digest`: an ECDSA signature (65 bytes, low s,
     /// OpenZeppelin's ECDSA) of the account's key, or else, for a contract wallet, its ERC-1271
     /// answer. The ECDSA check comes first so that an ordinary account pays no code lookup.
+    // Compares ECDSA's error code and addresses, no time: the digest covers the signer's nonce,
+    // which Slither taints with the Member record that stores it beside joinedAt.
+    // slither-disable-next-line incorrect-equality,timestamp
     function _requireSigner(bytes32 digest, bytes calldata signature, address account) private view {
+        // The third value is the argument of ECDSA's error; after any error the ERC-1271 check decides.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err == ECDSA.RecoverError.NoError && recovered == account && account != address(0)) return;
         if (!SignatureChecker.isValidERC1271SignatureNowCalldata(account, digest, signature)) {
