@@ -1184,14 +1184,17 @@ contract Community is IGovernor, EIP712 {
         if (bits & bit != 0) revert AlreadyVoted(core.number, voter);
         _votedBits[voter][word] = bits | bit;
 
-        if (support == uint8(VoteType.For)) {
-            p.forVotes = core.forVotes + 1;
-        } else if (support == uint8(VoteType.Against)) {
-            p.againstVotes = core.againstVotes + 1;
-        } else if (support == uint8(VoteType.Abstain)) {
-            p.abstainVotes = core.abstainVotes + 1;
-        } else {
-            revert InvalidVoteType(support);
+        // Unchecked: a tally is at most the electorate, which is below 2**24 (_MAX_MEMBERS_EVER).
+        unchecked {
+            if (support == uint8(VoteType.For)) {
+                p.forVotes = core.forVotes + 1;
+            } else if (support == uint8(VoteType.Against)) {
+                p.againstVotes = core.againstVotes + 1;
+            } else if (support == uint8(VoteType.Abstain)) {
+                p.abstainVotes = core.abstainVotes + 1;
+            } else {
+                revert InvalidVoteType(support);
+            }
         }
         emit VoteCast(voter, proposalId, support, 1, reason);
         return 1;
@@ -1204,6 +1207,9 @@ contract Community is IGovernor, EIP712 {
     /// longer change that outcome in either direction.
     function _state(ProposalCore memory core) private view returns (ProposalState) {
         if (core.flags & _EXECUTED != 0) return ProposalState.Executed;
+        // Unchecked: tallies and the electorate are below 2**24 and percentages at most 100, so
+        // nothing here comes near 2**256.
+        unchecked {
         uint256 yes = core.forVotes;
         uint256 no = core.againstVotes;
         uint256 cast = yes + no + core.abstainVotes;
@@ -1219,6 +1225,7 @@ contract Community is IGovernor, EIP712 {
         }
         if (!_approved(yes + outstanding, no, core.thresholdPct)) return ProposalState.Defeated;
         return _removalFloor(core, yes + outstanding, ProposalState.Active);
+        }
     }
 
     /// @dev Rule (d): `outcome` stands unless this is a removal whose for votes (`yes`: cast, or at
@@ -1233,7 +1240,9 @@ contract Community is IGovernor, EIP712 {
     }
 
     function _approved(uint256 yes, uint256 no, uint256 thresholdPct) private pure returns (bool) {
-        return yes > no && yes * 100 >= thresholdPct * (yes + no);
+        unchecked {
+            return yes > no && yes * 100 >= thresholdPct * (yes + no);
+        }
     }
 
     function _kind(ProposalCore memory core) private pure returns (ProposalKind) {
@@ -1241,7 +1250,9 @@ contract Community is IGovernor, EIP712 {
     }
 
     function _voteEnd(ProposalCore memory core) private view returns (uint256) {
-        return _origin + core.start + core.duration;
+        unchecked {
+            return _origin + core.start + core.duration;
+        }
     }
 
     function _newAccount(address account) private returns (uint24 index) {
@@ -1396,7 +1407,9 @@ contract Community is IGovernor, EIP712 {
     }
 
     function _voteBit(uint256 number) private pure returns (uint256) {
-        return uint256(1) << (1 + (number % _IDS_PER_WORD));
+        unchecked {
+            return uint256(1) << (1 + (number % _IDS_PER_WORD));
+        }
     }
 
     function _checkRules(uint8 quorumPct, uint8 thresholdPct, uint32 period) private pure {
