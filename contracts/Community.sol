@@ -1061,7 +1061,10 @@ contract Community is IGovernor, EIP712 {
             if (_proposals[id].number != 0) revert GovernorUnexpectedProposalState(id, _state(_proposals[id]), 0);
         }
         _config.proposalCount = uint24(number);
-        uint256 start = block.timestamp - _origin;
+        uint256 start;
+        unchecked {
+            start = block.timestamp - _origin; // the clock never runs back past the deployment
+        }
         // The subject of a removal (a member, checked by the caller) does not vote on it.
         uint24 eligible = c.memberCount;
         if (removed != address(0)) {
@@ -1083,9 +1086,11 @@ contract Community is IGovernor, EIP712 {
             flags: uint8(kind)
         });
         uint256 voteStart = block.timestamp;
-        emit ProposalCreated(
-            id, proposer, targets, values, new string[](1), calldatas, voteStart, voteStart + c.votingPeriod, description
-        );
+        uint256 voteEnd;
+        unchecked {
+            voteEnd = voteStart + c.votingPeriod;
+        }
+        emit ProposalCreated(id, proposer, targets, values, new string[](1), calldatas, voteStart, voteEnd, description);
         emit ProposalNumbered(number, id, eligible);
     }
 
@@ -1150,12 +1155,16 @@ contract Community is IGovernor, EIP712 {
 
     /// @dev Whether `call` is a selector and exactly `count` words of arguments.
     function _args(bytes memory data, uint256 count) private pure returns (bool) {
-        return data.length == 4 + 32 * count;
+        unchecked {
+            return data.length == 4 + 32 * count; // count is 1, 2 or 3
+        }
     }
 
     /// @dev Argument word `i` of `call` (0 past its end).
     function _arg(bytes memory data, uint256 i) private pure returns (uint256 word) {
-        if (data.length < 36 + 32 * i) return 0;
+        unchecked {
+            if (data.length < 36 + 32 * i) return 0; // i is 0, 1 or 2
+        }
         assembly ("memory-safe") {
             word := mload(add(add(data, 36), mul(i, 32)))
         }
