@@ -28,9 +28,9 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 /// @dev An OpenZeppelin IGovernor: tools that know only its ABI create, vote on, read and execute
 /// kiez proposals. A proposal is one call of one of this contract's decision functions (addMember,
 /// removeMember, hidePost, ...), which only the contract itself may call, through execute();
-/// propose() refuses any other call (UnsupportedCall). The typed propose* functions build the same
-/// calls. Ids are OpenZeppelin's hashProposal; each proposal also gets a sequential number
-/// (ProposalNumbered) so people can say "proposal 7". Differences, each deliberate:
+/// propose() refuses any other call (UnsupportedCall). Ids are OpenZeppelin's hashProposal; each
+/// proposal also gets a sequential number (ProposalNumbered) so people can say "proposal 7".
+/// Differences, each deliberate:
 ///  - voting starts at creation (no voting delay) and the electorate is fixed then: the members
 ///    at that moment, by join order;
 ///  - a proposal is decided as soon as the votes still outstanding can no longer change its outcome
@@ -1060,17 +1060,10 @@ contract Community is IGovernor, EIP712 {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev A typed propose* call: the same checks and proposal as propose() with this one call.
-    function _proposeCall(bytes memory data, string calldata description) private returns (uint256) {
-        _requireMember(msg.sender);
-        (ProposalKind kind, address removed) = _checkDecision(data);
-        return _openProposal(data, description, kind, removed, msg.sender, true);
-    }
-
     /// @dev Opens a proposal of the one decision `call` in `proposer`'s name (the sender, or the
     /// inviter of a by-signature join request); the caller checked that the proposer may propose.
-    /// An id that exists is refused as in OpenZeppelin, except from the typed entry points
-    /// (`rename`), which then add the proposal's number to the description.
+    /// An id that exists is refused as in OpenZeppelin, except for a by-signature join request
+    /// (`rename`), whose proposal then adds its number to the description.
     function _openProposal(
         bytes memory data,
         string memory description,
