@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {Community} from "../Community.sol";
-import {VM} from "./Vm.sol";
+import {VM, Vm} from "./Vm.sol";
 
 /// @notice Drives one Community through its public entry points as six accounts (three founders,
 /// three outsiders), the way forge's invariant fuzzer calls it: every action picks its accounts and
@@ -41,6 +41,11 @@ contract CommunityHandler {
     bytes32 internal constant JOIN_REQUEST_TYPEHASH =
         keccak256("JoinRequest(address applicant,bytes32 introHash,bytes32 invitation,uint256 nonce,uint256 deadline)");
     bytes32 internal constant ADD_KEY_TYPEHASH = keccak256("AddKey(address owner,bytes32 key,uint256 nonce,uint256 deadline)");
+    /// @dev IGovernor's events, whose first data word (or only one) is the proposal id.
+    bytes32 internal constant PROPOSAL_CREATED =
+        keccak256("ProposalCreated(uint256,address,address[],uint256[],string[],bytes[],uint256,uint256,string)");
+    bytes32 internal constant VOTE_CAST = keccak256("VoteCast(address,uint256,uint8,uint256,string)");
+    bytes32 internal constant PROPOSAL_EXECUTED = keccak256("ProposalExecuted(uint256)");
 
     /// @notice What the model knows about one proposal the handler created.
     struct Tracked {
@@ -159,9 +164,11 @@ contract CommunityHandler {
         bool duplicate = _find(expected) != 0;
         allowed = allowed && _isMember(a) && !duplicate;
         string memory action = string.concat("propose(", _kindName(kind), ")");
+        VM.recordLogs();
         VM.prank(_actors[a]);
         try community.propose(_one(address(community)), new uint256[](1), _one(data), description) returns (uint256 id) {
             _allow(id == expected, "propose: the id is not OpenZeppelin's hashProposal of the call");
+            _allow(_emitted(PROPOSAL_CREATED, id), "propose: no IGovernor ProposalCreated of the id");
             _created(id, data, descriptionHash, subject, kind, a, allowed, action);
         } catch {
             if (duplicate) ++successes["duplicateRefused"];
@@ -197,12 +204,14 @@ contract CommunityHandler {
             descriptionHash = keccak256(bytes(string.concat(" (proposal ", Strings.toString(_tracked.length + 1), ")")));
         }
         uint256 expected = _proposalId(data, descriptionHash);
+        VM.recordLogs();
         VM.prank(_actors[relayer % ACTORS]);
         try community.requestToJoinBySig(_actors[a], intro, invitation, invitationSig, now_ + 1 hours, applicantSig)
         returns (uint256 proposalId) {
             ++_nonces[a];
             joinRequestMask |= 1 << a;
             _allow(proposalId == expected, "requestToJoinBySig: the id is not that of addMember(applicant)");
+            _allow(_emitted(PROPOSAL_CREATED, proposalId), "requestToJoinBySig: no IGovernor ProposalCreated");
             Community.ProposalKind kind = Community.ProposalKind.AddMember;
             _created(proposalId, data, descriptionHash, _subjectOf(a), kind, inv, allowed, "requestToJoinBySig");
             _bySigProposal[_actors[a]] = _tracked.length;
@@ -216,6 +225,7 @@ contract CommunityHandler {
         uint256 a = _pickVoter(p, who);
         uint8 support = _pickSupport(supportSeed, true);
         bool allowed = _mayVote(p, a, support);
+        VM.recordLogs();
         VM.prank(_actors[a]);
         try community.castVote(_tracked[p].id, support) {
             _counted(p, a, support, allowed, "castVote");
@@ -232,6 +242,7 @@ contract CommunityHandler {
         bytes32 ballot = keccak256(abi.encode(BALLOT_TYPEHASH, id, support, _actors[a], community.nonces(_actors[a])));
         bytes memory signature = _sign(a, ballot);
         bool allowed = _mayVote(p, a, support);
+        VM.recordLogs();
         VM.prank(_actors[relayer % ACTORS]);
         try community.castVoteBySig(id, support, _actors[a], signature) {
             ++_nonces[a];
@@ -262,6 +273,7 @@ contract CommunityHandler {
         if (tamperSeed % 8 == 1) data = _flipLastBit(data);
         uint256 slot = _find(_proposalId(data, descriptionHash));
         uint8 before = slot == 0 ? 0 : uint8(community.state(_tracked[slot - 1].id));
+        VM.recordLogs();
         VM.prank(_actors[who % ACTORS]);
         try community.execute(_one(address(community)), new uint256[](1), _one(data), descriptionHash) returns (
             uint256 id
@@ -270,6 +282,7 @@ contract CommunityHandler {
             if (slot == 0) return;
             Tracked storage e = _tracked[slot - 1];
             _allow(id == e.id, "execute returned another proposal's id");
+            _allow(_emitted(PROPOSAL_EXECUTED, id), "execute: no IGovernor ProposalExecuted of the id");
             _allow(before == SUCCEEDED, "executed a proposal that had not succeeded");
             _allow(e.executions == 0, "executed a proposal twice");
             ++e.executions;
@@ -502,6 +515,7 @@ contract CommunityHandler {
     function _counted(uint256 p, uint256 a, uint8 support, bool allowed, string memory action) private {
         _allow(allowed, string.concat(action, ": a vote was counted that the rules refuse"));
         Tracked storage t = _tracked[p];
+        _allow(_emitted(VOTE_CAST, t.id), string.concat(action, ": no IGovernor VoteCast of the proposal"));
         t.voted |= 1 << a;
         ++t.tally[support];
         ++successes[action];
@@ -634,6 +648,18 @@ contract CommunityHandler {
             if (n < _seenNonces[a]) _allow(false, "a nonce went down");
             _seenNonces[a] = n;
         }
+    }
+
+    /// @dev Whether the community emitted an event `topic` whose first data word is `id`, among
+    /// the logs recorded since the action's recordLogs.
+    function _emitted(bytes32 topic, uint256 id) private returns (bool) {
+        Vm.Log[] memory logs = VM.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; ++i) {
+            Vm.Log memory log = logs[i];
+            bool ours = log.emitter == address(community) && log.topics.length > 0 && log.topics[0] == topic;
+            if (ours && log.data.length >= 32 && uint256(bytes32(log.data)) == id) return true;
+        }
+        return false;
     }
 
     function _allow(bool ok, string memory why) private {
