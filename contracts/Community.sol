@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC6372} from "@openzeppelin/contracts/interfaces/IERC6372.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+
 /// @title kiez Community: membership, app keys and moderation of one micro-community, decided by vote
-/// @notice One member, one vote. Members propose typed decisions (add or remove a member, hide or
-/// unhide a post, change the rules, set the charter, grant or revoke a moderator, set the media
-/// policy); the members who were members when a proposal was created vote on it; anyone executes a
-/// proposal that succeeded.
+/// @notice One member, one vote. Members propose decisions (add or remove a member, hide or unhide
+/// a post, change the rules, set the charter, grant or revoke a moderator, set the media or the
+/// guest policy); the members who were members when a proposal was created vote on it; anyone
+/// executes a proposal that succeeded.
 /// Membership can never run dry: the last member cannot leave, and a vote can never shrink the
 /// community below two members, so there is always a member who can propose and admit others.
 /// A removal is decided by the others: its subject does not vote on it and is not counted in its
@@ -15,40 +24,33 @@ pragma solidity 0.8.37;
 /// Nobody but the members who choose to pay needs ether: a newcomer joins under a member's signed
 /// invitation (requestToJoinBySig) and registers their app key by signature (addKeyBySig), and
 /// anyone may relay either; every by-signature call uses the same EIP-712 domain and the same
-/// per-account nonces as castVoteBySig.
-/// @dev The voting surface follows OpenZeppelin's IGovernor names and semantics where they apply
-/// (castVote, castVoteWithReason, castVoteBySig with an EIP-712 Ballot and per-voter nonce, state,
-/// hasVoted, proposalVotes, proposalSnapshot, proposalDeadline, ProposalState order, ERC-6372
-/// timestamp clock). Differences, each deliberate:
-///  - a proposal is typed and executes one built-in action instead of arbitrary calls; as in
-///    OpenZeppelin, its id is a hash of what it decides (hashProposal), and execute() takes the
-///    decided subject again instead of the contract storing it, so a proposal costs one storage
-///    slot; each proposal also has a sequential number (1, 2, 3, ...) so people can say
-///    "proposal 7" (the number is in ProposalCreated and getProposal);
-///  - voting starts at creation (no voting delay): eligibility is fixed by join order, not by a
-///    token checkpoint, so there is nothing to wait for;
+/// per-account nonces as castVoteBySig. Signers may be contract wallets (ERC-1271).
+/// @dev An OpenZeppelin IGovernor: tools that know only its ABI create, vote on, read and execute
+/// kiez proposals. A proposal is one call of one of this contract's decision functions (addMember,
+/// removeMember, hidePost, ...), which only the contract itself may call, through execute();
+/// propose() refuses any other call (UnsupportedCall). Ids are OpenZeppelin's hashProposal; each
+/// proposal also gets a sequential number (ProposalNumbered) so people can say "proposal 7".
+/// Differences, each deliberate:
+///  - voting starts at creation (no voting delay) and the electorate is fixed then: the members
+///    at that moment, by join order;
 ///  - a proposal is decided as soon as the votes still outstanding can no longer change its outcome
 ///    (early decision), which matters in a community of five people with a week-long voting period;
-///  - proposals cannot be canceled, so Canceled, Queued and Expired are never returned.
+///  - proposals are never queued or canceled: Canceled, Queued and Expired are never returned;
+///  - vote params are not used (castVote*WithParams accept only empty params).
+/// Signatures go through OpenZeppelin's EIP712 and ECDSA (SignatureChecker's ERC-1271 for contract
+/// wallets, asked only when the ECDSA check fails, so an ordinary voter pays no code lookup): a
+/// signed ballot costs about 200 gas more than with the hand-written recovery they replace
+/// (scripts/bench_gas.py). Nonces stay in the member record instead of OpenZeppelin's Nonces,
+/// which would cost a first signed ballot a fresh slot (about 22k gas).
 /// Storage is laid out so that a vote touches three slots: the voter's member record, the
 /// proposal's core record (tallies live beside the timing data) and the voter's vote bitmap,
-/// which is allocated when the member joins; no vote ever pays for a fresh storage slot.
-contract Community {
+/// which is allocated when the account asks to join; no vote ever pays for a fresh storage slot.
+contract Community is IGovernor, EIP712 {
+    using Checkpoints for Checkpoints.Trace208;
+
     // ------------------------------------------------------------------ types
 
-    /// @notice Same order as OpenZeppelin's IGovernor.ProposalState so tools can read it unchanged.
-    enum ProposalState {
-        Pending,
-        Active,
-        Canceled,
-        Defeated,
-        Succeeded,
-        Queued,
-        Expired,
-        Executed
-    }
-
-    /// @notice The decision a proposal executes when it succeeds.
+    /// @notice The decision a proposal executes when it succeeds (one per decision function).
     enum ProposalKind {
         AddMember,
         RemoveMember,
@@ -58,7 +60,8 @@ contract Community {
         SetCharter,
         GrantModerator,
         RevokeModerator,
-        SetMediaPolicy
+        SetMediaPolicy,
+        SetGuestPolicy
     }
 
     /// @notice Vote types, as in GovernorCountingSimple (Bravo).
@@ -68,43 +71,49 @@ contract Community {
         Abstain
     }
 
-    /// @dev One storage slot per member.
+    /// @dev One storage slot per account that ever asked to join or founded. The current (or last)
+    /// membership period is [joinedAt, leftAt); earlier periods are in _pastMembership.
     struct Member {
         bool active;
         bool moderator;
         uint24 joinIndex; // order of joining; eligible on proposals created later
-        uint48 joinedAt;
-        uint64 nonce; // EIP-712 nonce (ballots, join requests, keys); survives leaving and re-joining
+        uint24 account; // 1-based index in _accounts, assigned once (0: none yet)
+        uint40 joinedAt;
+        uint40 leftAt;
+        uint40 requestedAt; // pending join request (0: none)
+        uint48 nonce; // EIP-712 nonce (ballots, join requests, keys); survives leaving and re-joining
     }
 
-    /// @dev One storage slot: everything kept about a proposal (its subject is in its id).
+    /// @dev One storage slot: everything kept about a proposal (what it decides is in its id).
     struct ProposalCore {
-        uint40 voteStart;
-        uint40 voteEnd;
-        uint24 number; // sequential, for people; indexes the voters' vote bitmaps
+        uint32 start; // seconds after deployment
+        uint32 duration;
+        uint24 number; // sequential, for people; indexes the voters' vote bitmaps (0: no proposal)
         uint24 forVotes;
         uint24 againstVotes;
         uint24 abstainVotes;
         uint24 memberEpoch; // members with joinIndex < memberEpoch may vote
-        uint24 eligible; // number of members when the proposal was created
+        uint24 eligible; // members who may vote on it
         uint8 quorumPct;
         uint8 thresholdPct;
-        ProposalKind kind;
-        bool executed;
+        uint24 proposer; // account index of the proposer
+        uint8 flags; // kind (low 7 bits) | _EXECUTED
     }
 
-    /// @dev One storage slot (200 of 256 bits): the settings read by every proposal, the counters,
-    /// and the media policy, which sits here because the slot had room: a slot of its own would cost
-    /// every deployment another 22k gas.
+    /// @dev One storage slot (224 of 256 bits): the settings and counters read by every proposal,
+    /// and the media and guest policies.
     struct Config {
-        uint64 proposalCount;
+        uint24 proposalCount;
         uint24 memberCount;
         uint24 nextJoinIndex;
+        uint24 accountCount;
         uint8 quorumPct;
         uint8 thresholdPct;
         uint32 votingPeriod;
         uint8 maxAttachments; // attachments a post may carry: 0..4
         uint32 maxAttachmentKiB; // size cap of one attachment in KiB: 1..2048
+        uint8 guestInviters; // 0 any member, 1 moderators only
+        uint32 maxGuestPassSeconds; // 0..90 days
     }
 
     /// @notice An app key (ed25519 public key) authorised by a member to sign posts.
@@ -112,13 +121,6 @@ contract Community {
         address owner;
         uint48 addedAt;
         uint48 revokedAt;
-    }
-
-    /// @notice A non-member's request to join, visible to members.
-    struct JoinRequest {
-        bytes32 introHash;
-        uint48 requestedAt;
-        uint24 proposalNumber; // the AddMember proposal a by-signature request opened (0: none)
     }
 
     /// @notice A member's signed invitation: it lets a newcomer's join request be relayed by anyone
@@ -158,6 +160,9 @@ contract Community {
     /// @notice EIP-712 type of a signed vote; the same string as OpenZeppelin's Governor.
     bytes32 public constant BALLOT_TYPEHASH =
         keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)");
+    /// @notice EIP-712 type of a signed vote with reason and params, as in OpenZeppelin's Governor.
+    bytes32 public constant EXTENDED_BALLOT_TYPEHASH =
+        keccak256("ExtendedBallot(uint256 proposalId,uint8 support,address voter,uint256 nonce,string reason,bytes params)");
     /// @notice EIP-712 type of a member's invitation; its struct hash is the invitation's id.
     bytes32 public constant INVITATION_TYPEHASH =
         keccak256("Invitation(address inviter,uint256 nonce,uint64 expiry,uint32 maxUses)");
@@ -167,12 +172,12 @@ contract Community {
     /// @notice EIP-712 type of a member's authorisation of an app key.
     bytes32 public constant ADD_KEY_TYPEHASH =
         keccak256("AddKey(address owner,bytes32 key,uint256 nonce,uint256 deadline)");
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     /// @notice Version of the kiez protocol; part of the EIP-712 domain of every signed ballot.
     string public constant PROTOCOL_VERSION = "1";
     uint32 public constant MIN_VOTING_PERIOD = 60;
     uint32 public constant MAX_VOTING_PERIOD = 365 days;
+    /// @notice The longest guest pass a community may allow.
+    uint32 public constant MAX_GUEST_PASS_SECONDS = 90 days;
     /// @dev For votes a removal needs, from members other than its subject; so a removal can be
     /// proposed and executed only while the community has at least _MIN_REMOVAL_VOTES + 1 members.
     uint256 private constant _MIN_REMOVAL_VOTES = 2;
@@ -181,33 +186,42 @@ contract Community {
     /// @dev The protocol's ceiling on one attachment's size, in KiB (2 MiB); a community may vote a
     /// lower cap.
     uint32 private constant _MAX_ATTACHMENT_KIB = 2048;
+    /// @dev The guest pass nodes allow until a community votes a policy (7 days, as the nodes).
+    uint32 private constant _DEFAULT_GUEST_PASS_SECONDS = 7 days;
     uint256 private constant _MAX_MEMBERS_EVER = type(uint24).max;
     uint256 private constant _MAX_PROPOSALS = type(uint24).max;
-    /// @dev Upper bound of a valid ECDSA s value (secp256k1n / 2); higher values are malleable.
-    uint256 private constant _S_MAX = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-    /// @dev Votes are recorded in per-member bitmaps of 255 proposal numbers; bit 0 of every word is a
-    /// sentinel that keeps an allocated word non-zero, so recording a vote never pays for a fresh slot.
+    /// @dev Votes are recorded in per-account bitmaps of 255 proposal numbers; bit 0 of every word is
+    /// a sentinel that keeps an allocated word non-zero, so recording a vote never pays for a fresh slot.
     uint256 private constant _IDS_PER_WORD = 255;
+    uint8 private constant _EXECUTED = 0x80;
 
     // ------------------------------------------------------------------ storage
 
     /// @notice Block in which the community was founded; clients scan events from here.
     uint256 public immutable deploymentBlock;
-
-    string private _name;
-    bytes32 private immutable _cachedDomainSeparator;
-    uint256 private immutable _cachedChainId;
+    /// @dev Proposal times are stored as seconds after this one.
+    uint256 private immutable _origin;
 
     Config private _config;
     bytes32 private _charterHash;
 
     mapping(address account => Member) private _members;
+    mapping(uint256 index => address) private _accounts;
     mapping(address voter => mapping(uint256 word => uint256 bits)) private _votedBits;
     mapping(uint256 proposalId => ProposalCore) private _proposals;
+    mapping(uint256 proposalId => address) private _removalSubjects;
     mapping(bytes32 key => AppKey) private _appKeys;
     mapping(bytes32 postId => bool) private _hidden;
-    mapping(address applicant => JoinRequest) private _joinRequests;
+    mapping(address applicant => bytes32) private _introHashes;
+    /// @dev The AddMember proposal an applicant's last by-signature request opened.
+    mapping(address applicant => uint256 proposalId) private _requestProposals;
     mapping(bytes32 invitation => InvitationState) private _invitations;
+    /// @dev Member count (low 24 bits) and quorum percent (next 8) over time, for quorum(timepoint).
+    Checkpoints.Trace208 private _electorate;
+    /// @dev Earlier membership periods of accounts that left and re-joined (1 member, 0 not).
+    mapping(address account => Checkpoints.Trace208) private _pastMembership;
+    /// @dev The proposal being executed, for the decision functions' events.
+    uint256 private transient _executing;
 
     // ------------------------------------------------------------------ events
 
@@ -230,25 +244,10 @@ contract Community {
     event KeyAdded(address indexed owner, bytes32 indexed key);
     /// @notice `owner` revoked `key`; messages it signs from now on are refused.
     event KeyRevoked(address indexed owner, bytes32 indexed key);
-    /// @notice Proposal number `number` was created; `subject` is its kind-specific argument
-    /// (an address in the low 20 bytes, a post id, a charter hash, packed rules, or a packed media
-    /// policy: maxAttachments << 32 | maxAttachmentKiB). `eligibleVoters` is the number of members
-    /// who may vote on it: every member, except the subject of a removal.
-    event ProposalCreated(
-        uint256 indexed proposalId,
-        uint256 indexed number,
-        address indexed proposer,
-        ProposalKind kind,
-        bytes32 subject,
-        uint256 voteStart,
-        uint256 voteEnd,
-        uint256 eligibleVoters,
-        string description
-    );
-    /// @notice `voter` voted on `proposalId` (support: 0 against, 1 for, 2 abstain), as in IGovernor.
-    event VoteCast(address indexed voter, uint256 indexed proposalId, uint8 support, uint256 weight, string reason);
-    /// @notice `proposalId` was executed.
-    event ProposalExecuted(uint256 indexed proposalId);
+    /// @notice Emitted right after IGovernor's ProposalCreated: proposal `proposalId` is number
+    /// `number`, and `eligibleVoters` members may vote on it (every member, except the subject of a
+    /// removal).
+    event ProposalNumbered(uint256 indexed number, uint256 proposalId, uint256 eligibleVoters);
     /// @notice `postId` is hidden: by moderator `moderator` (proposalId 0), or by proposal `proposalId`.
     event PostHidden(bytes32 indexed postId, address indexed moderator, uint256 indexed proposalId, string reason);
     /// @notice `postId` is visible again, by proposal `proposalId`.
@@ -279,6 +278,9 @@ contract Community {
         uint32 oldMaxAttachmentKiB,
         uint32 newMaxAttachmentKiB
     );
+    /// @notice Who may invite guests (`inviters`: 0 any member, 1 moderators only) and the longest
+    /// guest pass, in seconds, changed by vote. Until the first change nodes use their default.
+    event GuestPolicyChanged(uint8 inviters, uint32 maxPassSeconds);
 
     // ------------------------------------------------------------------ errors
 
@@ -290,15 +292,11 @@ contract Community {
     error MemberLimitReached(uint256 limit);
     error NoJoinRequest(address account);
     error ProposalLimitReached(uint256 limit);
-    error UnknownProposal(uint256 proposalId);
     error NotEligible(uint256 number, address voter, uint256 joinedAt, uint256 proposalCreatedAt);
     error AlreadyVoted(uint256 number, address voter);
     error VotingClosed(uint256 number, ProposalState state, uint256 deadline);
     error NotExecutable(uint256 number, ProposalState state);
-    error SubjectMismatch(uint256 number, bytes32 subject);
     error InvalidVoteType(uint8 support);
-    error InvalidSignatureLength(uint256 length);
-    error MalleableSignature(bytes32 s);
     /// @notice The signature is not `signer`'s over these exact fields, domain and nonce.
     error InvalidSignature(address signer);
     error InvalidRules(uint8 quorumPct, uint8 thresholdPct, uint32 votingPeriod);
@@ -314,6 +312,9 @@ contract Community {
     /// @notice A media policy outside the protocol's ceiling: maxAttachments must be 0..4 and
     /// maxAttachmentKiB 1..2048 (2 MiB).
     error InvalidMediaPolicy(uint8 maxAttachments, uint32 maxAttachmentKiB);
+    /// @notice A guest policy out of range: inviters 0 (any member) or 1 (moderators), passes of at
+    /// most MAX_GUEST_PASS_SECONDS.
+    error InvalidGuestPolicy(uint8 inviters, uint32 maxPassSeconds);
     /// @notice `account` is the community's only member and cannot leave: a community without
     /// members could never decide anything again. They can admit someone first.
     error LastMember(address account);
@@ -337,6 +338,16 @@ contract Community {
     error JoinAlreadyRequested(address applicant, uint256 number);
     /// @notice Only the inviter `inviter` may revoke invitation `invitation`; `caller` tried.
     error NotInviter(bytes32 invitation, address caller, address inviter);
+    /// @notice A kiez proposal is exactly one call (`calls` were given) of this contract.
+    error OneCallPerProposal(uint256 calls);
+    /// @notice propose() accepts only a call of one of this contract's decision functions (addMember,
+    /// removeMember, hidePost, unhidePost, changeRules, setCharter, grantModerator, revokeModerator,
+    /// setMediaPolicy, setGuestPolicy) on this contract, with value 0 and exactly its arguments.
+    error UnsupportedCall(address target, uint256 value, bytes4 selector);
+    /// @notice Proposals are never queued (no timelock) or canceled in kiez.
+    error NotSupported();
+    /// @notice getVotes and quorum answer for past and present times only.
+    error FutureLookup(uint256 timepoint, uint48 clock);
 
     // ------------------------------------------------------------------ modifiers
 
@@ -344,6 +355,12 @@ contract Community {
     /// always learns first that they are not a member.
     modifier onlyMember() {
         _requireMember(msg.sender);
+        _;
+    }
+
+    /// @dev A decision function runs only as the execution of a proposal that passed.
+    modifier onlyGovernance() {
+        if (msg.sender != address(this)) revert GovernorOnlyExecutor(msg.sender);
         _;
     }
 
@@ -362,22 +379,23 @@ contract Community {
         uint8 thresholdPct,
         uint32 period,
         bytes32 charter
-    ) {
+    ) EIP712(name_, PROTOCOL_VERSION) {
         if (founders.length == 0) revert NoFounders();
         _checkRules(quorumPct, thresholdPct, period);
-        _name = name_;
         deploymentBlock = block.number;
-        _cachedChainId = block.chainid;
-        _cachedDomainSeparator = _buildDomainSeparator();
+        _origin = block.timestamp;
         _config = Config({
             proposalCount: 0,
             memberCount: 0,
             nextJoinIndex: 0,
+            accountCount: 0,
             quorumPct: quorumPct,
             thresholdPct: thresholdPct,
             votingPeriod: period,
             maxAttachments: _MAX_ATTACHMENTS,
-            maxAttachmentKiB: _MAX_ATTACHMENT_KIB
+            maxAttachmentKiB: _MAX_ATTACHMENT_KIB,
+            guestInviters: 0,
+            maxGuestPassSeconds: _DEFAULT_GUEST_PASS_SECONDS
         });
         emit RulesChanged(0, 0, quorumPct, 0, thresholdPct, 0, period);
         // Nodes build the policy from events alone, so the default is announced like a vote's.
@@ -386,6 +404,9 @@ contract Community {
             address founder = founders[i];
             if (founder == address(0)) revert ZeroAddress();
             if (_members[founder].active) revert DuplicateFounder(founder);
+            _members[founder].account = _newAccount(founder);
+            // Others' vote bitmaps are allocated by their join requests (_fileRequest).
+            _votedBits[founder][0] |= 1;
             _addMember(founder, 0);
         }
         if (charter != bytes32(0)) {
@@ -398,21 +419,14 @@ contract Community {
 
     /// @notice Ask to join. Members see the request and may propose to add you.
     /// @dev Refused (MemberLimitReached, ProposalLimitReached) once no admission could ever pass,
-    /// so that nobody pays for a request that can never be granted. A community always has a
-    /// member who can propose (see leaveCommunity and TooFewMembersToRemove), so these limits are
-    /// the only such case.
+    /// so that nobody pays for a request that can never be granted. The request also allocates the
+    /// applicant's account record and vote bitmap, so that their admission and votes write no fresh
+    /// storage slot: who asks to join pays for their own storage.
     /// @param introHash Hash of a short introduction text (the text itself travels off-chain).
     function requestToJoin(bytes32 introHash) external {
         if (_members[msg.sender].active) revert AlreadyMember(msg.sender);
-        Config memory c = _config;
-        if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
-        if (c.proposalCount >= _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
-        _joinRequests[msg.sender] = JoinRequest({
-            introHash: introHash,
-            requestedAt: uint48(block.timestamp),
-            proposalNumber: 0
-        });
-        emit JoinRequested(msg.sender, introHash);
+        _checkLimits();
+        _fileRequest(msg.sender, introHash);
     }
 
     /// @notice File `applicant`'s join request from their EIP-712 JoinRequest signature under a
@@ -425,9 +439,9 @@ contract Community {
     /// @param applicant The newcomer; needs no balance.
     /// @param introHash Hash of their introduction text.
     /// @param invitation The inviter's invitation.
-    /// @param invitationSignature The inviter's 65-byte signature of `invitation`.
+    /// @param invitationSignature The inviter's signature of `invitation`.
     /// @param deadline Last second at which the applicant's signature is accepted.
-    /// @param applicantSignature The applicant's 65-byte signature of the JoinRequest.
+    /// @param applicantSignature The applicant's signature of the JoinRequest.
     /// @return proposalId The AddMember proposal opened for the applicant.
     function requestToJoinBySig(
         address applicant,
@@ -442,27 +456,21 @@ contract Community {
         // slither-disable-next-line timestamp
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         bytes32 id = invitationId(invitation);
-        uint64 nonce = _members[applicant].nonce;
+        uint48 nonce = _members[applicant].nonce;
         bytes32 structHash = keccak256(
             abi.encode(JOIN_REQUEST_TYPEHASH, applicant, introHash, id, uint256(nonce), deadline)
         );
-        _requireSigner(_hashTypedData(structHash), applicantSignature, applicant);
+        _requireSigner(_hashTypedDataV4(structHash), applicantSignature, applicant);
         _members[applicant].nonce = nonce + 1;
         uint32 uses = _useInvitation(id, invitation, invitationSignature);
         if (_members[applicant].active) revert AlreadyMember(applicant);
-        uint24 number = _checkCanRequest(applicant);
-        bytes32 subject = bytes32(uint256(uint160(applicant)));
-        _joinRequests[applicant] = JoinRequest({
-            introHash: introHash,
-            requestedAt: uint48(block.timestamp),
-            proposalNumber: number
-        });
-        emit JoinRequested(applicant, introHash);
+        _checkCanRequest(applicant);
+        _fileRequest(applicant, introHash);
         emit InvitationUsed(id, invitation.inviter, applicant, uses);
-        // No description; an empty calldata slice, so that _openProposal reads every proposal's
-        // description from calldata (copying it to memory cost each proposal ~350 gas).
-        string calldata none = string(applicantSignature[0:0]);
-        proposalId = _openProposal(ProposalKind.AddMember, subject, invitation.inviter, none);
+        address inviter = invitation.inviter;
+        bytes memory data = abi.encodeCall(this.addMember, (applicant));
+        proposalId = _openProposal(data, "", ProposalKind.AddMember, address(0), inviter, true);
+        _requestProposals[applicant] = proposalId;
     }
 
     /// @notice Revoke one of your invitations: it admits no further join requests (those it
@@ -478,10 +486,9 @@ contract Community {
 
     /// @notice Withdraw your own join request.
     function withdrawJoinRequest() external {
-        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
-        // slither-disable-next-line incorrect-equality,timestamp
-        if (_joinRequests[msg.sender].requestedAt == 0) revert NoJoinRequest(msg.sender);
-        delete _joinRequests[msg.sender];
+        Member storage m = _members[msg.sender];
+        if (m.requestedAt == 0) revert NoJoinRequest(msg.sender);
+        m.requestedAt = 0;
         emit JoinRequestWithdrawn(msg.sender);
     }
 
@@ -505,19 +512,19 @@ contract Community {
 
     /// @notice Authorise `key` for member `owner` from their EIP-712 AddKey signature; anyone may
     /// send it and pay for it, and can change nothing that was signed.
-    /// @dev Consumes `nonces(owner)`; 65-byte low-s signatures only.
+    /// @dev Consumes `nonces(owner)`.
     /// @param owner The member whose key it becomes; needs no balance.
     /// @param key The ed25519 public key.
     /// @param deadline Last second at which the signature is accepted.
-    /// @param signature The owner's 65-byte signature of the AddKey.
+    /// @param signature The owner's signature of the AddKey.
     function addKeyBySig(address owner, bytes32 key, uint256 deadline, bytes calldata signature) external {
         // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
         // nothing.
         // slither-disable-next-line timestamp
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        uint64 nonce = _members[owner].nonce;
+        uint48 nonce = _members[owner].nonce;
         bytes32 structHash = keccak256(abi.encode(ADD_KEY_TYPEHASH, owner, key, uint256(nonce), deadline));
-        _requireSigner(_hashTypedData(structHash), signature, owner);
+        _requireSigner(_hashTypedDataV4(structHash), signature, owner);
         _members[owner].nonce = nonce + 1;
         _addKey(owner, key);
     }
@@ -550,82 +557,23 @@ contract Community {
 
     // ------------------------------------------------------------------ proposals
 
-    /// @notice Propose to add `account`, who must have requested to join.
-    function proposeAddMember(address account, string calldata description) external onlyMember returns (uint256) {
-        if (_members[account].active) revert AlreadyMember(account);
-        if (_joinRequests[account].requestedAt == 0) revert NoJoinRequest(account);
-        return _propose(ProposalKind.AddMember, bytes32(uint256(uint160(account))), description);
-    }
-
-    /// @notice Propose to remove member `account`. The others decide: `account` may not vote on it
-    /// (VoteOnOwnRemoval) and is not counted in its electorate, so quorum and threshold are over
-    /// the other members, and it passes only with at least two for votes. The community needs at
-    /// least three members, when proposed and when executed (TooFewMembersToRemove).
-    function proposeRemoveMember(address account, string calldata description) external onlyMember returns (uint256) {
-        _requireMember(account);
-        _requireRemovable(account);
-        return _propose(ProposalKind.RemoveMember, bytes32(uint256(uint160(account))), description);
-    }
-
-    /// @notice Propose to hide the post `postId` (the kiez message id) from every feed.
-    function proposeHidePost(bytes32 postId, string calldata reason) external onlyMember returns (uint256) {
-        if (_hidden[postId]) revert PostAlreadyHidden(postId);
-        return _propose(ProposalKind.HidePost, postId, reason);
-    }
-
-    /// @notice Propose to show a hidden post again (overturns a moderator's or a vote's hide).
-    function proposeUnhidePost(bytes32 postId, string calldata reason) external onlyMember returns (uint256) {
-        if (!_hidden[postId]) revert PostNotHidden(postId);
-        return _propose(ProposalKind.UnhidePost, postId, reason);
-    }
-
-    /// @notice Propose new voting rules; they apply to proposals created after execution.
-    function proposeChangeRules(
-        uint8 quorumPct,
-        uint8 thresholdPct,
-        uint32 period,
+    /// @notice IGovernor: propose exactly one call (`targets = [this]`, `values = [0]`) of one of
+    /// this contract's decision functions; anything else is refused (UnsupportedCall). Members only.
+    function propose(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
         string calldata description
-    ) external onlyMember returns (uint256) {
-        _checkRules(quorumPct, thresholdPct, period);
-        bytes32 subject = bytes32((uint256(quorumPct) << 48) | (uint256(thresholdPct) << 32) | uint256(period));
-        return _propose(ProposalKind.ChangeRules, subject, description);
-    }
-
-    /// @notice Propose a new charter: the hash of the community's rules text.
-    function proposeSetCharter(bytes32 newCharterHash, string calldata description) external onlyMember returns (uint256) {
-        return _propose(ProposalKind.SetCharter, newCharterHash, description);
-    }
-
-    /// @notice Propose to make member `account` a moderator.
-    function proposeGrantModerator(address account, string calldata description) external onlyMember returns (uint256) {
-        Member memory m = _members[account];
-        if (!m.active) revert NotAMember(account);
-        if (m.moderator) revert AlreadyModerator(account);
-        return _propose(ProposalKind.GrantModerator, bytes32(uint256(uint160(account))), description);
-    }
-
-    /// @notice Propose to take moderator rights from `account`.
-    function proposeRevokeModerator(address account, string calldata description) external onlyMember returns (uint256) {
-        Member memory m = _members[account];
-        if (!m.active || !m.moderator) revert NotModerator(account);
-        return _propose(ProposalKind.RevokeModerator, bytes32(uint256(uint160(account))), description);
-    }
-
-    /// @notice Propose a new media policy: how many attachments a post may carry and how large each
-    /// may be. It applies to posts signed after execution; nodes never accept more than the
-    /// protocol's ceiling (4 attachments of 2048 KiB), so only lower caps can be voted.
-    /// @param maxAttachments Attachments per post: 0 (none) to 4.
-    /// @param maxAttachmentKiB Size cap of one attachment in KiB: 1 to 2048 (2 MiB).
-    /// @param description Why: shown to voters.
-    /// @return The new proposal's id.
-    function proposeSetMediaPolicy(
-        uint8 maxAttachments,
-        uint32 maxAttachmentKiB,
-        string calldata description
-    ) external onlyMember returns (uint256) {
-        _checkMediaPolicy(maxAttachments, maxAttachmentKiB);
-        bytes32 subject = bytes32((uint256(maxAttachments) << 32) | uint256(maxAttachmentKiB));
-        return _propose(ProposalKind.SetMediaPolicy, subject, description);
+    ) external returns (uint256) {
+        _requireMember(msg.sender);
+        if (targets.length != values.length || targets.length != calldatas.length) {
+            revert GovernorInvalidProposalLength(targets.length, calldatas.length, values.length);
+        }
+        if (targets.length != 1) revert OneCallPerProposal(targets.length);
+        bytes memory data = calldatas[0];
+        if (targets[0] != address(this) || values[0] != 0) revert UnsupportedCall(targets[0], values[0], bytes4(data));
+        (ProposalKind kind, address removed) = _checkDecision(data);
+        return _openProposal(data, description, kind, removed, msg.sender, false);
     }
 
     // ------------------------------------------------------------------ voting
@@ -644,42 +592,121 @@ contract Community {
         return _castVote(proposalId, msg.sender, support, reason);
     }
 
+    /// @notice IGovernor: as castVoteWithReason; kiez counts no params, so `params` must be empty.
+    function castVoteWithReasonAndParams(
+        uint256 proposalId,
+        uint8 support,
+        string calldata reason,
+        bytes calldata params
+    ) external returns (uint256) {
+        if (params.length != 0) revert GovernorInvalidVoteParams();
+        return _castVote(proposalId, msg.sender, support, reason);
+    }
+
     /// @notice Cast `voter`'s vote from an EIP-712 Ballot signature; anyone may relay it.
-    /// @dev The ballot carries the voter's current nonce, which this call consumes. 65-byte
-    /// signatures only; high-s (malleable) signatures are refused.
+    /// @dev The ballot carries the voter's current nonce, which this call consumes.
     function castVoteBySig(
         uint256 proposalId,
         uint8 support,
         address voter,
         bytes calldata signature
     ) external returns (uint256) {
-        uint64 nonce = _members[voter].nonce;
+        uint48 nonce = _members[voter].nonce;
         bytes32 structHash = keccak256(abi.encode(BALLOT_TYPEHASH, proposalId, support, voter, uint256(nonce)));
-        _requireSigner(_hashTypedData(structHash), signature, voter);
+        _requireSigner(_hashTypedDataV4(structHash), signature, voter);
         _members[voter].nonce = nonce + 1;
         return _castVote(proposalId, voter, support, "");
     }
 
-    /// @notice Execute a proposal that succeeded. Anyone may call it, once.
-    /// @param subject The proposal's subject, as in its ProposalCreated event; checked against the id.
-    function execute(uint256 proposalId, bytes32 subject) external {
-        ProposalCore storage p = _proposals[proposalId];
-        ProposalCore memory core = p;
-        if (core.voteStart == 0) revert UnknownProposal(proposalId);
-        // No time here: Slither taints all of ProposalCore, which stores voteStart and voteEnd.
-        // slither-disable-next-line timestamp
-        if (hashProposal(core.number, core.kind, subject) != proposalId) revert SubjectMismatch(core.number, subject);
-        ProposalState current = _state(core);
-        if (current != ProposalState.Succeeded) revert NotExecutable(core.number, current);
-        p.executed = true;
-        emit ProposalExecuted(proposalId);
-        _apply(proposalId, core.kind, subject);
+    /// @notice IGovernor: cast `voter`'s vote with a reason from an EIP-712 ExtendedBallot
+    /// signature; `params` must be empty.
+    function castVoteWithReasonAndParamsBySig(
+        uint256 proposalId,
+        uint8 support,
+        address voter,
+        string calldata reason,
+        bytes calldata params,
+        bytes calldata signature
+    ) external returns (uint256) {
+        if (params.length != 0) revert GovernorInvalidVoteParams();
+        uint48 nonce = _members[voter].nonce;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                EXTENDED_BALLOT_TYPEHASH,
+                proposalId,
+                support,
+                voter,
+                uint256(nonce),
+                keccak256(bytes(reason)),
+                keccak256(params)
+            )
+        );
+        _requireSigner(_hashTypedDataV4(structHash), signature, voter);
+        _members[voter].nonce = nonce + 1;
+        return _castVote(proposalId, voter, support, reason);
     }
 
-    /// @notice The id of proposal number `number` of kind `kind` about `subject` (as in
-    /// OpenZeppelin's Governor, the id commits to what the proposal decides).
-    function hashProposal(uint256 number, ProposalKind kind, bytes32 subject) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(number, kind, subject)));
+    /// @notice IGovernor: execute a proposal that succeeded, given as proposed. Anyone may call it,
+    /// once; it makes the proposal's one call, to this contract.
+    // IGovernor declares execute payable, so it is; it refuses any value (GovernorDisabledDeposit),
+    // and the contract has no receive or fallback function, so no call leaves ether in it.
+    // slither-disable-next-line locked-ether
+    function execute(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        bytes32 descriptionHash
+    ) external payable returns (uint256 proposalId) {
+        if (msg.value != 0) revert GovernorDisabledDeposit();
+        proposalId = _hashProposal(targets, values, calldatas, descriptionHash);
+        ProposalCore storage p = _proposals[proposalId];
+        ProposalCore memory core = p;
+        if (core.number == 0) revert GovernorNonexistentProposal(proposalId);
+        ProposalState current = _state(core);
+        if (current != ProposalState.Succeeded) revert NotExecutable(core.number, current);
+        p.flags = core.flags | _EXECUTED;
+        // Before the decision's own events, as kiez always emitted it (OpenZeppelin emits it after
+        // its calls; both are in the same transaction, and a failing call reverts both).
+        emit ProposalExecuted(proposalId);
+        _executing = proposalId;
+        // The id commits to targets = [this], values = [0] and one decision call (see propose).
+        (bool ok, bytes memory returned) = address(this).call(calldatas[0]);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(returned, 32), mload(returned))
+            }
+        }
+    }
+
+    /// @notice IGovernor: proposals need no queuing in kiez (no timelock); always refused.
+    function queue(address[] calldata, uint256[] calldata, bytes[] calldata, bytes32) external pure returns (uint256) {
+        revert NotSupported();
+    }
+
+    /// @notice IGovernor: kiez proposals cannot be canceled; always refused.
+    function cancel(address[] calldata, uint256[] calldata, bytes[] calldata, bytes32) external pure returns (uint256) {
+        revert NotSupported();
+    }
+
+    /// @notice IGovernor: the id of a proposal (keccak256 of the abi-encoded arguments, as in
+    /// OpenZeppelin's Governor).
+    function hashProposal(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        bytes32 descriptionHash
+    ) external pure returns (uint256) {
+        return _hashProposal(targets, values, calldatas, descriptionHash);
+    }
+
+    /// @notice IGovernor: the id of a proposal, as hashProposal.
+    function getProposalId(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        bytes32 descriptionHash
+    ) external pure returns (uint256) {
+        return _hashProposal(targets, values, calldatas, descriptionHash);
     }
 
     /// @notice The id of `invitation`: its EIP-712 struct hash (what applicants sign and what
@@ -690,11 +717,94 @@ contract Community {
         );
     }
 
+    // ------------------------------------------------------------------ decisions
+
+    /// @notice Decision: admit `account`, who asked to join. Only through a passed proposal.
+    function addMember(address account) external onlyGovernance {
+        _checkAdd(account);
+        _addMember(account, _executing);
+    }
+
+    /// @notice Decision: remove member `account`. Only through a passed proposal.
+    function removeMember(address account) external onlyGovernance {
+        // Members may have left since the vote; a vote never takes the community below two.
+        _checkRemove(account);
+        uint256 id = _executing;
+        _dropMember(account, id);
+        emit MemberRemoved(account, id);
+    }
+
+    /// @notice Decision: hide post `postId`. Only through a passed proposal.
+    function hidePost(bytes32 postId) external onlyGovernance {
+        if (_hidden[postId]) revert PostAlreadyHidden(postId);
+        _hidden[postId] = true;
+        emit PostHidden(postId, address(0), _executing, "");
+    }
+
+    /// @notice Decision: show hidden post `postId` again. Only through a passed proposal.
+    function unhidePost(bytes32 postId) external onlyGovernance {
+        if (!_hidden[postId]) revert PostNotHidden(postId);
+        _hidden[postId] = false;
+        emit PostUnhidden(postId, _executing);
+    }
+
+    /// @notice Decision: new voting rules, for proposals created from now on.
+    function changeRules(uint8 quorumPct, uint8 thresholdPct, uint32 period) external onlyGovernance {
+        _checkRules(quorumPct, thresholdPct, period);
+        Config memory c = _config;
+        _config.quorumPct = quorumPct;
+        _config.thresholdPct = thresholdPct;
+        _config.votingPeriod = period;
+        _recordElectorate(c.memberCount, quorumPct);
+        emit RulesChanged(_executing, c.quorumPct, quorumPct, c.thresholdPct, thresholdPct, c.votingPeriod, period);
+    }
+
+    /// @notice Decision: a new charter (hash of the community's rules text).
+    function setCharter(bytes32 newCharterHash) external onlyGovernance {
+        bytes32 old = _charterHash;
+        _charterHash = newCharterHash;
+        emit CharterChanged(_executing, old, newCharterHash);
+    }
+
+    /// @notice Decision: make member `account` a moderator.
+    function grantModerator(address account) external onlyGovernance {
+        _checkGrant(account);
+        _members[account].moderator = true;
+        emit ModeratorGranted(account, _executing);
+    }
+
+    /// @notice Decision: take moderator rights from `account`.
+    function revokeModerator(address account) external onlyGovernance {
+        _checkRevoke(account);
+        _members[account].moderator = false;
+        emit ModeratorRevoked(account, _executing);
+    }
+
+    /// @notice Decision: a new media policy: how many attachments a post may carry (0..4) and how
+    /// large each may be (1..2048 KiB). It applies to posts signed after execution; nodes never
+    /// accept more than the protocol's ceiling, so only lower caps can be voted.
+    function setMediaPolicy(uint8 maxAttachments, uint32 maxAttachmentKiB) external onlyGovernance {
+        _checkMediaPolicy(maxAttachments, maxAttachmentKiB);
+        Config memory c = _config;
+        _config.maxAttachments = maxAttachments;
+        _config.maxAttachmentKiB = maxAttachmentKiB;
+        emit MediaPolicyChanged(_executing, c.maxAttachments, maxAttachments, c.maxAttachmentKiB, maxAttachmentKiB);
+    }
+
+    /// @notice Decision: who may invite guests (`inviters`: 0 any member, 1 moderators only) and
+    /// the longest guest pass in seconds (at most MAX_GUEST_PASS_SECONDS; 0: no passes).
+    function setGuestPolicy(uint8 inviters, uint32 maxPassSeconds) external onlyGovernance {
+        _checkGuestPolicy(inviters, maxPassSeconds);
+        _config.guestInviters = inviters;
+        _config.maxGuestPassSeconds = maxPassSeconds;
+        emit GuestPolicyChanged(inviters, maxPassSeconds);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @notice Community name (the EIP-712 domain name).
     function name() external view returns (string memory) {
-        return _name;
+        return _EIP712Name();
     }
 
     /// @notice EIP-712 domain version (the kiez protocol version).
@@ -702,8 +812,14 @@ contract Community {
         return PROTOCOL_VERSION;
     }
 
+    /// @notice ERC-165: IGovernor and ERC-165 itself.
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IGovernor).interfaceId || interfaceId == type(IERC165).interfaceId ||
+            interfaceId == type(IERC6372).interfaceId;
+    }
+
     /// @notice ERC-6372 clock: seconds.
-    function clock() external view returns (uint48) {
+    function clock() public view returns (uint48) {
         return uint48(block.timestamp);
     }
 
@@ -719,27 +835,10 @@ contract Community {
         return "support=bravo&quorum=for,against,abstain";
     }
 
-    /// @notice EIP-5267 description of the EIP-712 domain of every signed ballot, invitation, join request and key authorisation.
-    function eip712Domain()
-        external
-        view
-        returns (
-            bytes1 fields,
-            string memory name_,
-            string memory version_,
-            uint256 chainId,
-            address verifyingContract,
-            bytes32 salt,
-            uint256[] memory extensions
-        )
-    {
-        return (hex"0f", _name, PROTOCOL_VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
-    }
-
     /// @notice Current EIP-712 domain separator.
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparator();
+        return _domainSeparatorV4();
     }
 
     /// @notice How often invitation `invitation` was used, and whether its inviter revoked it.
@@ -781,8 +880,10 @@ contract Community {
 
     /// @notice The pending join request of `applicant` (requestedAt 0: none).
     function joinRequest(address applicant) external view returns (bytes32 introHash, uint256 requestedAt) {
-        JoinRequest memory r = _joinRequests[applicant];
-        return (r.introHash, r.requestedAt);
+        uint256 since = _members[applicant].requestedAt;
+        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
+        return since == 0 ? (bytes32(0), 0) : (_introHashes[applicant], since);
     }
 
     /// @notice Owner and state of an app key. `active` is true while it is not revoked; whether the
@@ -818,6 +919,12 @@ contract Community {
         return (c.maxAttachments, c.maxAttachmentKiB);
     }
 
+    /// @notice Current guest policy (until the first vote: any member invites, passes of 7 days).
+    function guestPolicy() external view returns (uint8 inviters, uint32 maxPassSeconds) {
+        Config memory c = _config;
+        return (c.guestInviters, c.maxGuestPassSeconds);
+    }
+
     /// @notice IGovernor: seconds between proposal and start of voting (always 0).
     function votingDelay() external pure returns (uint256) {
         return 0;
@@ -826,6 +933,32 @@ contract Community {
     /// @notice IGovernor: seconds a new proposal stays open.
     function votingPeriod() external view returns (uint256) {
         return _config.votingPeriod;
+    }
+
+    /// @notice IGovernor: votes needed to propose: 1, that is, members propose.
+    function proposalThreshold() external pure returns (uint256) {
+        return 1;
+    }
+
+    /// @notice IGovernor: votes needed for quorum by the rules and membership in force at
+    /// `timepoint` (a removal's electorate is one smaller: its subject does not vote).
+    function quorum(uint256 timepoint) external view returns (uint256) {
+        _requireNotFuture(timepoint);
+        uint256 packed = _electorate.upperLookup(uint48(timepoint));
+        return (uint256(uint24(packed)) * uint8(packed >> 24) + 99) / 100;
+    }
+
+    /// @notice IGovernor: 1 if `account` was a member at `timepoint`, else 0.
+    function getVotes(address account, uint256 timepoint) public view returns (uint256) {
+        _requireNotFuture(timepoint);
+        Member memory m = _members[account];
+        if (m.joinedAt != 0 && timepoint >= m.joinedAt) return m.active || timepoint < m.leftAt ? 1 : 0;
+        return _pastMembership[account].upperLookup(uint48(timepoint));
+    }
+
+    /// @notice IGovernor: as getVotes (kiez counts no params).
+    function getVotesWithParams(address account, uint256 timepoint, bytes calldata) external view returns (uint256) {
+        return getVotes(account, timepoint);
     }
 
     /// @notice Hash of the community's rules text.
@@ -838,41 +971,61 @@ contract Community {
         return _config.proposalCount;
     }
 
-    /// @notice IGovernor: state of `proposalId`.
+    /// @notice IGovernor: state of `proposalId` (GovernorNonexistentProposal for an unknown id).
     function state(uint256 proposalId) external view returns (ProposalState) {
         return _state(_existing(proposalId));
     }
 
-    /// @notice IGovernor: when the proposal was created (its electorate is fixed at that moment).
+    /// @notice IGovernor: when the proposal was created (its electorate is fixed at that moment);
+    /// 0 for an unknown id.
     function proposalSnapshot(uint256 proposalId) external view returns (uint256) {
-        return _existing(proposalId).voteStart;
+        ProposalCore memory core = _proposals[proposalId];
+        // A sentinel: number is 0 only for an unknown id (numbers start at 1); Slither taints all of
+        // ProposalCore, which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
+        return core.number == 0 ? 0 : _origin + core.start;
     }
 
-    /// @notice IGovernor: last second at which votes are accepted.
+    /// @notice IGovernor: last second at which votes are accepted; 0 for an unknown id.
     function proposalDeadline(uint256 proposalId) external view returns (uint256) {
-        return _existing(proposalId).voteEnd;
+        ProposalCore memory core = _proposals[proposalId];
+        // A sentinel: number is 0 only for an unknown id (numbers start at 1); Slither taints all of
+        // ProposalCore, which stores the start time.
+        // slither-disable-next-line incorrect-equality,timestamp
+        return core.number == 0 ? 0 : _voteEnd(core);
     }
 
-    /// @notice IGovernor (GovernorCountingSimple): tallies in Bravo order.
+    /// @notice IGovernor: who proposed `proposalId` (the inviter, for a by-signature join request);
+    /// address(0) for an unknown id.
+    function proposalProposer(uint256 proposalId) external view returns (address) {
+        return _accounts[_proposals[proposalId].proposer];
+    }
+
+    /// @notice IGovernor: kiez proposals are never queued: 0.
+    function proposalEta(uint256) external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @notice IGovernor: kiez proposals are never queued: false.
+    function proposalNeedsQueuing(uint256) external pure returns (bool) {
+        return false;
+    }
+
+    /// @notice IGovernor (GovernorCountingSimple): tallies in Bravo order; zeros for an unknown id.
     function proposalVotes(
         uint256 proposalId
     ) external view returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes) {
-        ProposalCore memory core = _existing(proposalId);
+        ProposalCore memory core = _proposals[proposalId];
         return (core.againstVotes, core.forVotes, core.abstainVotes);
     }
 
-    /// @notice Votes needed for quorum on `proposalId`.
-    function quorumVotes(uint256 proposalId) external view returns (uint256) {
-        ProposalCore memory core = _existing(proposalId);
-        return (uint256(core.eligible) * core.quorumPct + 99) / 100;
-    }
-
-    /// @notice IGovernor: whether `account` voted on `proposalId`.
+    /// @notice IGovernor: whether `account` voted on `proposalId` (false for an unknown id).
     function hasVoted(uint256 proposalId, address account) external view returns (bool) {
-        uint256 number = _existing(proposalId).number;
-        // No time here: Slither taints all of ProposalCore, which stores voteStart and voteEnd.
+        uint256 number = _proposals[proposalId].number;
+        // The proposal's number and the vote bits use no time; Slither taints all of ProposalCore,
+        // which stores the start time.
         // slither-disable-next-line timestamp
-        return _votedBits[account][number / _IDS_PER_WORD] & _voteBit(number) != 0;
+        return number != 0 && _votedBits[account][number / _IDS_PER_WORD] & _voteBit(number) != 0;
     }
 
     /// @notice Whether `account` is entitled to vote on `proposalId`: a member who joined before it
@@ -880,7 +1033,8 @@ contract Community {
     function canVote(uint256 proposalId, address account) external view returns (bool) {
         ProposalCore memory core = _existing(proposalId);
         Member memory m = _members[account];
-        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // Flags and join order, no time: Slither taints the Member and ProposalCore records, which
+        // store times.
         // slither-disable-next-line timestamp
         return m.active && m.joinIndex < core.memberEpoch && !_isRemovalOf(proposalId, core, account);
     }
@@ -891,10 +1045,10 @@ contract Community {
         return ProposalView({
             id: proposalId,
             number: core.number,
-            kind: core.kind,
+            kind: _kind(core),
             state: _state(core),
-            voteStart: core.voteStart,
-            voteEnd: core.voteEnd,
+            voteStart: _origin + core.start,
+            voteEnd: _voteEnd(core),
             againstVotes: core.againstVotes,
             forVotes: core.forVotes,
             abstainVotes: core.abstainVotes,
@@ -906,30 +1060,50 @@ contract Community {
 
     // ------------------------------------------------------------------ internals
 
-    function _propose(ProposalKind kind, bytes32 subject, string calldata description) private returns (uint256) {
-        return _openProposal(kind, subject, msg.sender, description);
-    }
-
-    /// @dev Opens a proposal in `proposer`'s name (the sender, or the inviter of a by-signature
-    /// join request); the caller has checked that the proposer may propose.
+    /// @dev Opens a proposal of the one decision `call` in `proposer`'s name (the sender, or the
+    /// inviter of a by-signature join request); the caller checked that the proposer may propose.
+    /// An id that exists is refused as in OpenZeppelin, except for a by-signature join request
+    /// (`rename`), whose proposal then adds its number to the description.
     function _openProposal(
+        bytes memory data,
+        string memory description,
         ProposalKind kind,
-        bytes32 subject,
+        address removed,
         address proposer,
-        string calldata description
-    ) private returns (uint256) {
+        bool rename
+    ) private returns (uint256 id) {
         Config memory c = _config;
         uint256 number = uint256(c.proposalCount) + 1;
         if (number > _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
-        _config.proposalCount = uint64(number);
-        uint256 id = hashProposal(number, kind, subject);
-        uint40 start = uint40(block.timestamp);
-        uint40 end = start + c.votingPeriod;
+        address[] memory targets = new address[](1);
+        targets[0] = address(this);
+        uint256[] memory values = new uint256[](1);
+        bytes[] memory calldatas = new bytes[](1);
+        calldatas[0] = data;
+        id = uint256(keccak256(abi.encode(targets, values, calldatas, keccak256(bytes(description)))));
+        // Whether the id exists (its number is not 0), no time: Slither taints all of ProposalCore,
+        // which stores the start time.
+        // slither-disable-next-line timestamp
+        if (_proposals[id].number != 0) {
+            if (!rename) revert GovernorUnexpectedProposalState(id, _state(_proposals[id]), bytes32(0));
+            description = string.concat(description, " (proposal ", Strings.toString(number), ")");
+            id = uint256(keccak256(abi.encode(targets, values, calldatas, keccak256(bytes(description)))));
+            if (_proposals[id].number != 0) revert GovernorUnexpectedProposalState(id, _state(_proposals[id]), 0);
+        }
+        _config.proposalCount = uint24(number);
+        uint256 start;
+        unchecked {
+            start = block.timestamp - _origin; // the clock never runs back past the deployment
+        }
         // The subject of a removal (a member, checked by the caller) does not vote on it.
-        uint24 eligible = kind == ProposalKind.RemoveMember ? c.memberCount - 1 : c.memberCount;
+        uint24 eligible = c.memberCount;
+        if (removed != address(0)) {
+            eligible -= 1;
+            _removalSubjects[id] = removed;
+        }
         _proposals[id] = ProposalCore({
-            voteStart: start,
-            voteEnd: end,
+            start: uint32(start),
+            duration: c.votingPeriod,
             number: uint24(number),
             forVotes: 0,
             againstVotes: 0,
@@ -938,14 +1112,96 @@ contract Community {
             eligible: eligible,
             quorumPct: c.quorumPct,
             thresholdPct: c.thresholdPct,
-            kind: kind,
-            executed: false
+            proposer: _members[proposer].account,
+            flags: uint8(kind)
         });
-        emit ProposalCreated(id, number, proposer, kind, subject, start, end, eligible, description);
-        return id;
+        uint256 voteStart = block.timestamp;
+        uint256 voteEnd;
+        unchecked {
+            voteEnd = voteStart + c.votingPeriod;
+        }
+        emit ProposalCreated(id, proposer, targets, values, new string[](1), calldatas, voteStart, voteEnd, description);
+        emit ProposalNumbered(number, id, eligible);
     }
 
-    // The kind and bitmap checks use no time; Slither taints all of ProposalCore, which stores voteStart.
+    function _hashProposal(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        bytes32 descriptionHash
+    ) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(targets, values, calldatas, descriptionHash)));
+    }
+
+    /// @dev Which decision `data` is, checked as its execution would check it now (so that nobody
+    /// votes on what could not be executed). Returns the member a removal is about.
+    function _checkDecision(bytes memory data) private view returns (ProposalKind kind, address removed) {
+        bytes4 selector = bytes4(data);
+        uint256 arg0 = _arg(data, 0);
+        if (selector == this.addMember.selector && _args(data, 1) && arg0 >> 160 == 0) {
+            _checkAdd(address(uint160(arg0)));
+            return (ProposalKind.AddMember, address(0));
+        }
+        if (selector == this.removeMember.selector && _args(data, 1) && arg0 >> 160 == 0) {
+            removed = address(uint160(arg0));
+            _checkRemove(removed);
+            return (ProposalKind.RemoveMember, removed);
+        }
+        if (selector == this.hidePost.selector && _args(data, 1)) {
+            if (_hidden[bytes32(arg0)]) revert PostAlreadyHidden(bytes32(arg0));
+            return (ProposalKind.HidePost, address(0));
+        }
+        if (selector == this.unhidePost.selector && _args(data, 1)) {
+            if (!_hidden[bytes32(arg0)]) revert PostNotHidden(bytes32(arg0));
+            return (ProposalKind.UnhidePost, address(0));
+        }
+        if (selector == this.setCharter.selector && _args(data, 1)) return (ProposalKind.SetCharter, address(0));
+        if (selector == this.grantModerator.selector && _args(data, 1) && arg0 >> 160 == 0) {
+            _checkGrant(address(uint160(arg0)));
+            return (ProposalKind.GrantModerator, address(0));
+        }
+        if (selector == this.revokeModerator.selector && _args(data, 1) && arg0 >> 160 == 0) {
+            _checkRevoke(address(uint160(arg0)));
+            return (ProposalKind.RevokeModerator, address(0));
+        }
+        uint256 arg1 = _arg(data, 1);
+        if (selector == this.changeRules.selector && _args(data, 3) && arg0 >> 8 == 0 && arg1 >> 8 == 0) {
+            uint256 period = _arg(data, 2);
+            if (period >> 32 == 0) {
+                _checkRules(uint8(arg0), uint8(arg1), uint32(period));
+                return (ProposalKind.ChangeRules, address(0));
+            }
+        }
+        if (selector == this.setMediaPolicy.selector && _args(data, 2) && arg0 >> 8 == 0 && arg1 >> 32 == 0) {
+            _checkMediaPolicy(uint8(arg0), uint32(arg1));
+            return (ProposalKind.SetMediaPolicy, address(0));
+        }
+        if (selector == this.setGuestPolicy.selector && _args(data, 2) && arg0 >> 8 == 0 && arg1 >> 32 == 0) {
+            _checkGuestPolicy(uint8(arg0), uint32(arg1));
+            return (ProposalKind.SetGuestPolicy, address(0));
+        }
+        revert UnsupportedCall(address(this), 0, selector);
+    }
+
+    /// @dev Whether `call` is a selector and exactly `count` words of arguments.
+    function _args(bytes memory data, uint256 count) private pure returns (bool) {
+        unchecked {
+            return data.length == 4 + 32 * count; // count is 1, 2 or 3
+        }
+    }
+
+    /// @dev Argument word `i` of `call` (0 past its end).
+    function _arg(bytes memory data, uint256 i) private pure returns (uint256 word) {
+        unchecked {
+            if (data.length < 36 + 32 * i) return 0; // i is 0, 1 or 2
+        }
+        assembly ("memory-safe") {
+            word := mload(add(add(data, 36), mul(i, 32)))
+        }
+    }
+
+    // The vote bitmap test uses no time; Slither taints all of ProposalCore, which stores the start
+    // time and the duration.
     // slither-disable-next-line timestamp
     function _castVote(
         uint256 proposalId,
@@ -955,16 +1211,14 @@ contract Community {
     ) private returns (uint256) {
         ProposalCore storage p = _proposals[proposalId];
         ProposalCore memory core = p;
-        if (core.voteStart == 0) revert UnknownProposal(proposalId);
+        if (core.number == 0) revert GovernorNonexistentProposal(proposalId);
         ProposalState current = _state(core);
-        if (current != ProposalState.Active) revert VotingClosed(core.number, current, core.voteEnd);
+        if (current != ProposalState.Active) revert VotingClosed(core.number, current, _voteEnd(core));
         Member memory m = _members[voter];
         if (!m.active) revert NotAMember(voter);
-        if (m.joinIndex >= core.memberEpoch) revert NotEligible(core.number, voter, m.joinedAt, core.voteStart);
-        // The kind is tested here first so that a vote on any other proposal skips the call.
-        if (core.kind == ProposalKind.RemoveMember && _isRemovalOf(proposalId, core, voter)) {
-            revert VoteOnOwnRemoval(core.number, voter);
-        }
+        if (m.joinIndex >= core.memberEpoch) revert NotEligible(core.number, voter, m.joinedAt, _origin + core.start);
+        // The kind is tested here first so that a vote on any other proposal skips the lookup.
+        if (_isRemovalOf(proposalId, core, voter)) revert VoteOnOwnRemoval(core.number, voter);
 
         uint256 word = core.number / _IDS_PER_WORD;
         uint256 bit = _voteBit(core.number);
@@ -972,14 +1226,17 @@ contract Community {
         if (bits & bit != 0) revert AlreadyVoted(core.number, voter);
         _votedBits[voter][word] = bits | bit;
 
-        if (support == uint8(VoteType.For)) {
-            p.forVotes = core.forVotes + 1;
-        } else if (support == uint8(VoteType.Against)) {
-            p.againstVotes = core.againstVotes + 1;
-        } else if (support == uint8(VoteType.Abstain)) {
-            p.abstainVotes = core.abstainVotes + 1;
-        } else {
-            revert InvalidVoteType(support);
+        // Unchecked: a tally is at most the electorate, which is below 2**24 (_MAX_MEMBERS_EVER).
+        unchecked {
+            if (support == uint8(VoteType.For)) {
+                p.forVotes = core.forVotes + 1;
+            } else if (support == uint8(VoteType.Against)) {
+                p.againstVotes = core.againstVotes + 1;
+            } else if (support == uint8(VoteType.Abstain)) {
+                p.abstainVotes = core.abstainVotes + 1;
+            } else {
+                revert InvalidVoteType(support);
+            }
         }
         emit VoteCast(voter, proposalId, support, 1, reason);
         return 1;
@@ -994,12 +1251,15 @@ contract Community {
     // seconds of timestamp leeway move the close of a vote by those seconds only.
     // slither-disable-next-line timestamp
     function _state(ProposalCore memory core) private view returns (ProposalState) {
-        if (core.executed) return ProposalState.Executed;
+        if (core.flags & _EXECUTED != 0) return ProposalState.Executed;
+        // Unchecked: tallies and the electorate are below 2**24 and percentages at most 100, so
+        // nothing here comes near 2**256.
+        unchecked {
         uint256 yes = core.forVotes;
         uint256 no = core.againstVotes;
         uint256 cast = yes + no + core.abstainVotes;
         bool quorumReached = cast * 100 >= uint256(core.eligible) * core.quorumPct;
-        if (block.timestamp > core.voteEnd) {
+        if (block.timestamp > _voteEnd(core)) {
             return quorumReached && _approved(yes, no, core.thresholdPct)
                 ? _removalFloor(core, yes, ProposalState.Succeeded)
                 : ProposalState.Defeated;
@@ -1010,6 +1270,7 @@ contract Community {
         }
         if (!_approved(yes + outstanding, no, core.thresholdPct)) return ProposalState.Defeated;
         return _removalFloor(core, yes + outstanding, ProposalState.Active);
+        }
     }
 
     /// @dev Rule (d): `outcome` stands unless this is a removal whose for votes (`yes`: cast, or at
@@ -1020,94 +1281,77 @@ contract Community {
         uint256 yes,
         ProposalState outcome
     ) private pure returns (ProposalState) {
-        // Compares the kind (an enum) and an id; Slither taints all of ProposalCore, which stores voteStart.
+        // Compares the kind (an enum) and a vote count, no time: Slither taints all of ProposalCore,
+        // which stores the start time.
         // slither-disable-next-line incorrect-equality,timestamp
-        return core.kind == ProposalKind.RemoveMember && yes < _MIN_REMOVAL_VOTES ? ProposalState.Defeated : outcome;
+        return _kind(core) == ProposalKind.RemoveMember && yes < _MIN_REMOVAL_VOTES ? ProposalState.Defeated : outcome;
     }
 
+    // Vote counts only; Slither's taint comes from the callers' ProposalCore, which stores times.
+    // slither-disable-next-line timestamp
     function _approved(uint256 yes, uint256 no, uint256 thresholdPct) private pure returns (bool) {
-        // Vote counts only; Slither's taint comes from the callers' ProposalCore, which stores timestamps.
-        // slither-disable-next-line timestamp
-        return yes > no && yes * 100 >= thresholdPct * (yes + no);
-    }
-
-    function _apply(uint256 proposalId, ProposalKind kind, bytes32 subject) private {
-        address account = address(uint160(uint256(subject)));
-        if (kind == ProposalKind.AddMember) {
-            if (_members[account].active) revert AlreadyMember(account);
-            // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
-            // slither-disable-next-line incorrect-equality,timestamp
-            if (_joinRequests[account].requestedAt == 0) revert NoJoinRequest(account);
-            _addMember(account, proposalId);
-        } else if (kind == ProposalKind.RemoveMember) {
-            _requireMember(account);
-            // Members may have left since the vote; a vote never takes the community below two.
-            _requireRemovable(account);
-            _dropMember(account, proposalId);
-            emit MemberRemoved(account, proposalId);
-        } else if (kind == ProposalKind.HidePost) {
-            if (_hidden[subject]) revert PostAlreadyHidden(subject);
-            _hidden[subject] = true;
-            emit PostHidden(subject, address(0), proposalId, "");
-        } else if (kind == ProposalKind.UnhidePost) {
-            if (!_hidden[subject]) revert PostNotHidden(subject);
-            _hidden[subject] = false;
-            emit PostUnhidden(subject, proposalId);
-        } else if (kind == ProposalKind.ChangeRules) {
-            uint256 packed = uint256(subject);
-            uint8 q = uint8(packed >> 48);
-            uint8 t = uint8(packed >> 32);
-            uint32 period = uint32(packed);
-            Config memory c = _config;
-            _config.quorumPct = q;
-            _config.thresholdPct = t;
-            _config.votingPeriod = period;
-            emit RulesChanged(proposalId, c.quorumPct, q, c.thresholdPct, t, c.votingPeriod, period);
-        } else if (kind == ProposalKind.SetCharter) {
-            bytes32 old = _charterHash;
-            _charterHash = subject;
-            emit CharterChanged(proposalId, old, subject);
-        } else if (kind == ProposalKind.SetMediaPolicy) {
-            // The subject was checked when proposed and the id commits to it, so it is in range.
-            uint256 packed = uint256(subject);
-            uint8 count = uint8(packed >> 32);
-            uint32 kib = uint32(packed);
-            Config memory c = _config;
-            _config.maxAttachments = count;
-            _config.maxAttachmentKiB = kib;
-            emit MediaPolicyChanged(proposalId, c.maxAttachments, count, c.maxAttachmentKiB, kib);
-        } else if (kind == ProposalKind.GrantModerator) {
-            Member storage m = _members[account];
-            if (!m.active) revert NotAMember(account);
-            if (m.moderator) revert AlreadyModerator(account);
-            m.moderator = true;
-            emit ModeratorGranted(account, proposalId);
-        } else {
-            // RevokeModerator, the only kind left.
-            Member storage m = _members[account];
-            if (!m.active || !m.moderator) revert NotModerator(account);
-            m.moderator = false;
-            emit ModeratorRevoked(account, proposalId);
+        unchecked {
+            return yes > no && yes * 100 >= thresholdPct * (yes + no);
         }
     }
 
+    function _kind(ProposalCore memory core) private pure returns (ProposalKind) {
+        return ProposalKind(core.flags & ~_EXECUTED);
+    }
+
+    function _voteEnd(ProposalCore memory core) private view returns (uint256) {
+        unchecked {
+            return _origin + core.start + core.duration;
+        }
+    }
+
+    function _newAccount(address account) private returns (uint24 index) {
+        index = _config.accountCount + 1;
+        _config.accountCount = index;
+        _accounts[index] = account;
+    }
+
+    /// @dev Records a join request; allocates the account's index and its vote bitmap word for the
+    /// proposals to come (sentinel bit 0), so that its admission and votes update existing slots.
+    function _fileRequest(address applicant, bytes32 introHash) private {
+        Member memory m = _members[applicant];
+        // A sentinel: account is 0 until the first join request or founding (indexes start at 1);
+        // Slither taints the Member record, which stores times.
+        // slither-disable-next-line incorrect-equality,timestamp
+        if (m.account == 0) m.account = _newAccount(applicant);
+        m.requestedAt = uint40(block.timestamp);
+        _members[applicant] = m;
+        _introHashes[applicant] = introHash;
+        _votedBits[applicant][(uint256(_config.proposalCount) + 1) / _IDS_PER_WORD] |= 1;
+        emit JoinRequested(applicant, introHash);
+    }
+
+    // Checkpoints.push returns the history's previous and new values; neither is needed here.
+    // slither-disable-next-line unused-return
     function _addMember(address account, uint256 proposalId) private {
         Config memory c = _config;
         if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
-        Member storage m = _members[account];
+        Member memory m = _members[account];
+        // A sentinel: joinedAt is 0 only for an account that never joined, as a block's timestamp is
+        // never 0.
+        // slither-disable-next-line timestamp
+        if (m.joinedAt != 0) {
+            // Re-joining: the earlier period moves to the account's history.
+            Checkpoints.Trace208 storage past = _pastMembership[account];
+            past.push(uint48(m.joinedAt), 1);
+            past.push(uint48(m.leftAt), 0);
+        }
         m.active = true;
         m.moderator = false;
         m.joinIndex = c.nextJoinIndex;
-        m.joinedAt = uint48(block.timestamp);
-        _config.memberCount = c.memberCount + 1;
+        m.joinedAt = uint40(block.timestamp);
+        m.leftAt = 0;
+        m.requestedAt = 0;
+        _members[account] = m;
+        uint24 count = c.memberCount + 1;
+        _config.memberCount = count;
         _config.nextJoinIndex = c.nextJoinIndex + 1;
-        // Allocate the vote bitmap word for the proposals to come (sentinel bit 0), so that the
-        // member's votes update an existing slot instead of paying for a new one.
-        uint256 word = (uint256(c.proposalCount) + 1) / _IDS_PER_WORD;
-        _votedBits[account][word] |= 1;
-        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
-        // slither-disable-next-line timestamp
-        if (_joinRequests[account].requestedAt != 0) delete _joinRequests[account];
+        _recordElectorate(count, c.quorumPct);
         emit MemberAdded(account, proposalId, c.nextJoinIndex);
     }
 
@@ -1118,7 +1362,16 @@ contract Community {
             emit ModeratorRevoked(account, proposalId);
         }
         m.active = false;
-        _config.memberCount -= 1;
+        m.leftAt = uint40(block.timestamp);
+        Config memory c = _config;
+        _config.memberCount = c.memberCount - 1;
+        _recordElectorate(c.memberCount - 1, c.quorumPct);
+    }
+
+    function _recordElectorate(uint24 count, uint8 quorumPct) private {
+        // Checkpoints.push returns the history's previous and new values; neither is needed here.
+        // slither-disable-next-line unused-return
+        _electorate.push(uint48(block.timestamp), uint208(count) | (uint208(quorumPct) << 24));
     }
 
     function _addKey(address owner, bytes32 key) private {
@@ -1137,9 +1390,9 @@ contract Community {
         bytes calldata signature
     ) private returns (uint32 uses) {
         address inviter = invitation.inviter;
-        _requireSigner(_hashTypedData(id), signature, inviter);
+        _requireSigner(_hashTypedDataV4(id), signature, inviter);
         if (!_members[inviter].active) revert InviterNotMember(inviter);
-        // Signed deadlines span minutes to days; a block producer's seconds of timestamp leeway change
+        // Invitations expire after hours or days; a block producer's seconds of timestamp leeway change
         // nothing.
         // slither-disable-next-line timestamp
         if (block.timestamp > invitation.expiry) revert InvitationExpired(id, invitation.expiry);
@@ -1150,57 +1403,91 @@ contract Community {
         _invitations[id].uses = uses;
     }
 
-    /// @dev The limits requestToJoin checks, and no second by-signature request while the first
-    /// one's proposal can still admit the applicant. Returns the number the new proposal will get.
-    function _checkCanRequest(address applicant) private view returns (uint24) {
+    function _checkLimits() private view {
         Config memory c = _config;
         if (c.nextJoinIndex == _MAX_MEMBERS_EVER) revert MemberLimitReached(_MAX_MEMBERS_EVER);
         if (c.proposalCount >= _MAX_PROPOSALS) revert ProposalLimitReached(_MAX_PROPOSALS);
-        uint24 previous = _joinRequests[applicant].proposalNumber;
-        // A proposal number, no time: Slither taints the JoinRequest record, which stores requestedAt.
-        // slither-disable-next-line timestamp
+    }
+
+    /// @dev The limits requestToJoin checks, and no second by-signature request while the first
+    /// one's proposal can still admit the applicant.
+    function _checkCanRequest(address applicant) private view {
+        _checkLimits();
+        uint256 previous = _requestProposals[applicant];
         if (previous != 0) {
-            uint256 id = hashProposal(previous, ProposalKind.AddMember, bytes32(uint256(uint160(applicant))));
-            ProposalState st = _state(_proposals[id]);
+            ProposalCore memory core = _proposals[previous];
+            ProposalState st = _state(core);
             if (st == ProposalState.Active || st == ProposalState.Succeeded) {
-                revert JoinAlreadyRequested(applicant, previous);
+                revert JoinAlreadyRequested(applicant, core.number);
             }
         }
-        return uint24(c.proposalCount + 1);
     }
 
-    function _requireMember(address account) private view {
-        if (!_members[account].active) revert NotAMember(account);
+    function _checkAdd(address account) private view {
+        Member memory m = _members[account];
+        if (m.active) revert AlreadyMember(account);
+        // A sentinel: requestedAt is 0 only when there is no request, as a block's timestamp is never 0.
+        // slither-disable-next-line incorrect-equality,timestamp
+        if (m.requestedAt == 0) revert NoJoinRequest(account);
     }
 
-    /// @dev A removal needs its subject and _MIN_REMOVAL_VOTES other members who can decide it.
-    function _requireRemovable(address account) private view {
+    /// @dev A removal needs a member as its subject and _MIN_REMOVAL_VOTES other members who can
+    /// decide it.
+    function _checkRemove(address account) private view {
+        _requireMember(account);
         uint256 count = _config.memberCount;
         if (count < _MIN_REMOVAL_VOTES + 1) {
             revert TooFewMembersToRemove(account, count, _MIN_REMOVAL_VOTES + 1);
         }
     }
 
-    /// @dev Whether `proposalId` is a proposal to remove `account`: the id commits to the subject,
-    /// so this needs no stored subject, and costs a hash only on removal proposals.
-    function _isRemovalOf(uint256 proposalId, ProposalCore memory core, address account) private pure returns (bool) {
-        // Compares the kind (an enum) and an id; Slither taints all of ProposalCore, which stores voteStart.
+    function _checkGrant(address account) private view {
+        Member memory m = _members[account];
+        if (!m.active) revert NotAMember(account);
+        if (m.moderator) revert AlreadyModerator(account);
+    }
+
+    function _checkRevoke(address account) private view {
+        Member memory m = _members[account];
+        // Flags of the Member record, no time: Slither taints the record, which stores joinedAt.
+        // slither-disable-next-line timestamp
+        if (!m.active || !m.moderator) revert NotModerator(account);
+    }
+
+    function _requireMember(address account) private view {
+        if (!_members[account].active) revert NotAMember(account);
+    }
+
+    function _requireNotFuture(uint256 timepoint) private view {
+        // ERC-6372 mode=timestamp: the block's timestamp is the clock, and a lookup of a later time is
+        // refused as OpenZeppelin's Votes refuses it.
+        // slither-disable-next-line timestamp
+        if (timepoint > block.timestamp) revert FutureLookup(timepoint, uint48(block.timestamp));
+    }
+
+    /// @dev Whether `proposalId` is a proposal to remove `account` (its subject is stored, for
+    /// removals only).
+    function _isRemovalOf(uint256 proposalId, ProposalCore memory core, address account) private view returns (bool) {
+        // Compares the kind (an enum) and an address, no time: Slither taints all of ProposalCore,
+        // which stores the start time.
         // slither-disable-next-line incorrect-equality,timestamp
-        return core.kind == ProposalKind.RemoveMember &&
-            hashProposal(core.number, core.kind, bytes32(uint256(uint160(account)))) == proposalId;
+        return _kind(core) == ProposalKind.RemoveMember && _removalSubjects[proposalId] == account;
     }
 
     function _existing(uint256 proposalId) private view returns (ProposalCore memory core) {
         core = _proposals[proposalId];
-        // A sentinel: an unknown proposal is all zeros; a real one starts at its block's timestamp, never 0.
+        // A sentinel: number is 0 only for an unknown id (numbers start at 1); Slither taints all of
+        // ProposalCore, which stores the start time.
         // slither-disable-next-line incorrect-equality,timestamp
-        if (core.voteStart == 0) revert UnknownProposal(proposalId);
+        if (core.number == 0) revert GovernorNonexistentProposal(proposalId);
     }
 
+    // A bit index, not randomness: number % 255 picks the proposal's bit in the voter's bitmap word.
+    // slither-disable-next-line weak-prng
     function _voteBit(uint256 number) private pure returns (uint256) {
-        // Not randomness: number % 255 picks the proposal's bit in the voter's bitmap word.
-        // slither-disable-next-line weak-prng
-        return uint256(1) << (1 + (number % _IDS_PER_WORD));
+        unchecked {
+            return uint256(1) << (1 + (number % _IDS_PER_WORD));
+        }
     }
 
     function _checkRules(uint8 quorumPct, uint8 thresholdPct, uint32 period) private pure {
@@ -1222,44 +1509,23 @@ contract Community {
         }
     }
 
-    function _domainSeparator() private view returns (bytes32) {
-        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    function _checkGuestPolicy(uint8 inviters, uint32 maxPassSeconds) private pure {
+        if (inviters > 1 || maxPassSeconds > MAX_GUEST_PASS_SECONDS) revert InvalidGuestPolicy(inviters, maxPassSeconds);
     }
 
-    function _buildDomainSeparator() private view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                _DOMAIN_TYPEHASH,
-                keccak256(bytes(_name)),
-                keccak256(bytes(PROTOCOL_VERSION)),
-                block.chainid,
-                address(this)
-            )
-        );
-    }
-
-    function _hashTypedData(bytes32 structHash) private view returns (bytes32) {
-        return keccak256(abi.encodePacked(hex"1901", _domainSeparator(), structHash));
-    }
-
-    /// @dev `signature` must be `account`'s over `digest`; ecrecover answers address(0) for
-    /// garbage, which never stands for an account 0x0.
-    function _requireSigner(bytes32 digest, bytes calldata signature, address account) private pure {
-        address signer = _recover(digest, signature);
-        // Compares addresses; Slither's taint reaches the signer through the signed deadline and nonce.
-        // slither-disable-next-line timestamp
-        if (signer == address(0) || signer != account) revert InvalidSignature(account);
-    }
-
-    /// @dev ecrecover with the checks OpenZeppelin's ECDSA makes: 65 bytes, low s, v in {27, 28},
-    /// non-zero result. Anything else is refused with an error that says which check failed.
-    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address signer) {
-        if (signature.length != 65) revert InvalidSignatureLength(signature.length);
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (uint256(s) > _S_MAX) revert MalleableSignature(s);
-        if (v != 27 && v != 28) return address(0);
-        signer = ecrecover(digest, v, r, s);
+    /// @dev `signature` must be `account`'s over `digest`: an ECDSA signature (65 bytes, low s,
+    /// OpenZeppelin's ECDSA) of the account's key, or else, for a contract wallet, its ERC-1271
+    /// answer. The ECDSA check comes first so that an ordinary account pays no code lookup.
+    // Compares ECDSA's error code and addresses, no time: the digest covers the signer's nonce,
+    // which Slither taints with the Member record that stores it beside joinedAt.
+    // slither-disable-next-line incorrect-equality,timestamp
+    function _requireSigner(bytes32 digest, bytes calldata signature, address account) private view {
+        // The third value is the argument of ECDSA's error; after any error the ERC-1271 check decides.
+        // slither-disable-next-line unused-return
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == account && account != address(0)) return;
+        if (!SignatureChecker.isValidERC1271SignatureNowCalldata(account, digest, signature)) {
+            revert InvalidSignature(account);
+        }
     }
 }

@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.crypto import keccak
+
+from governance import decisions
 from governance.errors import InvalidArgument
 from governance.rpc import bytes32, checksum
-from governance.types import MediaPolicy, ProposalId, ProposalKind, Rules, Support
+from governance.types import GuestPolicy, MediaPolicy, ProposalId, ProposalKind, Rules, Support
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,12 @@ class ContractCall:
 
     function: str
     args: tuple[Any, ...]
+
+    def bound(self, community: str) -> tuple[Any, ...]:
+        """The arguments with ``SELF`` in a targets list replaced by ``community``."""
+        return tuple(
+            [community if t == SELF else t for t in a] if isinstance(a, list) and SELF in a else a for a in self.args
+        )
 
 
 @dataclass(frozen=True)
@@ -37,50 +46,56 @@ class PreparedCall:
     function: str
 
 
-#: The proposing function of each kind that names an account or a post.
-_TARGETED = {
-    ProposalKind.ADD_MEMBER: "proposeAddMember",
-    ProposalKind.REMOVE_MEMBER: "proposeRemoveMember",
-    ProposalKind.GRANT_MODERATOR: "proposeGrantModerator",
-    ProposalKind.REVOKE_MODERATOR: "proposeRevokeModerator",
-    ProposalKind.HIDE_POST: "proposeHidePost",
-    ProposalKind.UNHIDE_POST: "proposeUnhidePost",
-}
+#: Stands for the community's own address in a proposal's targets; the client that sends or
+#: prepares the call puts the address in (see ``ContractCall.bound``).
+SELF = "self"
+
+
+def proposal(kind: ProposalKind, subject: bytes, description: str = "") -> ContractCall:
+    """IGovernor ``propose([this], [0], [call], description)`` of one decision."""
+    return ContractCall("propose", ([SELF], [0], [decisions.calldata(kind, subject)], description))
 
 
 def propose_about(kind: ProposalKind, target: str | bytes, description: str = "") -> ContractCall:
     """A proposal about one account (add, remove, grant or revoke moderator) or one post (hide,
     unhide): ``target`` is the account's address or the post's 32-byte id."""
-    function = _TARGETED.get(kind)
-    if function is None:
+    if not (kind.names_account or kind.names_post):
         raise InvalidArgument(f"a {kind.label} proposal does not name an account or a post")
     if kind.names_post:
         if not isinstance(target, bytes):
             raise InvalidArgument(f"a {kind.label} proposal names a post by its 32-byte id")
-        return ContractCall(function, (bytes32(target, "post id"), description))
+        return proposal(kind, bytes32(target, "post id"), description)
     if not isinstance(target, str):
         raise InvalidArgument(f"a {kind.label} proposal names an account by its address")
-    return ContractCall(function, (checksum(target), description))
+    return proposal(kind, bytes(12) + bytes.fromhex(checksum(target)[2:]), description)
+
+
+def _checked(problems: list[str]) -> None:
+    if problems:
+        raise InvalidArgument("; ".join(problems))
 
 
 def change_rules(rules: Rules, description: str = "") -> ContractCall:
-    problems = rules.problems()
-    if problems:
-        raise InvalidArgument("; ".join(problems))
-    return ContractCall("proposeChangeRules", (rules.quorum_pct, rules.threshold_pct, rules.voting_period, description))
+    _checked(rules.problems())
+    return proposal(ProposalKind.CHANGE_RULES, rules.pack(), description)
 
 
 def set_media_policy(policy: MediaPolicy, description: str = "") -> ContractCall:
     """New caps on attachments; out-of-range values are refused (the contract says
     ``InvalidMediaPolicy``)."""
-    problems = policy.problems()
-    if problems:
-        raise InvalidArgument("; ".join(problems))
-    return ContractCall("proposeSetMediaPolicy", (policy.max_attachments, policy.max_attachment_kib, description))
+    _checked(policy.problems())
+    return proposal(ProposalKind.SET_MEDIA_POLICY, policy.pack(), description)
+
+
+def set_guest_policy(policy: GuestPolicy, description: str = "") -> ContractCall:
+    """Who may invite guests and how long a pass may last (the contract says
+    ``InvalidGuestPolicy`` for values out of range)."""
+    _checked(policy.problems())
+    return proposal(ProposalKind.SET_GUEST_POLICY, policy.pack(), description)
 
 
 def set_charter(charter_hash: bytes, description: str = "") -> ContractCall:
-    return ContractCall("proposeSetCharter", (bytes32(charter_hash, "charter hash"), description))
+    return proposal(ProposalKind.SET_CHARTER, bytes32(charter_hash, "charter hash"), description)
 
 
 def cast_vote(proposal_id: ProposalId, support: Support, reason: str = "") -> ContractCall:
@@ -89,6 +104,7 @@ def cast_vote(proposal_id: ProposalId, support: Support, reason: str = "") -> Co
     return ContractCall("castVote", (proposal_id, int(support)))
 
 
-def execute(proposal_id: ProposalId, subject: bytes) -> ContractCall:
-    """Executes a proposal that succeeded; ``subject`` comes from its creation event."""
-    return ContractCall("execute", (proposal_id, bytes32(subject, "subject")))
+def execute(data: bytes, description: str) -> ContractCall:
+    """IGovernor ``execute`` of a proposal that succeeded: its call and description come from
+    its creation event."""
+    return ContractCall("execute", ([SELF], [0], [bytes(data)], keccak(text=description)))

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
@@ -32,9 +34,19 @@ from governance.events import ProposalCreated
 from governance.invitations import Invitation, SignedJoinRequest, SignedKeyAuthorisation
 from governance.reader import CommunityReader
 from governance.reverts import RevertDecoder
-from governance.rpc import DEFAULT_RPC_URL, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
+from governance.rpc import (
+    DEFAULT_RPC_URL,
+    TxResult,
+    bytes32,
+    checksum,
+    connect_web3,
+    gas_limit,
+    revert_data,
+    rpc_errors,
+)
 from governance.types import (
     Address,
+    GuestPolicy,
     MediaPolicy,
     Proposal,
     ProposalId,
@@ -114,11 +126,30 @@ class CommunityClient(CommunityReader):
 
     def send(self, call: ContractCall) -> TxResult:
         """Signs ``call`` with this client's account, sends it and waits for its receipt."""
-        return self._transact(call.function, *call.args)
+        return self._transact(call.function, *call.bound(self.address))
 
     def _propose(self, call: ContractCall) -> tuple[ProposalCreated, TxResult]:
-        result = self.send(call)
+        result = self.send(self._unique(call))
         return result.first(ProposalCreated), result
+
+    def _unique(self, call: ContractCall) -> ContractCall:
+        """``call`` itself, or, if an identical proposal (same call, same description) exists,
+        the same with the next proposal number added to its description: as in OpenZeppelin, a
+        proposal's id is the hash of what it says, so saying it twice needs a different text."""
+        if call.function != "propose":
+            return call
+        _, values, datas, description = call.bound(self.address)
+        if not int(self._call("proposalSnapshot", self.hash_proposal(datas[0], description))):
+            return call
+        renamed = f"{description} (proposal {self.proposal_count() + 1})"
+        return ContractCall(call.function, (call.args[0], values, datas, renamed))
+
+    def hash_proposal(self, data: bytes, description: str) -> ProposalId:
+        """The id IGovernor's hashProposal gives the proposal of ``data`` with ``description``."""
+        encoded = abi_encode(
+            ["address[]", "uint256[]", "bytes[]", "bytes32"], [[self.address], [0], [data], keccak(text=description)]
+        )
+        return ProposalId(int.from_bytes(keccak(encoded), "big"))
 
     def propose_add_member(self, account: str, description: str = "") -> tuple[ProposalCreated, TxResult]:
         return self._propose(calls.propose_about(ProposalKind.ADD_MEMBER, account, description))
@@ -143,6 +174,10 @@ class CommunityClient(CommunityReader):
     def propose_set_charter(self, charter_hash: bytes, description: str = "") -> tuple[ProposalCreated, TxResult]:
         return self._propose(calls.set_charter(charter_hash, description))
 
+    def propose_set_guest_policy(self, policy: GuestPolicy, description: str = "") -> tuple[ProposalCreated, TxResult]:
+        """Proposes who may invite guests and how long a guest pass may last."""
+        return self._propose(calls.set_guest_policy(policy, description))
+
     def propose_grant_moderator(self, account: str, description: str = "") -> tuple[ProposalCreated, TxResult]:
         return self._propose(calls.propose_about(ProposalKind.GRANT_MODERATOR, account, description))
 
@@ -157,7 +192,7 @@ class CommunityClient(CommunityReader):
     def sign_ballot(self, proposal_id: ProposalId, support: Support) -> SignedBallot:
         """Signs this account's vote for someone else to relay (uses the current nonce)."""
         account = self._require_account()
-        self.state(proposal_id)  # fails early with UnknownProposal
+        self.state(proposal_id)  # fails early with GovernorNonexistentProposal
         return sign_ballot(account, self.ballot_domain(), proposal_id, support, self.nonce(account.address))
 
     def relay_ballot(self, ballot: SignedBallot) -> TxResult:
@@ -176,9 +211,9 @@ class CommunityClient(CommunityReader):
         return self._transact("castVoteBySig", proposal_id, support, checksum(voter), signature)
 
     def execute(self, proposal: Proposal | ProposalCreated) -> TxResult:
-        """Executes a proposal that succeeded (the subject comes from its creation event)."""
-        proposal_id = proposal.id if isinstance(proposal, Proposal) else proposal.proposal_id
-        return self.send(calls.execute(proposal_id, proposal.subject))
+        """Executes a proposal that succeeded (its call and description come from its creation
+        event)."""
+        return self.send(calls.execute(proposal.calldata, proposal.description))
 
     # ------------------------------------------------------------------ browser wallets
 
@@ -186,7 +221,8 @@ class CommunityClient(CommunityReader):
         """``call`` as an unsigned transaction from ``sender``, for a browser wallet to sign and
         send. It is simulated first, so a revert is the same typed error a local signer gets."""
         who = checksum(sender)
-        function = getattr(self._contract.functions, call.function)(*call.args)
+        args = call.bound(self.address)
+        function = getattr(self._contract.functions, call.function)(*args)
         with rpc_errors(self.rpc_url):
             try:
                 estimate = function.estimate_gas({"from": who})
@@ -194,13 +230,13 @@ class CommunityClient(CommunityReader):
                 raise self._decode(exc, who) from None
             except Web3RPCError as exc:
                 raise TransactionFailed(f"{call.function} was refused by the node: {exc.message}") from None
-        data = self._contract.encode_abi(call.function, args=list(call.args))
+        data = self._contract.encode_abi(call.function, args=list(args))
         return PreparedCall(
             sender=who,
             to=self.address,
             data=str(data),
             chain_id=self.chain_id,
-            gas=estimate * 5 // 4 + 10_000,
+            gas=gas_limit(estimate),
             function=call.function,
         )
 
@@ -220,9 +256,10 @@ class CommunityClient(CommunityReader):
                 raise self._explain_failure(function(**arguments), str(sent["from"]), receipt["blockNumber"])
         return self._result(receipt)
 
-    def execute_raw(self, proposal_id: ProposalId, subject: bytes) -> TxResult:
-        """execute() with an arbitrary subject (for tools and tests of the contract's checks)."""
-        return self._transact("execute", proposal_id, bytes32(subject, "subject"))
+    def execute_raw(self, data: bytes, description: str) -> TxResult:
+        """execute() of an arbitrary call and description (for tools and tests of the contract's
+        checks)."""
+        return self.send(calls.execute(data, description))
 
 
 def deploy_community(

@@ -160,14 +160,6 @@ class ProposalLimitReached(ContractRevert):
 
 
 @dataclass(eq=False)
-class UnknownProposal(ContractRevert):
-    proposal_id: int
-
-    def describe(self) -> str:
-        return f"{self._community} has no proposal with id {short_hex(self.proposal_id.to_bytes(32, 'big'))}"
-
-
-@dataclass(eq=False)
 class NotEligible(ContractRevert):
     number: int
     voter: Address
@@ -226,41 +218,11 @@ class NotExecutable(ContractRevert):
 
 
 @dataclass(eq=False)
-class SubjectMismatch(ContractRevert):
-    number: int
-    subject: bytes
-
-    def describe(self) -> str:
-        return (
-            f"{short_hex(self.subject)} is not the subject of proposal {self.number} "
-            "(execute needs the subject from its ProposalCreated event)"
-        )
-
-
-@dataclass(eq=False)
 class InvalidVoteType(ContractRevert):
     support: int
 
     def describe(self) -> str:
         return f"vote type {self.support} is not 0 (against), 1 (for) or 2 (abstain)"
-
-
-@dataclass(eq=False)
-class InvalidSignatureLength(ContractRevert):
-    length: int
-
-    def describe(self) -> str:
-        return (
-            f"a signature (ballot, invitation, join request or key authorisation) must be 65 bytes, not {self.length}"
-        )
-
-
-@dataclass(eq=False)
-class MalleableSignature(ContractRevert):
-    s: bytes
-
-    def describe(self) -> str:
-        return "the signature is malleable (its s value is in the upper half); sign it again"
 
 
 @dataclass(eq=False)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from governance import decisions
 from governance.abinames import snake_name
 from governance.types import Address, MediaPolicy, ProposalId, ProposalKind, ProposalNumber, Support
 
@@ -93,7 +94,38 @@ class KeyRevoked(Event):
 
 
 @dataclass(frozen=True)
+class GovernorProposalCreated(Event):
+    """OpenZeppelin IGovernor's ProposalCreated, as emitted (one call of the contract)."""
+
+    ABI_NAME: ClassVar[str] = "ProposalCreated"
+    proposal_id: ProposalId
+    proposer: Address
+    targets: tuple[str, ...]
+    values: tuple[int, ...]
+    signatures: tuple[str, ...]
+    calldatas: tuple[bytes, ...]
+    vote_start: int
+    vote_end: int
+    description: str
+
+
+@dataclass(frozen=True)
+class ProposalNumbered(Event):
+    """Emitted right after GovernorProposalCreated: the proposal's human number and electorate."""
+
+    number: ProposalNumber
+    proposal_id: ProposalId
+    eligible_voters: int
+
+
+@dataclass(frozen=True)
 class ProposalCreated(Event):
+    """A kiez proposal as one record: IGovernor's ProposalCreated joined with the ProposalNumbered
+    beside it (``EventDecoder.decode_all`` joins them), its call read back as a kind and a
+    subject (an address in the low 20 bytes, a post id, a charter hash, packed rules or a packed
+    policy). Its ``log`` is the ProposalNumbered log's place."""
+
+    ABI_NAME: ClassVar[str] = ""
     proposal_id: ProposalId
     number: ProposalNumber
     proposer: Address
@@ -103,6 +135,7 @@ class ProposalCreated(Event):
     vote_end: int
     eligible_voters: int
     description: str
+    calldata: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -117,6 +150,38 @@ class VoteCast(Event):
 @dataclass(frozen=True)
 class ProposalExecuted(Event):
     proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class VoteCastWithParams(Event):
+    """IGovernor's vote with params; kiez never emits it (it counts no params)."""
+
+    voter: Address
+    proposal_id: ProposalId
+    support: Support
+    weight: int
+    reason: str
+    params: bytes
+
+
+@dataclass(frozen=True)
+class ProposalQueued(Event):
+    """IGovernor's; kiez never queues (no timelock)."""
+
+    proposal_id: ProposalId
+    eta_seconds: int
+
+
+@dataclass(frozen=True)
+class ProposalCanceled(Event):
+    """IGovernor's; kiez proposals cannot be canceled."""
+
+    proposal_id: ProposalId
+
+
+@dataclass(frozen=True)
+class EIP712DomainChanged(Event):
+    """ERC-5267's; the contract's EIP-712 domain never changes."""
 
 
 @dataclass(frozen=True)
@@ -183,8 +248,7 @@ class MediaPolicyChanged(Event):
 @dataclass(frozen=True)
 class GuestPolicyChanged(Event):
     """Who may invite guests (``inviters``: 0 any member, 1 moderators only) and the longest
-    guest pass in seconds. Not yet in the contract's ABI: the decoder knows an event only when the
-    ABI declares it, so until the contract emits it nodes keep the default guest policy."""
+    guest pass in seconds, by vote; until the first one nodes keep the default guest policy."""
 
     inviters: int
     max_pass_seconds: int
@@ -207,7 +271,53 @@ def _as_bytes(value: Any) -> bytes:
 
 
 def event_classes() -> dict[str, type[Event]]:
-    return {cls.__name__: cls for cls in Event.__subclasses__()}
+    """Every record decoded straight from a log, by its ABI event name."""
+    out: dict[str, type[Event]] = {}
+    for cls in Event.__subclasses__():
+        name = getattr(cls, "ABI_NAME", cls.__name__)
+        if name:
+            out[name] = cls
+    return out
+
+
+def joined(created: GovernorProposalCreated, numbered: ProposalNumbered) -> ProposalCreated | None:
+    """The kiez record of a proposal from its two events (None: not a kiez decision call)."""
+    decision = decisions.decode(created.calldatas[0]) if len(created.calldatas) == 1 else None
+    if decision is None or created.proposal_id != numbered.proposal_id:
+        return None
+    kind, subject = decision
+    return ProposalCreated(
+        log=numbered.log,
+        proposal_id=created.proposal_id,
+        number=numbered.number,
+        proposer=created.proposer,
+        kind=kind,
+        subject=subject,
+        vote_start=created.vote_start,
+        vote_end=created.vote_end,
+        eligible_voters=numbered.eligible_voters,
+        description=created.description,
+        calldata=bytes(created.calldatas[0]),
+    )
+
+
+def _join_proposals(events: list[Event]) -> list[Event]:
+    """Replaces each GovernorProposalCreated + ProposalNumbered pair of one transaction by the
+    joined ProposalCreated; anything else passes unchanged."""
+    out: list[Event] = []
+    for event in events:
+        previous = out[-1] if out else None
+        if (
+            isinstance(event, ProposalNumbered)
+            and isinstance(previous, GovernorProposalCreated)
+            and previous.log.tx_hash == event.log.tx_hash
+        ):
+            record = joined(previous, event)
+            if record is not None:
+                out[-1] = record
+                continue
+        out.append(event)
+    return out
 
 
 class EventDecoder:
@@ -229,8 +339,14 @@ class EventDecoder:
         return list(self._by_topic)
 
     def topic_of(self, kind: type[Event]) -> bytes:
-        """topic0 of the event ``kind``."""
+        """topic0 of the event ``kind`` (a record decoded straight from one log)."""
         return next(t for t, (cls, _) in self._by_topic.items() if cls is kind)
+
+    def topics_of(self, kind: type[Event]) -> list[bytes]:
+        """The topic0 values whose logs make up ``kind``: two for the joined ProposalCreated."""
+        if kind is ProposalCreated:
+            return [self.topic_of(GovernorProposalCreated), self.topic_of(ProposalNumbered)]
+        return [self.topic_of(kind)]
 
     def decode(self, log: Mapping[str, Any]) -> Event | None:
         """The event in ``log``, or None when the log is not one of ours."""
@@ -246,12 +362,15 @@ class EventDecoder:
         for spec, value in zip(plain, abi_decode([i["type"] for i in plain], _as_bytes(log["data"])), strict=True):
             values[spec["name"]] = value
         declared = {f.name: f.type for f in fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in values.items()}
         kwargs: dict[str, Any] = {}
         for spec in inputs:
             name = snake_name(spec["name"])
             value = values[spec["name"]]
             if spec["type"] == "address":
                 value = Address(to_checksum_address(value))
+            elif spec["type"] == "address[]":
+                value = tuple(Address(to_checksum_address(v)) for v in value)
             elif isinstance(declared[name], str) and str(declared[name]) in _CONVERT:
                 value = _CONVERT[str(declared[name])](value)
             kwargs[name] = value
@@ -264,6 +383,6 @@ class EventDecoder:
         return cls(log=ref, **kwargs)
 
     def decode_all(self, logs: Iterable[Mapping[str, Any]]) -> list[Event]:
-        """The known events among ``logs``, in chain order."""
+        """The known events among ``logs``, in chain order, each proposal's two events joined."""
         decoded = [e for e in (self.decode(log) for log in logs) if e is not None]
-        return sorted(decoded, key=lambda e: (e.log.block_number, e.log.log_index))
+        return _join_proposals(sorted(decoded, key=lambda e: (e.log.block_number, e.log.log_index)))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from governance.humanize import format_duration, format_time
-from governance.types import MediaPolicy, Proposal, ProposalKind, ProposalState, Rules, subject_address
+from governance.types import GuestPolicy, MediaPolicy, Proposal, ProposalKind, ProposalState, Rules, subject_address
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -49,6 +49,10 @@ def describe_subject(kind: ProposalKind, subject: bytes) -> str:
         return describe_rules(Rules.unpack(subject))
     if kind is ProposalKind.SET_MEDIA_POLICY:
         return describe_media_policy(MediaPolicy.unpack(subject))
+    if kind is ProposalKind.SET_GUEST_POLICY:
+        policy = GuestPolicy.unpack(subject)
+        who = "moderators" if policy.inviters else "any member"
+        return f"guests invited by {who}, passes of ≤ {format_duration(policy.max_pass_seconds)}"
     return f"charter 0x{subject.hex()}"
 
 

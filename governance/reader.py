@@ -25,13 +25,14 @@ from governance.errors import (
     RevertContext,
     TransactionFailed,
 )
-from governance.events import Event, EventDecoder, MemberAdded, ProposalCreated, VoteCast
+from governance.events import Event, EventDecoder, MemberAdded, ProposalCreated, ProposalNumbered, VoteCast
 from governance.replies import BlockRef
 from governance.reverts import RevertDecoder
-from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3, revert_data, rpc_errors
+from governance.rpc import LOG_RANGE, TxResult, bytes32, checksum, connect_web3, gas_limit, revert_data, rpc_errors
 from governance.types import (
     Address,
     AppKey,
+    GuestPolicy,
     JoinRequest,
     KeyInfo,
     MediaPolicy,
@@ -166,7 +167,7 @@ class CommunityReader:
                 {
                     "from": account.address,
                     "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-                    "gas": estimate * 5 // 4 + 10_000,
+                    "gas": gas_limit(estimate),
                 }
             )
             signed = account.sign_transaction(cast(Any, tx))
@@ -261,6 +262,11 @@ class CommunityReader:
         max_attachments, max_attachment_kib = self._call("mediaPolicy")
         return MediaPolicy(int(max_attachments), int(max_attachment_kib))
 
+    def guest_policy(self) -> GuestPolicy:
+        """Who may invite guests and the longest pass, in force now."""
+        inviters, seconds = self._call("guestPolicy")
+        return GuestPolicy(int(inviters), int(seconds))
+
     def charter_hash(self) -> bytes:
         return bytes(self._call("charterHash"))
 
@@ -324,8 +330,14 @@ class CommunityReader:
         return int(self._call("proposalCount"))
 
     def _created(self, number: int) -> ProposalCreated:
-        found = self._events_with_topic(ProposalCreated, number.to_bytes(32, "big"), topic_position=2)
-        created = [e for e in found if isinstance(e, ProposalCreated)]
+        found = self._events_with_topic(ProposalNumbered, number.to_bytes(32, "big"), topic_position=1)
+        numbered = [e for e in found if isinstance(e, ProposalNumbered)]
+        created: list[ProposalCreated] = []
+        if numbered:
+            # Its IGovernor ProposalCreated is the log before it, in the same transaction.
+            block = numbered[0].log.block_number
+            pair = self.events(from_block=block, to_block=block, kinds=[ProposalCreated])
+            created = [e for e in pair if isinstance(e, ProposalCreated) and e.number == number]
         if not created:
             count = self.proposal_count()
             raise NoSuchProposal(
@@ -356,6 +368,7 @@ class CommunityReader:
             eligible_voters=int(raw[9]),
             quorum_pct=int(raw[10]),
             threshold_pct=int(raw[11]),
+            calldata=created.calldata,
         )
 
     def proposal(self, number: int) -> Proposal:
@@ -369,9 +382,10 @@ class CommunityReader:
         return [p for p in found if states is None or p.state in states]
 
     def votes(self, proposal_id: ProposalId) -> list[VoteCast]:
-        """Every vote cast on a proposal, in order."""
-        found = self._events_with_topic(VoteCast, proposal_id.to_bytes(32, "big"), topic_position=2)
-        return [v for v in found if isinstance(v, VoteCast)]
+        """Every vote cast on a proposal, in order. IGovernor's VoteCast does not index the
+        proposal id, so the logs are filtered by topic0 and the id is compared here."""
+        found = self.events(kinds=[VoteCast])
+        return [v for v in found if isinstance(v, VoteCast) and v.proposal_id == proposal_id]
 
     def state(self, proposal_id: ProposalId) -> ProposalState:
         return ProposalState(int(self._call("state", proposal_id)))
@@ -406,7 +420,7 @@ class CommunityReader:
         end = self.head() if to_block is None else to_block
         topic0: list[Any] = [None]
         if kinds is not None:
-            topic0 = [[self.decoder.topic_of(k) for k in kinds]]
+            topic0 = [[t for k in kinds for t in self.decoder.topics_of(k)]]
         return self._get_logs(topic0, start, end)
 
     def _events_with_topic(self, kind: type[Event], topic: bytes, topic_position: int) -> list[Event]:

@@ -15,13 +15,15 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from governance import governor_errors
 from governance.abinames import snake_name
 from governance.errors import ContractRevert, GovernanceError, RevertContext, TransactionFailed
 from governance.types import Address, ProposalState
 
 
 def revert_classes() -> dict[str, type[ContractRevert]]:
-    """Every custom-error class, by the contract's error name."""
+    """Every custom-error class (kiez's and OpenZeppelin's), by the contract's error name."""
+    assert governor_errors.__name__  # the import registers the OpenZeppelin errors' classes
     return {cls.__name__: cls for cls in ContractRevert.__subclasses__()}
 
 

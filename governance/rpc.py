@@ -57,6 +57,18 @@ CHAIN_ID_TTL_S = 30.0
 _ZERO32 = bytes(32)
 
 
+#: Gas added to an estimate. A membership change records a checkpoint of the electorate; in the
+#: second of the last change that rewrites a slot, in a later second it fills a fresh one (about
+#: 22k gas more). An estimate made in the same second as the last change and mined in the next one
+#: would run out of gas without this margin.
+GAS_MARGIN = 40_000
+
+
+def gas_limit(estimate: int) -> int:
+    """The gas limit to send with a call estimated at ``estimate``."""
+    return estimate * 5 // 4 + GAS_MARGIN
+
+
 @dataclass(frozen=True)
 class TxResult:
     """A mined transaction: its hash, block, gas and the community events it emitted."""

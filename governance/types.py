@@ -59,6 +59,7 @@ class ProposalKind(enum.IntEnum):
     GRANT_MODERATOR = 6
     REVOKE_MODERATOR = 7
     SET_MEDIA_POLICY = 8
+    SET_GUEST_POLICY = 9
 
     @property
     def label(self) -> str:
@@ -201,6 +202,37 @@ class MediaPolicy:
 DEFAULT_MEDIA_POLICY = MediaPolicy(max_attachments=MAX_ATTACHMENTS, max_attachment_kib=MAX_ATTACHMENT_KIB)
 
 
+#: The longest guest pass a community may vote (the contract's MAX_GUEST_PASS_SECONDS).
+MAX_GUEST_PASS_SECONDS = 90 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class GuestPolicy:
+    """Who may invite guests (``inviters`` 0: any member, 1: moderators only) and the longest
+    guest pass in seconds (0: none)."""
+
+    inviters: int
+    max_pass_seconds: int
+
+    def problems(self) -> list[str]:
+        """What is wrong with this policy, in words (empty: valid). Mirrors the contract's check."""
+        out = []
+        if self.inviters not in (0, 1):
+            out.append(f"guest inviters are 0 (any member) or 1 (moderators only), not {self.inviters}")
+        if not 0 <= self.max_pass_seconds <= MAX_GUEST_PASS_SECONDS:
+            out.append(f"a guest pass lasts at most 90 days, not {self.max_pass_seconds} s")
+        return out
+
+    def pack(self) -> bytes:
+        """The 32-byte subject of a SetGuestPolicy proposal."""
+        return ((self.inviters << 32) | self.max_pass_seconds).to_bytes(32, "big")
+
+    @classmethod
+    def unpack(cls, subject: bytes) -> GuestPolicy:
+        value = int.from_bytes(subject, "big")
+        return cls(inviters=(value >> 32) & 0xFF, max_pass_seconds=value & 0xFFFFFFFF)
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A proposal: what its ProposalCreated event says (proposer, subject, description) joined
@@ -221,6 +253,8 @@ class Proposal:
     eligible_voters: int
     quorum_pct: int
     threshold_pct: int
+    #: The proposal's one call of the contract (what execute() repeats).
+    calldata: bytes = b""
 
     @property
     def votes_cast(self) -> int:

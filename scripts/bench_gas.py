@@ -7,12 +7,16 @@ GovernorVotes with an ERC721Votes token giving each member one vote, QuorumFract
 ``addMember`` on a registry. Both are driven through plain ABI calls (web3 ``castVote(uint256,uint8)``
 and so on), not through the kiez client, so the figures are what any tool would pay.
 
-Measured per contract: propose, the first castVote on a proposal, a later castVote, castVoteBySig
-(a voter's first signed ballot) and execute. Gasless onboarding (kiez only, OpenZeppelin has no
-counterpart) is measured on a community of its own: requestToJoinBySig (a newcomer with no ether
-joins under a member's invitation, which also opens the AddMember proposal) and addKeyBySig (the
-admitted newcomer's first app key), both paid by a relayer. OpenZeppelin is measured twice (legacy and via-IR
-builds); ratios are ours / the cheaper OpenZeppelin figure. ``castVote_ratio`` is the worse of the
+Measured per contract: propose and execute in OpenZeppelin's shape (``propose(targets, values,
+calldatas, description)`` with one call of ``addMember``, and ``execute`` of the same), the first
+castVote on a proposal, a later castVote and castVoteBySig (a voter's first signed ballot). kiez is
+measured again with ``--large`` members (default 200): ``gas_growth_ratio`` is the worst of
+propose, castVote and execute with that many members over the same with ``--members``.
+Gasless onboarding (kiez only, OpenZeppelin has no counterpart) is measured on a community of its
+own: requestToJoinBySig (a newcomer with no ether joins under a member's invitation, which also
+opens the AddMember proposal) and addKeyBySig (the admitted newcomer's first app key), both paid by
+a relayer. OpenZeppelin is measured twice (legacy and via-IR builds); ratios are ours / the cheaper
+OpenZeppelin figure. ``castVote_ratio`` is the worse of the
 first and later vote ratios. The last line printed is one JSON object.
 
 The OpenZeppelin governor gets proposalThreshold 1, so that, as in kiez, only members propose.
@@ -32,6 +36,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from governance.accounts import dev_account
 from governance.anvil import Anvil, start_anvil
@@ -62,17 +67,26 @@ def deploy(w3: Web3, account: LocalAccount, abi: Any, bytecode: str, *args: Any)
     return contract
 
 
-def measure_kiez(anvil: Anvil, members: list[LocalAccount], applicant: LocalAccount) -> dict[str, int]:
+def add_member_call(c: Contract, applicant: str) -> tuple[list[str], list[int], list[bytes]]:
+    """The OpenZeppelin-shaped proposal of kiez's decision: one call of addMember on the contract."""
+    data = c.encode_abi("addMember", [applicant])
+    return [c.address], [0], [bytes.fromhex(data[2:])]
+
+
+def measure_kiez(
+    anvil: Anvil, members: list[LocalAccount], applicant: LocalAccount, quorum_pct: int = 50
+) -> dict[str, int]:
     w3 = anvil.web3()
     art = community_artifact()
     deployer = dev_account(9)
     period = 3600
-    c = deploy(w3, deployer, art.abi, art.bytecode, "bench", [m.address for m in members], 50, 50, period, bytes(32))
+    founders = [m.address for m in members]
+    c = deploy(w3, deployer, art.abi, art.bytecode, "bench", founders, quorum_pct, 50, period, bytes(32))
     send(w3, applicant, c.functions.requestToJoin(keccak(text="hello")))
     gas: dict[str, int] = {}
-    gas["propose"] = send(w3, members[0], c.functions.proposeAddMember(applicant.address, DESCRIPTION))["gasUsed"]
-    subject = bytes(12) + bytes.fromhex(applicant.address[2:])
-    pid = c.functions.hashProposal(1, 0, subject).call()  # number 1, kind AddMember
+    targets, values, calldatas = add_member_call(c, applicant.address)
+    gas["propose"] = send(w3, members[0], c.functions.propose(targets, values, calldatas, DESCRIPTION))["gasUsed"]
+    pid = c.functions.hashProposal(targets, values, calldatas, keccak(text=DESCRIPTION)).call()
     gas["castVote_first"] = send(w3, members[0], c.functions.castVote(pid, 1))["gasUsed"]
     gas["castVote_later"] = send(w3, members[1], c.functions.castVote(pid, 1))["gasUsed"]
     domain = BallotDomain("bench", w3.eth.chain_id, Address(c.address))
@@ -82,7 +96,8 @@ def measure_kiez(anvil: Anvil, members: list[LocalAccount], applicant: LocalAcco
     call = c.functions.castVoteBySig(pid, 1, members[2].address, ballot.signature)
     gas["castVoteBySig"] = send(w3, deployer, call)["gasUsed"]
     anvil.advance_time(period + 1)
-    gas["execute"] = send(w3, deployer, c.functions.execute(pid, subject))["gasUsed"]
+    call = c.functions.execute(targets, values, calldatas, keccak(text=DESCRIPTION))
+    gas["execute"] = send(w3, deployer, call)["gasUsed"]
     assert c.functions.isMember(applicant.address).call()
     return gas
 
@@ -110,14 +125,17 @@ def measure_onboarding(anvil: Anvil, members: list[LocalAccount]) -> dict[str, i
         request.deadline,
         request.signature,
     )
-    gas = {"requestToJoinBySig": send(w3, relayer, call)["gasUsed"]}
-    subject = bytes(12) + bytes.fromhex(newcomer.address[2:])
-    pid = c.functions.hashProposal(1, 0, subject).call()
+    receipt = send(w3, relayer, call)
+    gas = {"requestToJoinBySig": receipt["gasUsed"]}
+    (created,) = c.events.ProposalCreated().process_receipt(cast(Any, receipt), errors=DISCARD)
+    pid = created["args"]["proposalId"]
     for m in members:  # until decided early: a vote after that is refused
         if c.functions.state(pid).call() != 1:
             break
         send(w3, m, c.functions.castVote(pid, 1))
-    send(w3, relayer, c.functions.execute(pid, subject))
+    args = created["args"]
+    description_hash = keccak(text=args["description"])
+    send(w3, relayer, c.functions.execute(args["targets"], args["values"], args["calldatas"], description_hash))
     auth = sign_key_authorisation(newcomer, domain, newcomer.address, keccak(text="app key"), 1, now + 3600)
     call = c.functions.addKeyBySig(newcomer.address, auth.key, auth.deadline, auth.signature)
     gas["addKeyBySig"] = send(w3, relayer, call)["gasUsed"]
@@ -169,13 +187,26 @@ def measure_openzeppelin(
     return gas
 
 
+GROWTH_OPS = ("propose", "castVote_later", "execute")
+
+
+def community_of(size: int) -> list[LocalAccount]:
+    """``size`` members: dev accounts 0..7 (8 applies, 9 deploys and relays), then accounts from
+    fixed keys; only the first three send transactions."""
+    from eth_account import Account
+
+    extra = [Account.from_key(keccak(text=f"bench member {i}")) for i in range(max(0, size - 8))]
+    return ([dev_account(i) for i in range(min(size, 8))] + extra)[:size]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=5, help="members in both communities (3..8, default 5)")
+    parser.add_argument("--large", type=int, default=200, help="members of the growth run (default 200)")
     args = parser.parse_args()
     if not 3 <= args.members <= 8:
         parser.error("--members must be 3..8 (dev accounts 0..7 are members, 8 applies, 9 deploys)")
-    members = [dev_account(i) for i in range(args.members)]
+    members = community_of(args.members)
     applicant = dev_account(8)
     with start_anvil() as anvil:
         print(f"measuring on Anvil at {anvil.rpc_url} with {args.members} members …", file=sys.stderr)
@@ -183,6 +214,10 @@ def main() -> None:
         onboarding = measure_onboarding(anvil, members)
         oz_legacy = measure_openzeppelin(anvil, members, applicant, "ReferenceGovernor.json")
         oz_ir = measure_openzeppelin(anvil, members, applicant, "ReferenceGovernorViaIR.json")
+        large = community_of(args.large)
+        print(f"… and kiez with {args.large} members", file=sys.stderr)
+        # Quorum 1 %, so that three votes pass it; the rule's figures do not change the cost.
+        ours_large = measure_kiez(anvil, large, applicant, quorum_pct=1)
     # OpenZeppelin is built both with the legacy pipeline (its own default) and via IR (as kiez
     # is); each ratio is taken against the cheaper of the two, so no build choice flatters kiez.
     oz = {op: min(oz_legacy[op], oz_ir[op]) for op in ours}
@@ -194,6 +229,9 @@ def main() -> None:
         print(f"{op:<16}{ours[op]:>10,}{oz_legacy[op]:>12,}{oz_ir[op]:>12,}{ratios[op]:>8.3f}")
     for op, used in onboarding.items():
         print(f"{op:<20}{used:>6,}  (kiez only: relayed for an account with no ether)")
+    growth = {op: round(ours_large[op] / ours[op], 3) for op in GROWTH_OPS}
+    for op in GROWTH_OPS:
+        print(f"{op:<16}{ours[op]:>10,} with {args.members}, {ours_large[op]:>10,} with {args.large}: x{growth[op]}")
     figures = {
         "members": args.members,
         "kiez": ours,
@@ -207,6 +245,10 @@ def main() -> None:
         "castVote_later_ratio": round(ratios["castVote_later"], 3),
         "castVoteBySig_ratio": round(ratios["castVoteBySig"], 3),
         "execute_ratio": round(ratios["execute"], 3),
+        "large_members": args.large,
+        "kiez_large": ours_large,
+        "gas_growth": growth,
+        "gas_growth_ratio": max(growth.values()),
     }
     print(json.dumps(figures))
 

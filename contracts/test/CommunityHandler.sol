@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {Community} from "../Community.sol";
-import {VM} from "./Vm.sol";
+import {VM, Vm} from "./Vm.sol";
 
 /// @notice Drives one Community through its public entry points as six accounts (three founders,
 /// three outsiders), the way forge's invariant fuzzer calls it: every action picks its accounts and
@@ -10,23 +12,47 @@ import {VM} from "./Vm.sol";
 /// what the rules allow. A call that succeeds where the rules forbid it is recorded as a
 /// violation; the invariant test then compares the contract's state with the model.
 /// @dev Every call goes through try/catch, so a refused call is an ordinary outcome (the rules
-/// refuse many of the fuzzer's calls) and never ends a run.
+/// refuse many of the fuzzer's calls) and never ends a run. Proposals are made the way an
+/// OpenZeppelin Governor tool makes them: propose() of one decision call of the contract, executed
+/// with the same call and the description's hash. The handler computes proposal ids, the EIP-712
+/// domain and the signed structs itself, from OpenZeppelin's definitions, rather than asking the
+/// contract, so that a contract that drifted from them fails here.
 contract CommunityHandler {
     uint256 internal constant ACTORS = 6;
     uint256 internal constant FOUNDERS = 3;
     uint256 internal constant KEYS = 8;
+    uint256 internal constant POSTS = 4;
     uint256 internal constant MAX_TRACKED = 20;
     uint32 internal constant PERIOD = 600;
+    string internal constant NAME = "fuzz";
 
-    uint8 internal constant ACTIVE = uint8(Community.ProposalState.Active);
-    uint8 internal constant DEFEATED = uint8(Community.ProposalState.Defeated);
-    uint8 internal constant SUCCEEDED = uint8(Community.ProposalState.Succeeded);
-    uint8 internal constant EXECUTED = uint8(Community.ProposalState.Executed);
+    uint8 internal constant ACTIVE = uint8(IGovernor.ProposalState.Active);
+    uint8 internal constant DEFEATED = uint8(IGovernor.ProposalState.Defeated);
+    uint8 internal constant SUCCEEDED = uint8(IGovernor.ProposalState.Succeeded);
+    uint8 internal constant EXECUTED = uint8(IGovernor.ProposalState.Executed);
+
+    /// @dev OpenZeppelin's EIP712 domain and Governor's Ballot, and kiez's signed structs.
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant BALLOT_TYPEHASH =
+        keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)");
+    bytes32 internal constant INVITATION_TYPEHASH =
+        keccak256("Invitation(address inviter,uint256 nonce,uint64 expiry,uint32 maxUses)");
+    bytes32 internal constant JOIN_REQUEST_TYPEHASH =
+        keccak256("JoinRequest(address applicant,bytes32 introHash,bytes32 invitation,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant ADD_KEY_TYPEHASH = keccak256("AddKey(address owner,bytes32 key,uint256 nonce,uint256 deadline)");
+    /// @dev IGovernor's events, whose first data word (or only one) is the proposal id.
+    bytes32 internal constant PROPOSAL_CREATED =
+        keccak256("ProposalCreated(uint256,address,address[],uint256[],string[],bytes[],uint256,uint256,string)");
+    bytes32 internal constant VOTE_CAST = keccak256("VoteCast(address,uint256,uint8,uint256,string)");
+    bytes32 internal constant PROPOSAL_EXECUTED = keccak256("ProposalExecuted(uint256)");
 
     /// @notice What the model knows about one proposal the handler created.
     struct Tracked {
         uint256 id;
-        bytes32 subject;
+        bytes call; // the decision call: calldatas[0] of propose and execute
+        bytes32 descriptionHash;
+        bytes32 subject; // the account (as bytes32), post or charter the call is about
         Community.ProposalKind kind;
         uint256 eligibleAtCreation; // members when created (less the subject of a removal)
         uint256 electorate; // bitmask of actors who may still vote on it
@@ -55,6 +81,8 @@ contract CommunityHandler {
     uint256 public memberMask; // the model's members
     uint256 public joinRequestMask; // the model's pending join requests
     uint256 public moderatorMask; // the model's moderators
+    uint256 public hiddenMask; // the model's hidden posts (bit i: post i + 1)
+    bytes32 public charter; // the model's charter hash
     uint256[ACTORS] internal _nonces; // signatures the model saw consumed
     uint256[ACTORS] internal _seenNonces; // nonces() at the last observation
     mapping(bytes32 key => address owner) public keyOwner;
@@ -66,7 +94,8 @@ contract CommunityHandler {
     string public ruleViolation;
     /// @notice The first proposal state change that went backwards ("" while none did).
     string public transitionViolation;
-    /// @notice Calls that succeeded, per action, to see that the fuzzer reaches every path.
+    /// @notice Calls that succeeded, per action (and refusals the test wants to see), so that the
+    /// fuzzer's reach of every path can be checked.
     mapping(string action => uint256 count) public successes;
 
     constructor() {
@@ -81,7 +110,7 @@ contract CommunityHandler {
                 memberMask |= 1 << i;
             }
         }
-        community = new Community("fuzz", founders, 50, 50, PERIOD, bytes32(0));
+        community = new Community(NAME, founders, 50, 50, PERIOD, bytes32(0));
     }
 
     modifier step() {
@@ -92,9 +121,11 @@ contract CommunityHandler {
 
     // ------------------------------------------------------------------ actions
 
-    /// @notice Let time pass: up to two voting periods.
+    /// @notice Let time pass: up to two voting periods. The clock moves before the observation,
+    /// so that the states a deadline settles are seen before the next call changes them.
     function warp(uint256 seconds_) external step {
         now_ += 1 + (seconds_ % (2 * PERIOD));
+        VM.warp(now_);
     }
 
     function requestToJoin(uint256 who, bytes32 intro) external step {
@@ -103,7 +134,6 @@ contract CommunityHandler {
         try community.requestToJoin(intro) {
             _allow(!_isMember(a), "a member filed a join request");
             joinRequestMask |= 1 << a;
-            delete _bySigProposal[_actors[a]]; // a plain request replaces a by-signature one
             ++successes["requestToJoin"];
         } catch {}
     }
@@ -114,44 +144,34 @@ contract CommunityHandler {
         try community.withdrawJoinRequest() {
             _allow(joinRequestMask & (1 << a) != 0, "withdrew a join request that did not exist");
             joinRequestMask &= ~(1 << a);
-            delete _bySigProposal[_actors[a]];
             ++successes["withdrawJoinRequest"];
         } catch {}
     }
 
-    /// @notice Propose an admission, a removal, a hide, a charter or a moderator, as a member or not.
+    /// @notice Propose an admission, a removal, a hide, a charter or a moderator, as a member or
+    /// not, with one of four descriptions: the same call and description twice is the same id,
+    /// which OpenZeppelin's Governor refuses the second time.
     function propose(uint256 who, uint256 kindSeed, uint256 subjectSeed) external step {
         if (_tracked.length >= MAX_TRACKED) return;
         uint256 a = who % ACTORS;
         // Admissions, removals and moderators twice as often: they change the membership.
         uint256 k = [uint256(0), 0, 1, 1, 2, 3, 4, 4][kindSeed % 8];
-        uint256 s = _pickFrom(k == 0 ? joinRequestMask & ~memberMask : memberMask, subjectSeed);
-        bool allowed = _isMember(a);
+        (bytes memory data, bytes32 subject, Community.ProposalKind kind, bool allowed) = _decision(k, subjectSeed);
+        uint256 d = (kindSeed >> 3) % 4;
+        string memory description = d == 0 ? "" : string.concat("try ", Strings.toString(d));
+        bytes32 descriptionHash = keccak256(bytes(description));
+        uint256 expected = _proposalId(data, descriptionHash);
+        bool duplicate = _find(expected) != 0;
+        allowed = allowed && _isMember(a) && !duplicate;
+        string memory action = string.concat("propose(", _kindName(kind), ")");
+        VM.recordLogs();
         VM.prank(_actors[a]);
-        if (k == 0) {
-            allowed = allowed && !_isMember(s) && joinRequestMask & (1 << s) != 0;
-            try community.proposeAddMember(_actors[s], "") returns (uint256 id) {
-                _created(id, _subjectOf(s), Community.ProposalKind.AddMember, allowed, "proposeAddMember");
-            } catch {}
-        } else if (k == 1) {
-            allowed = allowed && _isMember(s) && _memberCount() >= 3;
-            try community.proposeRemoveMember(_actors[s], "") returns (uint256 id) {
-                _created(id, _subjectOf(s), Community.ProposalKind.RemoveMember, allowed, "proposeRemoveMember");
-            } catch {}
-        } else if (k == 2) {
-            bytes32 post = bytes32(1 + (subjectSeed % 4));
-            try community.proposeHidePost(post, "") returns (uint256 id) {
-                _created(id, post, Community.ProposalKind.HidePost, allowed, "proposeHidePost");
-            } catch {}
-        } else if (k == 3) {
-            try community.proposeSetCharter(bytes32(subjectSeed), "") returns (uint256 id) {
-                _created(id, bytes32(subjectSeed), Community.ProposalKind.SetCharter, allowed, "proposeSetCharter");
-            } catch {}
-        } else {
-            allowed = allowed && _isMember(s) && moderatorMask & (1 << s) == 0;
-            try community.proposeGrantModerator(_actors[s], "") returns (uint256 id) {
-                _created(id, _subjectOf(s), Community.ProposalKind.GrantModerator, allowed, "proposeGrantModerator");
-            } catch {}
+        try community.propose(_one(address(community)), new uint256[](1), _one(data), description) returns (uint256 id) {
+            _allow(id == expected, "propose: the id is not OpenZeppelin's hashProposal of the call");
+            _allow(_emitted(PROPOSAL_CREATED, id), "propose: no IGovernor ProposalCreated of the id");
+            _created(id, data, descriptionHash, subject, kind, a, allowed, action);
+        } catch {
+            if (duplicate) ++successes["duplicateRefused"];
         }
     }
 
@@ -166,22 +186,34 @@ contract CommunityHandler {
             expiry: uint64(now_ + 1 days),
             maxUses: 1
         });
-        bytes32 id = community.invitationId(invitation);
+        bytes32 id = keccak256(
+            abi.encode(INVITATION_TYPEHASH, invitation.inviter, invitation.nonce, invitation.expiry, invitation.maxUses)
+        );
         bytes memory invitationSig = _sign(inv, id);
         bytes32 intro = bytes32(applicantSeed);
         bytes32 request = keccak256(
-            abi.encode(
-                community.JOIN_REQUEST_TYPEHASH(), _actors[a], intro, id, community.nonces(_actors[a]), now_ + 1 hours
-            )
+            abi.encode(JOIN_REQUEST_TYPEHASH, _actors[a], intro, id, community.nonces(_actors[a]), now_ + 1 hours)
         );
         bytes memory applicantSig = _sign(a, request);
         bool allowed = _isMember(inv) && !_isMember(a) && !_bySigStillOpen(a);
+        // The proposal is addMember(applicant) with an empty description, or, if that id exists
+        // already, with the proposal's number appended.
+        bytes memory data = abi.encodeCall(Community.addMember, (_actors[a]));
+        bytes32 descriptionHash = keccak256("");
+        if (_find(_proposalId(data, descriptionHash)) != 0) {
+            descriptionHash = keccak256(bytes(string.concat(" (proposal ", Strings.toString(_tracked.length + 1), ")")));
+        }
+        uint256 expected = _proposalId(data, descriptionHash);
+        VM.recordLogs();
         VM.prank(_actors[relayer % ACTORS]);
         try community.requestToJoinBySig(_actors[a], intro, invitation, invitationSig, now_ + 1 hours, applicantSig)
         returns (uint256 proposalId) {
             ++_nonces[a];
             joinRequestMask |= 1 << a;
-            _created(proposalId, _subjectOf(a), Community.ProposalKind.AddMember, allowed, "requestToJoinBySig");
+            _allow(proposalId == expected, "requestToJoinBySig: the id is not that of addMember(applicant)");
+            _allow(_emitted(PROPOSAL_CREATED, proposalId), "requestToJoinBySig: no IGovernor ProposalCreated");
+            Community.ProposalKind kind = Community.ProposalKind.AddMember;
+            _created(proposalId, data, descriptionHash, _subjectOf(a), kind, inv, allowed, "requestToJoinBySig");
             _bySigProposal[_actors[a]] = _tracked.length;
         } catch {}
     }
@@ -193,6 +225,7 @@ contract CommunityHandler {
         uint256 a = _pickVoter(p, who);
         uint8 support = _pickSupport(supportSeed, true);
         bool allowed = _mayVote(p, a, support);
+        VM.recordLogs();
         VM.prank(_actors[a]);
         try community.castVote(_tracked[p].id, support) {
             _counted(p, a, support, allowed, "castVote");
@@ -206,11 +239,10 @@ contract CommunityHandler {
         uint256 a = _pickVoter(p, who);
         uint8 support = _pickSupport(supportSeed, false);
         uint256 id = _tracked[p].id;
-        bytes32 ballot = keccak256(
-            abi.encode(community.BALLOT_TYPEHASH(), id, support, _actors[a], community.nonces(_actors[a]))
-        );
+        bytes32 ballot = keccak256(abi.encode(BALLOT_TYPEHASH, id, support, _actors[a], community.nonces(_actors[a])));
         bytes memory signature = _sign(a, ballot);
         bool allowed = _mayVote(p, a, support);
+        VM.recordLogs();
         VM.prank(_actors[relayer % ACTORS]);
         try community.castVoteBySig(id, support, _actors[a], signature) {
             ++_nonces[a];
@@ -229,32 +261,83 @@ contract CommunityHandler {
         } catch {}
     }
 
-    /// @notice Execute any proposal, in any state, one time in eight with a wrong subject.
-    function execute(uint256 proposalSeed, uint256 who, uint256 subjectSeed) external step {
+    /// @notice Execute any proposal, in any state, as proposed; one time in eight with another
+    /// description, one in eight with another call (its last bit flipped, which may be another
+    /// proposal's call): whatever is executed must be a proposal that succeeded, once.
+    function execute(uint256 proposalSeed, uint256 who, uint256 tamperSeed) external step {
         if (_tracked.length == 0) return;
         Tracked storage t = _tracked[_pickInState(proposalSeed, SUCCEEDED)];
-        uint8 before = uint8(community.state(t.id));
-        bool wrongSubject = subjectSeed % 8 == 0;
-        bytes32 subject = wrongSubject ? t.subject ^ bytes32(uint256(1)) : t.subject;
+        bytes memory data = t.call;
+        bytes32 descriptionHash = t.descriptionHash;
+        if (tamperSeed % 8 == 0) descriptionHash ^= bytes32(uint256(1));
+        if (tamperSeed % 8 == 1) data = _flipLastBit(data);
+        uint256 slot = _find(_proposalId(data, descriptionHash));
+        uint8 before = slot == 0 ? 0 : uint8(community.state(_tracked[slot - 1].id));
+        VM.recordLogs();
         VM.prank(_actors[who % ACTORS]);
-        try community.execute(t.id, subject) {
-            _allow(!wrongSubject, "executed with another subject");
+        try community.execute(_one(address(community)), new uint256[](1), _one(data), descriptionHash) returns (
+            uint256 id
+        ) {
+            _allow(slot != 0, "executed a call and description that nobody proposed");
+            if (slot == 0) return;
+            Tracked storage e = _tracked[slot - 1];
+            _allow(id == e.id, "execute returned another proposal's id");
+            _allow(_emitted(PROPOSAL_EXECUTED, id), "execute: no IGovernor ProposalExecuted of the id");
             _allow(before == SUCCEEDED, "executed a proposal that had not succeeded");
-            _allow(t.executions == 0, "executed a proposal twice");
-            ++t.executions;
-            _applied(t);
+            _allow(e.executions == 0, "executed a proposal twice");
+            ++e.executions;
+            _applied(e);
             ++successes["execute"];
         } catch {}
     }
 
-    /// @notice A moderator hides a post at once; anyone else must be refused.
+    /// @notice A moderator hides a post at once; anyone else, or a hidden post, must be refused.
     function moderatorHide(uint256 who, uint256 postSeed) external step {
         uint256 a = _pickFrom(moderatorMask, who);
+        uint256 post = postSeed % POSTS;
         VM.prank(_actors[a]);
-        try community.moderatorHide(bytes32(1 + (postSeed % 4)), "") {
+        try community.moderatorHide(bytes32(post + 1), "") {
             _allow(moderatorMask & (1 << a) != 0, "a post was hidden by someone who is no moderator");
+            _allow(hiddenMask & (1 << post) == 0, "a moderator hid a hidden post");
+            hiddenMask |= 1 << post;
             ++successes["moderatorHide"];
         } catch {}
+    }
+
+    /// @notice Calls nobody may make, mostly as a member: a decision function called directly
+    /// (only the contract's own execution may), and propose() of anything but exactly one
+    /// supported call of the contract with value 0 and its exact arguments.
+    function forbiddenCall(uint256 who, uint256 variant, uint256 subjectSeed) external step {
+        uint256 a = _pickFrom(memberMask, who);
+        (bytes memory data, , , ) = _decision([uint256(0), 1, 3, 4][subjectSeed % 4], subjectSeed >> 2);
+        address[] memory targets = _one(address(community));
+        uint256[] memory values = new uint256[](1);
+        bytes[] memory calldatas = _one(data);
+        uint256 v = variant % 6;
+        if (v == 0) {
+            VM.prank(_actors[a]);
+            (bool ok, ) = address(community).call(data);
+            _allow(!ok, "a decision function ran outside the execution of a proposal");
+            if (!ok) ++successes["forbiddenCallRefused"];
+            return;
+        }
+        if (v == 1) targets[0] = _actors[a];
+        if (v == 2) values[0] = 1;
+        if (v == 3) {
+            targets = new address[](2);
+            (targets[0], targets[1]) = (address(community), address(community));
+            values = new uint256[](2);
+            calldatas = new bytes[](2);
+            (calldatas[0], calldatas[1]) = (data, data);
+        }
+        if (v == 4) calldatas[0] = abi.encodeCall(Community.castVote, (1, 1));
+        if (v == 5) calldatas[0] = abi.encodePacked(data, uint256(0));
+        VM.prank(_actors[a]);
+        try community.propose(targets, values, calldatas, "forbidden") {
+            _allow(false, "propose accepted something other than one decision call of the contract");
+        } catch {
+            ++successes["forbiddenCallRefused"];
+        }
     }
 
     function leaveCommunity(uint256 who) external step {
@@ -283,7 +366,7 @@ contract CommunityHandler {
         bytes32 key = _key(keySeed);
         uint256 deadline = now_ + 1 hours;
         bytes32 structHash = keccak256(
-            abi.encode(community.ADD_KEY_TYPEHASH(), _actors[a], key, community.nonces(_actors[a]), deadline)
+            abi.encode(ADD_KEY_TYPEHASH, _actors[a], key, community.nonces(_actors[a]), deadline)
         );
         bytes memory signature = _sign(a, structHash);
         VM.prank(_actors[relayer % ACTORS]);
@@ -335,32 +418,104 @@ contract CommunityHandler {
         return KEYS;
     }
 
+    function postCount() external pure returns (uint256) {
+        return POSTS;
+    }
+
+    /// @notice OpenZeppelin's EIP-712 domain separator for the community, computed here.
+    function domainSeparator() public view returns (bytes32) {
+        return keccak256(
+            abi.encode(DOMAIN_TYPEHASH, keccak256(bytes(NAME)), keccak256("1"), block.chainid, address(community))
+        );
+    }
+
     // ------------------------------------------------------------------ the model
+
+    /// @dev The decision call of kind `k` (0 admission, 1 removal, 2 hide, 3 charter, 4 moderator)
+    /// about the subject `seed` picks, and whether the rules allow proposing it (from a member).
+    function _decision(
+        uint256 k,
+        uint256 seed
+    ) private view returns (bytes memory data, bytes32 subject, Community.ProposalKind kind, bool allowed) {
+        uint256 s = _pickFrom(k == 0 ? joinRequestMask & ~memberMask : memberMask, seed);
+        subject = _subjectOf(s);
+        if (k == 0) {
+            data = abi.encodeCall(Community.addMember, (_actors[s]));
+            return (data, subject, Community.ProposalKind.AddMember, !_isMember(s) && joinRequestMask & (1 << s) != 0);
+        }
+        if (k == 1) {
+            data = abi.encodeCall(Community.removeMember, (_actors[s]));
+            return (data, subject, Community.ProposalKind.RemoveMember, _isMember(s) && _memberCount() >= 3);
+        }
+        if (k == 2) {
+            uint256 post = seed % POSTS;
+            data = abi.encodeCall(Community.hidePost, (bytes32(post + 1)));
+            return (data, bytes32(post + 1), Community.ProposalKind.HidePost, hiddenMask & (1 << post) == 0);
+        }
+        if (k == 3) {
+            data = abi.encodeCall(Community.setCharter, (bytes32(seed)));
+            return (data, bytes32(seed), Community.ProposalKind.SetCharter, true);
+        }
+        data = abi.encodeCall(Community.grantModerator, (_actors[s]));
+        allowed = _isMember(s) && moderatorMask & (1 << s) == 0;
+        return (data, subject, Community.ProposalKind.GrantModerator, allowed);
+    }
+
+    function _kindName(Community.ProposalKind kind) private pure returns (string memory) {
+        if (kind == Community.ProposalKind.AddMember) return "addMember";
+        if (kind == Community.ProposalKind.RemoveMember) return "removeMember";
+        if (kind == Community.ProposalKind.HidePost) return "hidePost";
+        if (kind == Community.ProposalKind.SetCharter) return "setCharter";
+        return "grantModerator";
+    }
+
+    /// @dev OpenZeppelin's hashProposal of one call of the community with value 0.
+    function _proposalId(bytes memory data, bytes32 descriptionHash) private view returns (uint256) {
+        return uint256(keccak256(abi.encode(_one(address(community)), new uint256[](1), _one(data), descriptionHash)));
+    }
+
+    /// @dev 1 + the index of the tracked proposal `id`, 0 if none: every proposal the community
+    /// has is one the handler created.
+    function _find(uint256 id) private view returns (uint256) {
+        for (uint256 i = 0; i < _tracked.length; ++i) {
+            if (_tracked[i].id == id) return i + 1;
+        }
+        return 0;
+    }
 
     function _created(
         uint256 id,
+        bytes memory data,
+        bytes32 descriptionHash,
         bytes32 subject,
         Community.ProposalKind kind,
+        uint256 proposer,
         bool allowed,
         string memory action
     ) private {
         _allow(allowed, string.concat(action, ": proposed against the rules"));
+        _allow(community.proposalProposer(id) == _actors[proposer], string.concat(action, ": wrong proposer"));
         uint256 electorate = memberMask;
         if (kind == Community.ProposalKind.RemoveMember) electorate &= ~(1 << _indexOf(subject));
         Tracked storage t = _tracked.push();
         t.id = id;
+        t.call = data;
+        t.descriptionHash = descriptionHash;
         t.subject = subject;
         t.kind = kind;
         t.eligibleAtCreation = _popcount(electorate);
         t.electorate = electorate;
         t.lastState = uint8(community.state(id));
         if (t.lastState != ACTIVE) _transition("a new proposal was not Active");
+        Community.ProposalView memory v = community.getProposal(id);
+        _allow(v.number == _tracked.length && v.kind == kind, string.concat(action, ": wrong number or kind"));
         ++successes[action];
     }
 
     function _counted(uint256 p, uint256 a, uint8 support, bool allowed, string memory action) private {
         _allow(allowed, string.concat(action, ": a vote was counted that the rules refuse"));
         Tracked storage t = _tracked[p];
+        _allow(_emitted(VOTE_CAST, t.id), string.concat(action, ": no IGovernor VoteCast of the proposal"));
         t.voted |= 1 << a;
         ++t.tally[support];
         ++successes[action];
@@ -373,7 +528,6 @@ contract CommunityHandler {
             _allow(!_isMember(a) && joinRequestMask & (1 << a) != 0, "admitted without a join request");
             memberMask |= 1 << a;
             joinRequestMask &= ~(1 << a);
-            delete _bySigProposal[_actors[a]];
             ++successes["admitted"];
         } else if (t.kind == Community.ProposalKind.RemoveMember) {
             uint256 a = _indexOf(t.subject);
@@ -385,6 +539,14 @@ contract CommunityHandler {
             _allow(_isMember(a) && moderatorMask & (1 << a) == 0, "made a moderator of a non-member or twice");
             moderatorMask |= 1 << a;
             ++successes["granted"];
+        } else if (t.kind == Community.ProposalKind.HidePost) {
+            uint256 post = uint256(t.subject) - 1;
+            _allow(hiddenMask & (1 << post) == 0, "a proposal hid a hidden post");
+            hiddenMask |= 1 << post;
+            ++successes["hidden"];
+        } else if (t.kind == Community.ProposalKind.SetCharter) {
+            charter = t.subject;
+            ++successes["charterSet"];
         }
     }
 
@@ -460,6 +622,8 @@ contract CommunityHandler {
         revert("no such bit");
     }
 
+    /// @dev Whether the applicant's last by-signature proposal can still admit them (the contract
+    /// refuses a second by-signature request then).
     function _bySigStillOpen(uint256 a) private view returns (bool) {
         uint256 slot = _bySigProposal[_actors[a]];
         if (slot == 0) return false;
@@ -486,6 +650,18 @@ contract CommunityHandler {
         }
     }
 
+    /// @dev Whether the community emitted an event `topic` whose first data word is `id`, among
+    /// the logs recorded since the action's recordLogs.
+    function _emitted(bytes32 topic, uint256 id) private returns (bool) {
+        Vm.Log[] memory logs = VM.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; ++i) {
+            Vm.Log memory log = logs[i];
+            bool ours = log.emitter == address(community) && log.topics.length > 0 && log.topics[0] == topic;
+            if (ours && log.data.length >= 32 && uint256(bytes32(log.data)) == id) return true;
+        }
+        return false;
+    }
+
     function _allow(bool ok, string memory why) private {
         if (!ok && bytes(ruleViolation).length == 0) ruleViolation = why;
     }
@@ -494,10 +670,26 @@ contract CommunityHandler {
         if (bytes(transitionViolation).length == 0) transitionViolation = why;
     }
 
+    /// @dev Actor `a`'s EIP-712 signature (r, s, v) of `structHash` in the community's domain.
     function _sign(uint256 a, bytes32 structHash) private view returns (bytes memory) {
-        bytes32 digest = keccak256(abi.encodePacked(hex"1901", community.DOMAIN_SEPARATOR(), structHash));
+        bytes32 digest = keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
         (uint8 v, bytes32 r, bytes32 s) = VM.sign(_keys[a], digest);
         return abi.encodePacked(r, s, v);
+    }
+
+    function _one(address target) private pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = target;
+    }
+
+    function _one(bytes memory data) private pure returns (bytes[] memory list) {
+        list = new bytes[](1);
+        list[0] = data;
+    }
+
+    function _flipLastBit(bytes memory data) private pure returns (bytes memory copy) {
+        copy = bytes.concat(data);
+        copy[copy.length - 1] ^= 0x01;
     }
 
     function _isMember(uint256 a) private view returns (bool) {

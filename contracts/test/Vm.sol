@@ -5,7 +5,16 @@ pragma solidity 0.8.37;
 /// only unofficial copies of it), and these declarations are all of it that the tests need; forge
 /// answers them at the fixed cheatcode address below.
 interface Vm {
+    /// @dev A log recorded between recordLogs and getRecordedLogs, as forge-std's Vm.Log.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function prank(address sender) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory);
     function warp(uint256 timestamp) external;
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function addr(uint256 privateKey) external pure returns (address);

@@ -21,7 +21,7 @@ from governance.errors import InvalidArgument
 from governance.events import ProposalCreated
 from governance.humanize import format_time
 from governance.present import describe_media_policy, describe_rules, describe_subject
-from governance.types import MAX_ATTACHMENT_KIB, MAX_ATTACHMENTS, MediaPolicy, Rules
+from governance.types import MAX_ATTACHMENT_KIB, MAX_ATTACHMENTS, GuestPolicy, MediaPolicy, Rules
 
 #: What a client's ``propose_*`` call returns.
 Proposed = tuple[ProposalCreated, TxResult]
@@ -118,6 +118,18 @@ def _set_media_policy(
     return client.propose_set_media_policy(policy, description)
 
 
+def _set_guest_policy(session: Session, inviters: str | None, max_pass: str | None, description: str) -> Proposed:
+    client = session.client(with_account=True)
+    current = client.guest_policy()
+    policy = GuestPolicy(
+        {"members": 0, "moderators": 1}[inviters] if inviters is not None else current.inviters,
+        to_duration(max_pass) if max_pass is not None else current.max_pass_seconds,
+    )
+    if policy == current:
+        raise InvalidArgument("this is the current guest policy already")
+    return client.propose_set_guest_policy(policy, description)
+
+
 def _set_charter(session: Session, charter_file: Any, charter_hash: str | None, description: str) -> Proposed:
     if (charter_file is None) == (charter_hash is None):
         raise InvalidArgument("give the new charter as --file TEXT_FILE or as --hash 0x…, one of them")
@@ -183,6 +195,16 @@ COMMANDS = (
             _DESCRIPTION,
         ),
         _set_media_policy,
+    ),
+    ProposalCommand(
+        "set-guest-policy",
+        "Who may invite guests, and how long a guest pass may last (options left out keep their value).",
+        (
+            click.option("--inviters", type=click.Choice(["members", "moderators"]), help="Who may invite guests."),
+            click.option("--max-pass", help="Longest guest pass, e.g. 7d, 12h (at most 90d; 0s: no passes)."),
+            _DESCRIPTION,
+        ),
+        _set_guest_policy,
     ),
     ProposalCommand(
         "set-charter",

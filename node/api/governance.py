@@ -237,7 +237,7 @@ class Governance:
 
         def prepare(client: CommunityClient) -> PreparedCall:
             proposal = client.proposal(which)
-            return client.prepare(calls.execute(proposal.id, proposal.subject), fields.account)
+            return client.prepare(calls.execute(proposal.calldata, proposal.description), fields.account)
 
         return Json(prepared_json(await self._read(prepare)))
 

@@ -3,8 +3,8 @@
 ``governance`` describes the contract as it is (every event, every field, KiB, proposal ids); the
 core needs only a few of its decisions, in its own terms. Events the core has no use for (join
 requests, invitations, rules …) translate to None; the watcher still records their logs as applied.
-``GuestPolicyChanged`` is translated as soon as the contract's ABI declares it (the decoder skips
-events the ABI lacks, so until then no such log is asked for or read).
+A proposal arrives as one record, IGovernor's ProposalCreated joined with kiez's ProposalNumbered
+by the decoder; either log alone translates to None.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from governance.devchain import DevCommunity
 from governance.events import (
     CharterChanged,
     Event,
+    GuestPolicyChanged,
     JoinRequested,
     JoinRequestWithdrawn,
     KeyAdded,
@@ -49,6 +50,7 @@ from governance.types import (
     DEFAULT_MEDIA_POLICY,
     ZERO_ADDRESS,
     Address,
+    GuestPolicy,
     MediaPolicy,
     ProposalKind,
     ProposalState,
@@ -213,6 +215,18 @@ def test_set_charter(crew: Crew) -> None:
     result = approve(crew.pick(1, 2), created, crew[0])
     assert payload(result.events)[1:] == [(CharterChanged, created.proposal_id, bytes(32), CHARTER)]
     assert crew[0].charter_hash() == CHARTER
+
+
+def test_set_guest_policy(crew: Crew) -> None:
+    assert crew[0].guest_policy() == GuestPolicy(0, 7 * 24 * 3600)  # the nodes' default
+    policy = GuestPolicy(inviters=1, max_pass_seconds=2 * 24 * 3600)
+    created, _ = crew[0].propose_set_guest_policy(policy, "moderators invite, two days at most")
+    check_created(created, ProposalKind.SET_GUEST_POLICY, policy.pack(), crew[0])
+    result = approve(crew.pick(1, 2), created, crew[0])
+    assert payload(result.events)[1:] == [(GuestPolicyChanged, 1, 2 * 24 * 3600)]
+    assert crew[0].guest_policy() == policy
+    with pytest.raises(errors.InvalidArgument, match="at most 90 days"):
+        crew[0].propose_set_guest_policy(GuestPolicy(0, 91 * 24 * 3600))
 
 
 def test_grant_and_revoke_moderator(crew: Crew) -> None:
@@ -432,10 +446,14 @@ def test_lifecycle_through_plain_web3(anvil: Anvil, community: DevCommunity) -> 
     w3 = anvil.web3()
     contract: Contract = w3.eth.contract(address=community.address, abi=community_artifact().abi)
     founders = community.founders
-    receipt = send(w3, founders[0], contract.functions.proposeSetCharter(CHARTER, "plain"))
+    call = bytes.fromhex(contract.encode_abi("setCharter", [CHARTER])[2:])
+    targets, values, calldatas = [contract.address], [0], [call]
+    receipt = send(w3, founders[0], contract.functions.propose(targets, values, calldatas, "plain"))
     (log,) = contract.events.ProposalCreated().process_receipt(receipt)
-    pid, subject = log["args"]["proposalId"], log["args"]["subject"]
-    assert contract.functions.hashProposal(1, int(ProposalKind.SET_CHARTER), CHARTER).call() == pid
+    pid = log["args"]["proposalId"]
+    assert contract.functions.hashProposal(targets, values, calldatas, keccak(text="plain")).call() == pid
+    (numbered,) = contract.events.ProposalNumbered().process_receipt(receipt)
+    assert (numbered["args"]["number"], numbered["args"]["proposalId"]) == (1, pid)
 
     for voter in founders[:2]:
         vote = send(w3, voter, contract.functions.castVote(pid, 1))
@@ -446,7 +464,7 @@ def test_lifecycle_through_plain_web3(anvil: Anvil, community: DevCommunity) -> 
     assert contract.functions.proposalVotes(pid).call() == [0, 2, 0]
     assert ProposalState(contract.functions.state(pid).call()) is SUCCEEDED
 
-    send(w3, account(9), contract.functions.execute(pid, subject))
+    send(w3, account(9), contract.functions.execute(targets, values, calldatas, keccak(text="plain")))
     assert ProposalState(contract.functions.state(pid).call()) is EXECUTED
     assert bytes(contract.functions.charterHash().call()) == CHARTER
     # The kiez client reads what plain web3 wrote.

@@ -29,7 +29,8 @@ APPLICANT = 5
 RELAYER = 9  # the deployer: never a member
 #: Slot of the contract's Config (after the name's), as solc lays it out: proposalCount in bits
 #: 0..63, memberCount in 64..87, nextJoinIndex in 88..111.
-CONFIG_SLOT = 1
+#: The Config slot: after OpenZeppelin EIP712's two fallback strings (slots 0 and 1).
+CONFIG_SLOT = 2
 MAX_UINT24 = 2**24 - 1
 
 account = cache(dev_account)  # deriving a key from the mnemonic takes milliseconds
@@ -172,10 +173,10 @@ def poke_config(anvil: Anvil, client: CommunityClient, *, proposal_count: int, n
     transactions would take millions of them. Checks the slot's layout against the views first."""
     w3 = client.w3
     word = int.from_bytes(w3.eth.get_storage_at(client.address, CONFIG_SLOT), "big")
-    assert word & (2**64 - 1) == client.proposal_count()
-    assert (word >> 64) & MAX_UINT24 == client.member_count()
-    word &= ~((2**64 - 1) | (MAX_UINT24 << 88))
-    word |= proposal_count | (next_join_index << 88)
+    assert word & MAX_UINT24 == client.proposal_count()
+    assert (word >> 24) & MAX_UINT24 == client.member_count()
+    word &= ~(MAX_UINT24 | (MAX_UINT24 << 48))
+    word |= proposal_count | (next_join_index << 48)
     anvil.rpc("anvil_setStorageAt", [client.address, hex(CONFIG_SLOT), "0x" + word.to_bytes(32, "big").hex()])
     assert client.proposal_count() == proposal_count
 

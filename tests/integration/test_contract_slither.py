@@ -53,8 +53,7 @@ def run_slither(workdir: Path) -> list[Finding]:
     }
     report = workdir / "slither.json"
     command = [sys.executable, "-m", "slither", SOURCE, "--foundry-out-directory", str(out / "out")]
-    # Findings only in imported libraries (OpenZeppelin's, node_modules) are theirs to judge.
-    command += ["--show-ignored-findings", "--exclude-dependencies"]
+    command += ["--show-ignored-findings"]
     command += ["--exclude-informational", "--exclude-optimization"]
     result = subprocess.run(
         [*command, "--json", str(report)],
@@ -68,7 +67,14 @@ def run_slither(workdir: Path) -> list[Finding]:
     assert report.is_file(), "slither did not run:\n" + result.stdout + result.stderr
     data = json.loads(report.read_text())
     assert data["success"], f"slither failed: {data['error']}\n{result.stderr}"
-    return [_finding(r) for r in data["results"].get("detectors", [])]
+    # Findings only in imported libraries (OpenZeppelin's, node_modules) are theirs to judge. This
+    # filter is Slither's --exclude-dependencies, which Slither skips under --show-ignored-findings.
+    return [_finding(r) for r in data["results"].get("detectors", []) if not _in_dependencies_only(r)]
+
+
+def _in_dependencies_only(result: dict[str, Any]) -> bool:
+    places = [e.get("source_mapping", {}) for e in result["elements"]]
+    return bool(places) and all(p.get("is_dependency", False) for p in places)
 
 
 def _finding(result: dict[str, Any]) -> Finding:
@@ -137,3 +143,12 @@ def test_a_bare_directive_explains_nothing() -> None:
     assert explained_by(explained, known) == 2
     assert explained_by(bare, known) is None
     assert explained_by(other_detector, known) is None
+
+
+def test_only_findings_wholly_in_libraries_are_left_out() -> None:
+    # A finding that touches the contract (say, its call of a library function) stays in.
+    library = {"source_mapping": {"is_dependency": True}}
+    own = {"source_mapping": {"is_dependency": False}}
+    assert _in_dependencies_only({"elements": [library, library]})
+    assert not _in_dependencies_only({"elements": [library, own]})
+    assert not _in_dependencies_only({"elements": []})

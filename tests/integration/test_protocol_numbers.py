@@ -86,7 +86,8 @@ def test_the_deployed_contract_refuses_a_policy_above_the_ceilings(
     abi = community_artifact().abi
     client = community.client()
     contract = client.w3.eth.contract(address=client.address, abi=abi)
-    call = contract.functions.proposeSetMediaPolicy(max_attachments, max_kib, "")
+    decision = contract.encode_abi("setMediaPolicy", args=[max_attachments, max_kib])
+    call = contract.functions.propose([client.address], [0], [decision], "")
     sender: TxParams = {"from": community.founders[0].address}
     if accepted:
         call.call(sender)

@@ -8,10 +8,12 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from governance import decisions
 from governance.abinames import snake_name
 from governance.artifacts import community_artifact
 from governance.events import (
     EventDecoder,
+    GovernorProposalCreated,
     KeyRevoked,
     LogRef,
     MediaPolicyChanged,
@@ -50,27 +52,46 @@ def test_every_contract_event_has_a_record_with_the_same_fields() -> None:
         assert fields == [snake_name(i["name"]) for i in item["inputs"]], item["name"]
 
 
-def test_decode_proposal_created() -> None:
-    log = make_log(
+def test_decode_proposal_created_joins_the_two_events_of_one_transaction() -> None:
+    call = decisions.calldata(ProposalKind.HIDE_POST, b"\xaa" * 32)
+    created = make_log(
         "ProposalCreated",
+        index=3,
         proposalId=2**255 + 7,
-        number=3,
         proposer=ALICE.lower(),
-        kind=2,
-        subject=b"\xaa" * 32,
+        targets=[ALICE],
+        values=[0],
+        signatures=[""],
+        calldatas=[call],
         voteStart=100,
         voteEnd=160,
-        eligibleVoters=5,
         description="spam",
     )
-    event = EventDecoder(ABI).decode(log)
+    numbered = make_log("ProposalNumbered", index=4, number=3, proposalId=2**255 + 7, eligibleVoters=5)
+    decoder = EventDecoder(ABI)
+    raw = decoder.decode(created)
+    assert isinstance(raw, GovernorProposalCreated)  # OpenZeppelin's layout, as emitted
+    assert (raw.targets, raw.values, raw.calldatas, raw.vote_start) == ((ALICE,), (0,), (call,), 100)
+    (event,) = decoder.decode_all([numbered, created])
     assert isinstance(event, ProposalCreated)
     assert event.proposal_id == 2**255 + 7
     assert event.number == 3
     assert event.proposer == ALICE
     assert event.kind is ProposalKind.HIDE_POST
     assert (event.subject, event.vote_end, event.eligible_voters, event.description) == (b"\xaa" * 32, 160, 5, "spam")
-    assert event.log == LogRef(5, 0, b"\x01" * 32, b"\x02" * 32)
+    assert event.calldata == call
+    assert event.log == LogRef(5, 4, b"\x01" * 32, b"\x02" * 32)
+    assert decoder.topics_of(ProposalCreated) == [decoder.topic_of(GovernorProposalCreated), numbered["topics"][0]]
+
+
+def test_vote_cast_has_openzeppelins_layout() -> None:
+    """No indexed proposal id: topic0 and the voter only, the id in the data."""
+    log = make_log("VoteCast", voter=ALICE, proposalId=2**200, support=1, weight=1, reason="")
+    assert len(log["topics"]) == 2
+    assert log["topics"][0] == keccak(text="VoteCast(address,uint256,uint8,uint256,string)")
+    event = EventDecoder(ABI).decode(log)
+    assert isinstance(event, VoteCast)
+    assert (event.proposal_id, event.support, event.weight, event.reason) == (2**200, Support.FOR, 1, "")
 
 
 def test_decode_media_policy_changed() -> None:
@@ -104,5 +125,5 @@ def test_decode_all_sorts_by_chain_order_and_skips_foreign_logs() -> None:
 def test_topic_of_matches_the_event_signature() -> None:
     decoder = EventDecoder(ABI)
     assert decoder.topic_of(KeyRevoked) == keccak(text="KeyRevoked(address,bytes32)")
-    # every event the contract declares (a record may wait for its event, as GuestPolicyChanged)
+    # every event the contract declares
     assert len(decoder.topics) == sum(1 for item in ABI if item.get("type") == "event")

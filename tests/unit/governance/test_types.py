@@ -76,7 +76,8 @@ def test_enums_keep_openzeppelin_and_contract_numbers() -> None:
     assert ProposalKind.REVOKE_MODERATOR.names_account
     assert not ProposalKind.SET_CHARTER.names_account
     # The contract appends kinds at the end, so stored proposals keep their meaning.
-    assert [k.value for k in ProposalKind] == list(range(9))
+    assert [k.value for k in ProposalKind] == list(range(10))
+    assert ProposalKind.SET_GUEST_POLICY.label == "set-guest-policy"
     assert ProposalKind.SET_MEDIA_POLICY.value == 8
     assert ProposalKind.SET_MEDIA_POLICY.label == "set-media-policy"
     assert not ProposalKind.SET_MEDIA_POLICY.names_account

@@ -4,7 +4,10 @@ charter's text is found only where its hash is the chain's."""
 from __future__ import annotations
 
 import pytest
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
 
+from governance.calls import SELF
 from governance.types import ProposalKind
 from node.api.govjson import charter_json
 from node.api.problems import HttpError
@@ -28,6 +31,11 @@ def request(**fields: object) -> ProposalRequest:
     return ProposalRequest.model_validate(fields)
 
 
+def encoded(signature: str, args: list[object]) -> bytes:
+    types = signature[signature.index("(") + 1 : -1].split(",")
+    return keccak(text=signature)[:4] + abi_encode(types, args)
+
+
 def item(text: str) -> FeedItem:
     return FeedItem(MessageId(POST), ALICE, AppKey(bytes(32)), 1, "", text, None)
 
@@ -37,33 +45,39 @@ def test_every_kind_the_contract_knows_can_be_requested() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fields", "function", "args"),
+    ("fields", "decision", "args", "description"),
     [
-        ({"kind": "add_member", "target": ALICE.lower()}, "proposeAddMember", (ALICE, "")),
-        ({"kind": "hide_post", "target": POST.hex(), "description": "spam"}, "proposeHidePost", (POST, "spam")),
+        ({"kind": "add_member", "target": ALICE.lower()}, "addMember(address)", [ALICE], ""),
+        ({"kind": "hide_post", "target": POST.hex(), "description": "spam"}, "hidePost(bytes32)", [POST], "spam"),
         (
             {"kind": "change_rules", "quorum_pct": 40, "threshold_pct": 60, "voting_period_s": 3600},
-            "proposeChangeRules",
-            (40, 60, 3600, ""),
+            "changeRules(uint8,uint8,uint32)",
+            [40, 60, 3600],
+            "",
         ),
         (
             {"kind": "set_media_policy", "max_attachments": 0, "max_attachment_kib": 1},
-            "proposeSetMediaPolicy",
-            (0, 1, ""),
+            "setMediaPolicy(uint8,uint32)",
+            [0, 1],
+            "",
         ),
     ],
 )
-def test_a_request_becomes_its_kind_s_call(fields: dict[str, object], function: str, args: tuple[object, ...]) -> None:
+def test_a_request_becomes_its_kind_s_call(
+    fields: dict[str, object], decision: str, args: list[object], description: str
+) -> None:
+    # IGovernor's propose of one call of the community's decision function, encoded here from
+    # the function's signature rather than by the code under test.
     call = proposal_call(request(**fields))
-    assert (call.function, call.args) == (function, args)
+    assert (call.function, call.args) == ("propose", ([SELF], [0], [encoded(decision, args)], description))
 
 
 def test_a_charter_proposal_puts_the_text_s_hash_on_chain_and_cites_its_post() -> None:
     call = proposal_call(request(kind="set_charter", text=TEXT, description="first"), POST)
-    assert call.function == "proposeSetCharter"
-    assert call.args[0] == charter_hash(TEXT)
-    assert charter_posts(call.args[1]) == [POST]
-    assert call.args[1].startswith("first\n\n")
+    assert call.function == "propose"
+    assert call.args[2] == [encoded("setCharter(bytes32)", [charter_hash(TEXT)])]
+    assert charter_posts(call.args[3]) == [POST]
+    assert call.args[3].startswith("first\n\n")
     assert charter_posts(charter_description("", POST)) == [POST]
 
 
