@@ -13,6 +13,10 @@ fingerprint or as the list of its ids in that range. The other side, for each ra
 - otherwise it splits its items in the range into ``BRANCHES`` sub-ranges and answers with their
   fingerprints.
 
+A turn carries at most ``MAX_RANGES`` ranges: when splitting every differing range would exceed
+that (a thousand holes spread through a long history do), the ranges not yet answered are merged
+into one fingerprint, which the next turns split again from there.
+
 An id list settles its range at once: the receiver gives what the list lacks and *wants* what it
 lacks itself. Both sides run the same ``Reconciler``; the conversation ends when a turn carries
 no ranges. Bounds are ``(timestamp, id prefix)``; an item belongs to the upper side of a bound
@@ -31,6 +35,7 @@ SUM_BYTES = 16  # bytes of each id summed into a fingerprint (128-bit sums)
 BOUND_PREFIX = 6  # bytes of a message id used in range bounds
 LEAF = 24  # at most this many items: answer with the ids instead of splitting
 BRANCHES = 16  # sub-ranges per split
+MAX_RANGES = 4096  # ranges in one turn, at most (the wire's limit: a peer refuses more)
 _MOD = 1 << (8 * SUM_BYTES)
 
 #: A bound: items with key >= bound are above it. (0, b"") is below everything.
@@ -160,6 +165,13 @@ class Reconciler:
         lower = MIN_BOUND
         for theirs in incoming:
             lo, hi = self.items.index(lower), self.items.index(theirs.upper)
+            splits = theirs.mode == FINGERPRINT and theirs.count > 0 and hi - lo > LEAF
+            splits = splits and self.items.fingerprint(lo, hi) != theirs.fingerprint
+            if len(out) + (BRANCHES if splits else 1) >= MAX_RANGES:
+                # no room left in this turn: the rest, as one range, is split again next turn
+                end = self.items.index(incoming[-1].upper)
+                out.append(self._describe(lower, incoming[-1].upper, lo, end))
+                break
             if theirs.mode == SKIP:
                 out.append(_skip(theirs.upper))
             elif theirs.mode == ID_LIST:

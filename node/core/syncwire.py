@@ -20,13 +20,12 @@ import msgpack
 
 from node.core import limits
 from node.core.errors import SyncProtocolError
-from node.core.reconcile import FINGERPRINT, ID_LIST, ID_PREFIX, SKIP, Range
+from node.core.reconcile import FINGERPRINT, ID_LIST, ID_PREFIX, MAX_RANGES, SKIP, Range
 
 PROTOCOL = "/kiez/sync/1.0.0"
 TURN = 1
 MESSAGES = 2
 MAX_FRAME = 2 * 1024 * 1024
-MAX_RANGES = 4096
 MAX_IDS = 65536
 MAX_ENVELOPES = 2048
 #: Envelopes are sent in frames of about this many bytes.
