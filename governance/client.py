@@ -262,6 +262,10 @@ class CommunityClient(CommunityReader):
         return self.send(calls.execute(data, description))
 
 
+#: OpenZeppelin's EIP712 keeps the domain name as a short string: longer names revert the deployment.
+MAX_NAME_BYTES = 31
+
+
 def deploy_community(
     w3: Web3,
     account: LocalAccount,
@@ -276,6 +280,11 @@ def deploy_community(
     problems = rules.problems()
     if problems:
         raise InvalidArgument("; ".join(problems))
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise InvalidArgument(
+            f"a community's name is at most {MAX_NAME_BYTES} bytes of UTF-8 (it names the EIP-712 signing "
+            f"domain); {name!r} has {len(name.encode())}"
+        )
     if not founders:
         raise InvalidArgument("a community needs at least one founding member")
     artifact = community_artifact()

@@ -20,6 +20,9 @@ from tests.integration.node.cli.kiez import kiez
 # right-to-left override, a C1 control sequence introducer, a bidi isolate, DEL
 EVIL = "a\x1b]0;title\x07b\x1b]52;c;Y3VybCBldmlsfHNo\x07c\rd\x1b[2Je\u202ef\x9b2Jg\u2066h\x7fi"
 SHOWN = "a\\x1b]0;title\\x07b\\x1b]52;c;Y3VybCBldmlsfHNo\\x07c\\rd\\x1b[2Je\\u202ef\\x9b2Jg\\u2066h\\x7fi"
+# a community's name is at most 31 bytes (it names the EIP-712 signing domain): the same tricks, shorter
+EVIL_NAME = "a\x1b]0;t\x07b\x1b[2Jc\rd\u202ee\x9bf\u2066g"
+NAME_SHOWN = "a\\x1b]0;t\\x07b\\x1b[2Jc\\rd\\u202ee\\x9bf\\u2066g"
 # what a terminal acts on, written down independently of the code under test
 OBEYED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
@@ -80,7 +83,7 @@ def test_json_output_keeps_every_value(node: NodeProcess) -> None:
 
 
 def test_governance_shows_names_descriptions_and_reasons_without_obeying_them(anvil: Anvil) -> None:
-    community = deploy_dev_community(anvil, name=EVIL)
+    community = deploy_dev_community(anvil, name=EVIL_NAME)
     env = {"KIEZ_RPC": anvil.rpc_url, "KIEZ_COMMUNITY": community.address, "KIEZ_DEV_ACCOUNT": "0"}
 
     def gov(*args: str) -> Result:
@@ -89,7 +92,7 @@ def test_governance_shows_names_descriptions_and_reasons_without_obeying_them(an
         return result
 
     info = shows_it_safely(gov("info"))
-    assert info.startswith(f"{SHOWN} — community")
+    assert info.startswith(f"{NAME_SHOWN} — community")
     post = "0x" + "ab" * 32
     gov("propose", "hide-post", post, "--reason", f"{EVIL}\nsecond paragraph")
     gov("vote", "1", "for", "--reason", f"{EVIL}\nsigned: the board")
