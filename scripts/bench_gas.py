@@ -43,6 +43,7 @@ from governance.anvil import Anvil, start_anvil
 from governance.artifacts import community_artifact
 from governance.ballot import BallotDomain, sign_ballot
 from governance.invitations import Invitation, sign_invitation, sign_join_request, sign_key_authorisation
+from governance.rpc import gas_limit
 from governance.types import Address, ProposalId, Support
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,7 @@ def send(w3: Web3, account: LocalAccount, call: Any) -> dict[str, Any]:
     tx = call.build_transaction(
         {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address, "pending")}
     )
+    tx["gas"] = gas_limit(int(tx["gas"]))  # headroom; gasUsed, which is measured, does not depend on it
     signed = account.sign_transaction(cast(Any, tx))
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
     if receipt["status"] != 1:

@@ -17,15 +17,14 @@ from typing import Any, cast
 
 import pytest
 from eth_abi.abi import encode as abi_encode
-from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from governance.accounts import dev_account
 from governance.anvil import Anvil, project_root
 from governance.devchain import DevCommunity
+from tests.integration.plain_web3 import send
 
 OZ_BUILD = project_root() / "node_modules/@openzeppelin/contracts/build/contracts"
 IGOVERNOR = OZ_BUILD / "IGovernor.json"
@@ -67,15 +66,6 @@ def interface_id() -> bytes:
 
 def event_topics() -> dict[bytes, str]:
     return {keccak(text=signature(i)): i["name"] for i in igovernor_abi() if i["type"] == "event"}
-
-
-def send(w3: Web3, sender: LocalAccount, call: Any) -> Any:
-    tx = call.build_transaction({"from": sender.address, "nonce": w3.eth.get_transaction_count(sender.address)})
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    )
-    assert receipt["status"] == 1
-    return receipt
 
 
 def governor_events(governor: Contract, receipt: Any) -> list[tuple[str, dict[str, Any]]]:

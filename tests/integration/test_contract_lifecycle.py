@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import requests
-from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
@@ -57,6 +56,7 @@ from governance.types import (
     Rules,
     Support,
 )
+from tests.integration.plain_web3 import send
 
 ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = (
     ProposalState.ACTIVE,
@@ -431,15 +431,6 @@ def test_revoked_key_cannot_be_registered_again_by_its_owner(crew: Crew) -> None
 
 
 # ---------------------------------------------------------------- plain web3, no kiez client
-
-
-def send(w3: Web3, account: LocalAccount, call: Any) -> Any:
-    """Builds, signs (eth-account) and sends one contract call; returns the mined receipt."""
-    tx = call.build_transaction({"from": account.address, "nonce": w3.eth.get_transaction_count(account.address)})
-    signed = account.sign_transaction(cast(Any, tx))
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
-    assert receipt["status"] == 1
-    return receipt
 
 
 def test_lifecycle_through_plain_web3(anvil: Anvil, community: DevCommunity) -> None:
