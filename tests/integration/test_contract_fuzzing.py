@@ -1,5 +1,6 @@
 """The contract's invariants under stateful fuzzing: `forge test` runs contracts/test (the
-invariant tests of CommunityInvariants.t.sol and their handler), offline with the pinned solc.
+invariant tests of CommunityInvariants.t.sol and their handler, and a contract wallet's vote by
+ERC-1271 signature), offline with the pinned solc.
 A broken invariant fails this test with forge's report: the shrunk call sequence and the reason.
 """
 
@@ -42,3 +43,5 @@ def test_forge_invariant_tests_pass() -> None:
     passed = set(re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: [1-9]", report))
     assert passed >= INVARIANTS, f"invariants that did not run: {sorted(INVARIANTS - passed)}\n{report}"
     assert "[PASS] test_handlerReachesEveryPath()" in report, report
+    # A contract-wallet member's ballot, checked through ERC-1271 (ContractWalletVote.t.sol).
+    assert "[PASS] test_contractWalletVotesBySignature()" in report, report
