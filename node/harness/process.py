@@ -6,6 +6,7 @@ that tests and the devnet share."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,11 +28,38 @@ from node.harness.netns import NamespaceThread, exec_prefix
 T = TypeVar("T")
 
 
+#: Where free_port looks when the ephemeral range cannot be read (Linux's default starts at 32768).
+_EPHEMERAL_LOW = 32768
+_LOWEST_PORT = 10000
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port free on 127.0.0.1 right now, below the ephemeral range.
+
+    A port the OS hands out for ``bind(0)`` comes from the ephemeral range, which outgoing
+    connections draw their source ports from too: between this probe and the node's own bind, one
+    of the many connections a test makes could take it ("Address already in use"). Ports below
+    that range are only ever taken by an explicit bind; a random pick keeps parallel test workers
+    apart."""
+    low = _ephemeral_low()
+    chooser = random.SystemRandom()
+    for _ in range(200):
+        port = chooser.randrange(_LOWEST_PORT, low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise NodeError(f"no free TCP port on 127.0.0.1 between {_LOWEST_PORT} and {low}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return max(_LOWEST_PORT + 1000, int(text.split()[0]))
+    except (OSError, ValueError, IndexError):
+        return _EPHEMERAL_LOW
 
 
 def prepare_home(
