@@ -34,6 +34,27 @@ from node.cli import (
 )
 
 
+class _PluggableGroup(SafeGroup):
+    """Adds the ``kiez.commands`` plugins when the commands are first listed or looked up, not when
+    this package is imported: a plugin (the devnet) imports modules that use this package's own."""
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            for plugin in entry_points(group="kiez.commands"):
+                self.add_command(plugin.load(), plugin.name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugins()
+        return super().get_command(ctx, cmd_name)
+
+
 def _version() -> str:
     try:
         return version("kiez")
@@ -41,7 +62,7 @@ def _version() -> str:
         return "unknown"
 
 
-@click.group(cls=SafeGroup)
+@click.group(cls=_PluggableGroup)
 @click.version_option(_version(), prog_name="kiez")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -78,8 +99,6 @@ for command in [
     *web.COMMANDS,
 ]:
     main.add_command(command)
-for plugin in entry_points(group="kiez.commands"):
-    main.add_command(plugin.load(), plugin.name)
 
 
 if __name__ == "__main__":
