@@ -74,6 +74,14 @@ def run(name: str, quick: bool) -> dict[str, Any]:
     return figures
 
 
+def save(fig: Any, path: Path) -> str:
+    """Writes one plot and frees it; returns the file name the report links."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path.name
+
+
 def plot_latency(gossip: dict[str, Any], out: Path) -> str | None:
     """Histogram of end-to-end latency at the headline rate, kiez beside js-libp2p."""
     wanted = (("kiez (py-libp2p)", "histogram"), ("js-libp2p", "js_histogram"))
@@ -91,11 +99,7 @@ def plot_latency(gossip: dict[str, Any], out: Path) -> str | None:
     ax.set_ylabel("deliveries")
     ax.set_title(f"Gossip latency at {gossip.get('headline_rate', 50)} posts/s on loopback")
     ax.legend()
-    fig.tight_layout()
-    path = out / "gossip-latency.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path.name
+    return save(fig, out / "gossip-latency.png")
 
 
 def plot_sweep(gossip: dict[str, Any], out: Path) -> str | None:
@@ -122,11 +126,7 @@ def plot_sweep(gossip: dict[str, Any], out: Path) -> str | None:
     right.set_ylabel("p99 latency (ms)")
     right.set_yscale("log")
     left.legend()
-    fig.tight_layout()
-    path = out / "gossip-sweep.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path.name
+    return save(fig, out / "gossip-sweep.png")
 
 
 def plot_cpu(gossip: dict[str, Any], out: Path) -> str | None:
@@ -148,11 +148,7 @@ def plot_cpu(gossip: dict[str, Any], out: Path) -> str | None:
     ax.set_ylabel("CPU ms per message, all nodes")
     ax.set_ylim(bottom=0)
     ax.legend()
-    fig.tight_layout()
-    path = out / "gossip-cpu.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path.name
+    return save(fig, out / "gossip-cpu.png")
 
 
 def section(title: str, figures: dict[str, Any], body: Callable[[dict[str, Any]], list[str]]) -> list[str]:
