@@ -285,6 +285,7 @@ async def open_gossip(host: P2PHost, config: GossipConfig, validator: Validator)
         with inbound.installed(libp2p_host, GOSSIP_PROTOCOLS), refusing_banned(libp2p_host, defence):
             async with running(pubsub, router), trio.open_nursery() as nursery:
                 inbound.nursery = nursery
+                inbound.own_message_tasks()
                 defence.nursery = nursery
                 nursery.start_soon(defence.expire_bans)
                 # Peers connected before Pubsub existed never reach its connection notifee.

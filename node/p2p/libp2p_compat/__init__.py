@@ -17,7 +17,8 @@ stands for (or, where there is none, the upstream behaviour it works around):
 - ``pubsub.KiezGossipSub``: graylist/ban gate on control RPCs (py-libp2p#871), signed peer record
   only in the hello and not rebuilt per message (py-libp2p#889 put it in every RPC), one RPC object
   queued for every peer instead of a copy each;
-- ``pubsub.InboundStreams``: pubsub stream readers in our nursery (they run in the swarm's tasks);
+- ``pubsub.InboundStreams``: pubsub stream readers in our nursery (they run in the swarm's tasks),
+  and each new message a plain task there instead of a task of py's service manager;
 - ``swarm.BanNotifee``: refuse a banned peer's connections (no peer-id gater; py-libp2p#706);
 - ``swarm.stop_auto_connector`` and ``swarm.forget_failed_dial``: dialing in one place only;
 - ``relay.MembersOnlyCircuitV2``: circuit relay v2 hop for members' nodes only, a relay-wide

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import libp2p.pubsub.gossipsub as gossipsub_module
 import trio
@@ -231,6 +231,38 @@ class InboundStreams:
         self._pubsub = pubsub
         self._gate = gate
         self.nursery: trio.Nursery | None = None
+
+    def own_message_tasks(self) -> None:
+        """Run the readers' per-message tasks (``push_msg``) as plain tasks of our nursery.
+
+        py-libp2p 0.8.1's reader hands every new message to its service manager
+        (``manager.run_task``, no upstream issue), which builds a FunctionTask, names it, and finds
+        its parent by walking every task the service has (``TrioManager._find_parent_task``): a
+        cost that grows with the messages in flight, so a node short of CPU slows further, about
+        5 % of node CPU at 50 posts/s in scripts/bench_gossip.py. And a message whose handling
+        raised cancelled the whole pubsub service. Here the task is one ``start_soon``, an error
+        is logged and the node goes on, and a message arriving while gossip stops is dropped
+        (its sender's other peers, or sync, bring it). Patches this Pubsub's manager only (an
+        instance attribute); call it once Pubsub runs.
+        """
+        pubsub = self._pubsub
+        manager = pubsub.manager
+        managed = manager.run_task
+
+        def run_task(async_fn: Any, *args: Any, **kwargs: Any) -> None:
+            if async_fn != pubsub.push_msg or kwargs:
+                managed(async_fn, *args, **kwargs)
+            elif self.nursery is not None:
+                self.nursery.start_soon(self._push, *args)
+
+        manager.run_task = run_task  # type: ignore[method-assign]
+
+    async def _push(self, forwarder: ID, msg: rpc_pb2.Message) -> None:
+        try:
+            await self._pubsub.push_msg(forwarder, msg)
+        except Exception as error:  # one message's failure must not stop gossip
+            logger.warning("handling a message from peer %s failed: %r", forwarder, error)
+            logger.debug("the failure", exc_info=True)
 
     @contextmanager
     def installed(self, host: IHost, protocols: Sequence[TProtocol]) -> Iterator[None]:
