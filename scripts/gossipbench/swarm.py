@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from gossipbench.common import now_ms, say
+from gossipbench.poster import KeptAlivePoster
 from node.api.client import ApiClient
 from node.core.signing import Signer
 from node.core.types import Community, Kind, PostBody
@@ -92,6 +93,7 @@ class KiezSwarm(Swarm):
         self.size = len(nodes)
         self.callers = callers
         self.apis = [ApiClient.for_node(node.config) for node in nodes]
+        self.posters = [KeptAlivePoster(node.config) for node in nodes]
         self.text_length = text_length
         self._pending: list[tuple[int, Future[tuple[str, int, float]]]] = []
         self._sent: dict[str, int] = {}
@@ -99,7 +101,7 @@ class KiezSwarm(Swarm):
 
     def _post(self, author: int, text: str) -> tuple[str, int, float]:
         start = time.monotonic()
-        item = self.apis[author].post("/v1/posts", {"text": text})
+        item = self.posters[author].post("/v1/posts", {"text": text})
         return str(item["id"]), int(item["timestamp_ms"]), 1000 * (time.monotonic() - start)
 
     def publish(self, author: int, seq: int) -> None:
@@ -146,6 +148,8 @@ class KiezSwarm(Swarm):
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+        for poster in self.posters:
+            poster.close()
         for node in self.nodes:  # all at once, then wait: a node takes ~1 s to stop
             if node.running and node.process is not None:
                 node.process.send_signal(signal.SIGTERM)
