@@ -26,6 +26,7 @@ whose prefix it starts with, on both sides alike, so both agree on every range's
 from __future__ import annotations
 
 import hashlib
+import io
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -85,18 +86,21 @@ class ItemSet:
         """``presorted``: ``items`` already come in ascending order (e.g. from an ``ORDER BY``),
         so they are packed as they stream in and never held as one list of tuples (at 100,000
         messages that list alone would be ~15 MB at the peak of serving a sync)."""
+        # BytesIO hands over its buffer as the final bytes without a copy (a bytearray's ``bytes()``
+        # would hold both, ~5 MB more at 100,000 messages, at the peak of serving a sync)
         ts = array("q")
-        ids = bytearray()
-        sums = bytearray(SUM_BYTES)  # prefix sum before the first item: zero
+        ids = io.BytesIO()
+        sums = io.BytesIO(bytes(SUM_BYTES))  # prefix sum before the first item: zero
+        sums.seek(SUM_BYTES)
         total = 0
         for stamp, ident in items if presorted else sorted(items):
             ts.append(stamp)
-            ids += ident
+            ids.write(ident)
             total = (total + int.from_bytes(ident[:SUM_BYTES], "big")) % _MOD
-            sums += total.to_bytes(SUM_BYTES, "big")
+            sums.write(total.to_bytes(SUM_BYTES, "big"))
         self._ts = ts
-        self._ids = bytes(ids)
-        self._sums = bytes(sums)
+        self._ids = ids.getvalue()
+        self._sums = sums.getvalue()
 
     def __len__(self) -> int:
         return len(self._ts)
