@@ -32,9 +32,10 @@ class StoreError(NodeError):
 
 
 #: SQLite's page cache (negative: KiB) between writes. Reading the feed or the sync's keys passes
-#: the whole table through the cache, and what it keeps stays in the node's memory: SQLite's
-#: default of 2 MiB, since the operating system caches the file anyway (bench_memory.py).
-READ_CACHE = -2048
+#: the whole table through the cache, and what it keeps stays in the node's memory, while the
+#: operating system caches the file anyway: 1 MiB holds the indexes' upper levels (it also bounds
+#: the memory SQLite sorts in before it spills to a temporary file; bench_memory.py).
+READ_CACHE = -1024
 #: The page cache within a write. Message ids are hashes, so a batch's inserts into the id and
 #: search indexes land on random pages: 16 MiB holds a sync batch's dirty pages without spilling
 #: them to the log before the commit. It shrinks back to ``READ_CACHE`` after the commit.
