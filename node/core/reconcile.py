@@ -127,11 +127,15 @@ class ItemSet:
 
     def _sum(self, position: int) -> int:
         """The sum of the items before ``position`` (mod 2^128)."""
-        kept = position // SUM_EVERY
+        kept, extra = divmod(position, SUM_EVERY)
         total = int.from_bytes(self._sums[kept * SUM_BYTES : (kept + 1) * SUM_BYTES], "big")
-        for p in range(kept * SUM_EVERY, position):
-            total += int.from_bytes(self._ids[p * 32 : p * 32 + SUM_BYTES], "big")
-        return total % _MOD
+        if not extra:
+            return total
+        ids = self._ids
+        start = (position - extra) * 32
+        return (
+            total + sum(int.from_bytes(ids[p : p + SUM_BYTES], "big") for p in range(start, position * 32, 32))
+        ) % _MOD
 
     def fingerprint(self, lo: int, hi: int) -> bytes:
         total = (self._sum(hi) - self._sum(lo)) % _MOD
