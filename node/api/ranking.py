@@ -3,14 +3,15 @@
 The models live in the pure core (``node.core.bridging``, ``personal``, ``opinions``); the store
 reads what they need and caches the results by content version (``node.store.ranking``), so a page
 after the first costs no model. They run on the node's thread, like every store read: the store's
-one connection is not shared with worker threads.
+one connection is not shared with worker threads. The models import numpy, so they are imported
+on a node's first ranking or map, not at its start (``node.core.records``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi import Query as InQuery
@@ -19,13 +20,15 @@ from node.api.fields import Hash, Integer, Query, RoomRef
 from node.api.naming import Names
 from node.api.posts import MAX_PAGE, item_json
 from node.api.problems import HttpError, Json
-from node.core import bridging, personal
-from node.core.engagement import signals
-from node.core.opinions import OpinionMap, Statement, opinion_map, statements_of
+from node.core.records import DIVERSITY, MIN_SUPPORTERS
 from node.daemon.service import NodeService
 
+if TYPE_CHECKING:
+    from node.core import bridging, personal
+    from node.core.opinions import OpinionMap, Statement
+
 #: The diversity floor in percent of a page, when the request does not say (``personal``).
-DIVERSITY_PERCENT = round(personal.DIVERSITY * 100)
+DIVERSITY_PERCENT = round(DIVERSITY * 100)
 #: The personal feed's newness is taken at this step of the clock (and its pages cached as long).
 NEWNESS_STEP_MS = 60_000
 
@@ -36,7 +39,7 @@ class RankingQuery(Query):
     limit: Annotated[int, Integer(1, MAX_PAGE, query=True)] = 20
     page: Annotated[int, Integer(0, 10_000, query=True)] = 0
     diversity: Annotated[int, Integer(0, 100, query=True)] = DIVERSITY_PERCENT
-    min_supporters: Annotated[int, Integer(1, 1000, query=True)] = bridging.MIN_SUPPORTERS
+    min_supporters: Annotated[int, Integer(1, 1000, query=True)] = MIN_SUPPORTERS
 
 
 class OpinionQuery(Query):
@@ -74,6 +77,9 @@ class Ranking:
         return Json(self.names.label({"sort": query.sort, "items": items, "page": query.page, "more": more}))
 
     def _bridging(self, room: str | None, min_supporters: int) -> list[bridging.Ranked]:
+        from node.core import bridging  # noqa: PLC0415 - numpy, on the first ranking (see module)
+        from node.core.engagement import signals  # noqa: PLC0415
+
         store = self.service.store.rankings
 
         def compute() -> list[bridging.Ranked]:
@@ -82,6 +88,8 @@ class Ranking:
         return store.cached(("bridging", room, min_supporters), compute)
 
     def _personal(self, room: str | None, page_size: int, diversity: float) -> personal.Arranged:
+        from node.core import personal  # noqa: PLC0415 - numpy, on the first ranking (see module)
+
         store = self.service.store.rankings
         me = self.service.view.owner_of(self.service.signer.public_key) or ""
         # newness is taken at the minute, so the pages of one minute come from one arrangement
@@ -109,6 +117,8 @@ class Ranking:
         return Json(opinion_json(found))
 
     def _opinions(self, room: str | None, poll: bytes | None) -> OpinionMap:
+        from node.core.opinions import opinion_map, statements_of  # noqa: PLC0415 - numpy (see module)
+
         store = self.service.store.rankings
         if poll is not None and all(p.id != poll for p in store.polls()):
             raise HttpError(404, f"no visible poll {poll.hex()} on this node")
@@ -123,7 +133,9 @@ class Ranking:
 def _why(found: bridging.Ranked | personal.Picked) -> dict[str, Any]:
     """What a ranked item adds to a post's JSON: why it is there, its score, and whether the
     diversity floor brought it from outside (never, for bridging)."""
-    if isinstance(found, bridging.Ranked):
+    from node.core.bridging import Ranked  # noqa: PLC0415 - loaded already by the ranking
+
+    if isinstance(found, Ranked):
         return {"why": [found.explanation], "score": found.score, "supporters": found.supporters, "outside": False}
     return {"why": list(found.reasons), "score": found.score, "outside": found.outside}
 

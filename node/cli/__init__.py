@@ -8,6 +8,7 @@ point group, so the product never imports the harness.
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, entry_points, version
 
 import click
@@ -15,44 +16,33 @@ import click
 from governance.cli import gov
 from governance.cli.names import NAMES_KEY
 from governance.cli.terminal import SafeGroup
-from node.cli import (
-    charter,
-    digest,
-    guests,
-    invite,
-    join,
-    member,
-    notices,
-    privacy,
-    profile,
-    ranking,
-    rooms,
-    run,
-    search,
-    setup,
-    web,
-)
 
-
-class _PluggableGroup(SafeGroup):
-    """Adds the ``kiez.commands`` plugins when the commands are first listed or looked up, not when
-    this package is imported: a plugin (the devnet) imports modules that use this package's own."""
-
-    _plugins_loaded = False
-
-    def _load_plugins(self) -> None:
-        if not self._plugins_loaded:
-            self._plugins_loaded = True
-            for plugin in entry_points(group="kiez.commands"):
-                self.add_command(plugin.load(), plugin.name)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugins()
-        return super().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load_plugins()
-        return super().get_command(ctx, cmd_name)
+#: Each command's module in this package (which lists it in its ``COMMANDS``). A module is
+#: imported when one of its commands runs or help lists them, so ``kiez node run`` does not load
+#: every other command's libraries into the node (about 3 MB, scripts/bench_memory.py).
+COMMAND_MODULES = {
+    "join": "join",
+    "invite": "invite",
+    "sponsor": "invite",
+    "init": "setup",
+    "keys": "setup",
+    "node": "run",
+    **dict.fromkeys(["post", "reply", "react", "delete", "feed", "thread", "status", "peers"], "member"),
+    **dict.fromkeys(["rooms", "room", "events", "event", "poll"], "rooms"),
+    "guest": "guests",
+    "guests": "guests",
+    "export": "privacy",
+    "forget-me": "privacy",
+    "charter": "charter",
+    "profile": "profile",
+    "search": "search",
+    "opinions": "ranking",
+    "notifications": "notices",
+    "digest": "digest",
+    "open": "web",
+}
+#: Commands outside the product (``kiez devnet`` of the harness) plug in through this group.
+PLUGINS = "kiez.commands"
 
 
 def _version() -> str:
@@ -62,7 +52,31 @@ def _version() -> str:
         return "unknown"
 
 
-@click.group(cls=_PluggableGroup)
+class Commands(SafeGroup):
+    """``kiez``'s group, importing a command's module (or plugin) when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        plugins = {plugin.name for plugin in entry_points(group=PLUGINS)}
+        return sorted({*self.commands, *COMMAND_MODULES, *plugins})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            for command in import_module(f"node.cli.{COMMAND_MODULES[cmd_name]}").COMMANDS:
+                self.add_command(command)
+        if cmd_name not in self.commands:
+            for plugin in entry_points(group=PLUGINS, name=cmd_name):
+                self.add_command(plugin.load(), plugin.name)
+        return self.commands.get(cmd_name)
+
+
+def _local_names(community: str) -> dict[str, str]:
+    """The names this member gave others (``node.cli.profile``), imported when a command asks."""
+    from node.cli.profile import local_names  # noqa: PLC0415 - see COMMAND_MODULES
+
+    return local_names(community)
+
+
+@click.group(cls=Commands)
 @click.version_option(_version(), prog_name="kiez")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -77,28 +91,10 @@ def main(ctx: click.Context) -> None:
                  kiez open            your node's web app in the browser
                  kiez gov --help      membership and moderation votes on-chain
     """
-    ctx.meta[NAMES_KEY] = profile.local_names
+    ctx.meta[NAMES_KEY] = _local_names
 
 
 main.add_command(gov)
-for command in [
-    *join.COMMANDS,
-    *invite.COMMANDS,
-    *setup.COMMANDS,
-    *run.COMMANDS,
-    *member.COMMANDS,
-    *rooms.COMMANDS,
-    *guests.COMMANDS,
-    *privacy.COMMANDS,
-    *charter.COMMANDS,
-    *profile.COMMANDS,
-    *search.COMMANDS,
-    *ranking.COMMANDS,
-    *notices.COMMANDS,
-    *digest.COMMANDS,
-    *web.COMMANDS,
-]:
-    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from node.core.engagement import UNSEEN_WEIGHT, Matrix, Signals
+from node.core.records import MIN_SUPPORTERS
 
-#: Posts need this many distinct supporters (positive signals, the author aside) to be ranked.
-MIN_SUPPORTERS = 3
 BRIDGING = "appreciated by members who usually disagree"
 ONE_GROUP = "mostly by one group"
 

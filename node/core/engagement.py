@@ -1,11 +1,12 @@
 """What members did with posts, as numbers the rankings learn from.
 
-The store reads a snapshot (``Engagement``: the visible posts, replies and active reactions);
+The store reads a snapshot (``node.core.records.Engagement``: the visible posts, replies and active reactions);
 ``signals`` turns it into one number per (member, post) that a member engaged with:
 
 * a reaction counts **+1**; a disagreeing one counts **−1**: the emojis 👎 😠 😡 🙄 and the words
-  "-1", "disagree" and "no" (any case). A member holding several reactions on one post counts
-  +1 if more of them agree than disagree, −1 if fewer, 0 if as many;
+  "-1", "disagree" and "no" (any case; ``node.core.records.is_negative``). A member holding
+  several reactions on one post counts +1 if more of them agree than disagree, −1 if fewer, 0 if
+  as many;
 * a reply without a reaction counts **+0.5** (they cared enough to answer, whatever they said);
 * nothing counts for a member's own posts: writing a post is not rating it.
 
@@ -25,53 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-#: Reactions that say "I disagree" (compared after ``str.strip`` and, for words, ``str.lower``).
-NEGATIVE_REACTIONS = frozenset({"👎", "😠", "😡", "🙄", "-1", "disagree", "no"})
+from node.core.records import Engagement, Post, is_negative
+
 #: What a reply without a reaction counts.
 REPLY_SIGNAL = 0.5
 #: The weight of an unseen (member, post) pair, taken as 0; an observed signal weighs 1.
 UNSEEN_WEIGHT = 0.2
 
 Matrix = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class Post:
-    """A visible post or reply (``parent`` set), as the rankings need it."""
-
-    id: bytes
-    author: str
-    room: str
-    timestamp_ms: int
-    text: str
-    parent: bytes | None = None
-
-
-@dataclass(frozen=True)
-class Reaction:
-    """An active reaction of ``member`` on the post ``target``."""
-
-    target: bytes
-    member: str
-    reaction: str
-
-
-@dataclass(frozen=True)
-class Engagement:
-    """A snapshot of the community's posts, replies and reactions (what the store read)."""
-
-    posts: tuple[Post, ...]
-    reactions: tuple[Reaction, ...] = ()
-
-    def top_level(self, room: str | None = None) -> list[Post]:
-        """The posts that are not replies (of one room, unless ``room`` is None), by id."""
-        found = [p for p in self.posts if p.parent is None and (room is None or p.room == room)]
-        return sorted(found, key=lambda p: p.id)
-
-
-def is_negative(reaction: str) -> bool:
-    """Whether a reaction says "I disagree"."""
-    return reaction.strip().lower() in NEGATIVE_REACTIONS
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 This is the method of Polis, run on one node. Each **statement** is a poll's option (a member who
 chose it agrees, one who chose another option of that poll disagrees) or a post (a reaction
-agrees, a disagreeing one disagrees: ``node.core.engagement.is_negative``). Members × statements
+agrees, a disagreeing one disagrees: ``node.core.records.is_negative``). Members × statements
 (+1, −1, 0 for no vote) is reduced to two dimensions by PCA, and k-means finds the groups, with
 the number of groups (2 to 5) the one with the best silhouette. All of it is scikit-learn with
 fixed seeds, so the same messages give the same map on every node.
@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from node.core.engagement import Engagement, Matrix, is_negative
+from node.core.engagement import Matrix
+from node.core.records import Engagement, Poll, is_negative
 
 Labels = npt.NDArray[np.int64]
 
@@ -48,17 +49,6 @@ class Statement:
 
     id: str
     text: str
-
-
-@dataclass(frozen=True)
-class Poll:
-    """A poll with each member's answer (the index of the option they chose)."""
-
-    id: bytes
-    room: str
-    question: str
-    options: tuple[str, ...]
-    answers: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)

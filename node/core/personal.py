@@ -34,7 +34,8 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from node.core.engagement import Engagement, Matrix, Post, member_signals
+from node.core.engagement import Matrix, member_signals
+from node.core.records import DIVERSITY, Engagement, Post
 
 Flags = npt.NDArray[np.bool_]
 
@@ -42,7 +43,6 @@ WEIGHTS = {"text": 0.4, "people": 0.3, "room": 0.15, "newness": 0.15}
 HALF_LIFE_MS = 3 * 24 * 3600 * 1000
 #: Under this cosine similarity a post's text is not among the member's usual topics.
 TOPIC_SIMILARITY = 0.1
-DIVERSITY = 0.2
 
 WHY_TEXT = "like posts you engaged with"
 WHY_PEOPLE = "by someone you often engage with"

@@ -31,6 +31,17 @@ class StoreError(NodeError):
     """The database cannot be opened or used (path, permissions, corruption, newer schema)."""
 
 
+#: SQLite's page cache (negative: KiB) between writes. Reading the feed or the sync's keys passes
+#: the whole table through the cache, and what it keeps stays in the node's memory, while the
+#: operating system caches the file anyway: 1 MiB holds the indexes' upper levels (it also bounds
+#: the memory SQLite sorts in before it spills to a temporary file; bench_memory.py).
+READ_CACHE = -1024
+#: The page cache within a write. Message ids are hashes, so a batch's inserts into the id and
+#: search indexes land on random pages: 16 MiB holds a sync batch's dirty pages without spilling
+#: them to the log before the commit. It shrinks back to ``READ_CACHE`` after the commit.
+WRITE_CACHE = -16384
+
+
 class Database:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
@@ -55,10 +66,7 @@ class Database:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
-            # Message ids are hashes, so inserts into the id index land on random pages: a 16 MiB
-            # page cache (the default is 2 MiB) holds that index for a few hundred thousand posts,
-            # without letting the cache dominate the node's memory (bench_memory.py).
-            conn.execute("PRAGMA cache_size = -16384")
+            conn.execute(f"PRAGMA cache_size = {READ_CACHE}")
             migrate(conn)
         except SchemaError as exc:
             raise StoreError(f"{path}: {exc}") from None
@@ -71,6 +79,13 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute(f"PRAGMA cache_size = {WRITE_CACHE}")
+        try:
+            yield from self._transaction()
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {READ_CACHE}")
+
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
         self._purged = False
         try:

@@ -21,8 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar, cast
 
-from node.core.engagement import Engagement, Post, Reaction
-from node.core.opinions import Poll
+from node.core.records import Engagement, Poll, Post, Reaction
 from node.core.types import Kind
 from node.store.db import Database
 from node.store.rooms import Rooms

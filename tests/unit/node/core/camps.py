@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from node.core.engagement import Engagement, Post, Reaction
+from node.core.records import Engagement, Post, Reaction
 
 TOPICS = {
     "garden": "tomatoes compost seedlings watering beds garden harvest soil",

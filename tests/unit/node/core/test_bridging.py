@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from node.core.bridging import BRIDGING, ONE_GROUP, fit, rank
-from node.core.engagement import Engagement, Post, Reaction, signals
+from node.core.engagement import signals
+from node.core.records import Engagement, Post, Reaction
 from tests.unit.node.core.camps import camps, engagement, member, post_id
 
 SHARED, ONE_CAMP = post_id(1000), post_id(1001)

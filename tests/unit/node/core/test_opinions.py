@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from node.core.engagement import Engagement, Post, Reaction
-from node.core.opinions import Poll, Statement, opinion_map, statements_of
+from node.core.opinions import Statement, opinion_map, statements_of
+from node.core.records import Engagement, Poll, Post, Reaction
 
 
 def planted(sizes: list[int], statements: int = 12, seed: int = 3) -> tuple[tuple[Statement, ...], dict]:  # type: ignore[type-arg]

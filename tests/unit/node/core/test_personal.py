@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from node.core.engagement import Post
 from node.core.personal import (
     WHY_NO_HISTORY,
     WHY_OUTSIDE,
@@ -16,6 +15,7 @@ from node.core.personal import (
     arrange,
     profile,
 )
+from node.core.records import Post
 from tests.unit.node.core.camps import camps, engagement, member, post_id
 
 NOW = 10_000_000

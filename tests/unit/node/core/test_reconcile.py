@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.core.reconcile import ID_PREFIX, MAX_RANGES, ItemSet, Range, Reconciler
+from node.core.reconcile import ID_PREFIX, MAX_RANGES, SUM_BYTES, ItemSet, Range, Reconciler, fingerprint_of
 
 
 def item(n: int, ts: int | None = None) -> tuple[int, bytes]:
@@ -103,6 +103,17 @@ def test_a_presorted_stream_packs_the_same_item_set(seeds: set[int]) -> None:
     assert len(shuffled) == len(streamed) == len(items)
     assert shuffled.ids_between(0, len(items)) == streamed.ids_between(0, len(items))
     assert shuffled.fingerprint(0, len(items)) == streamed.fingerprint(0, len(items))
+
+
+def test_a_fingerprint_sums_exactly_the_items_of_its_range() -> None:
+    """Whichever range, wherever it starts and ends beside the kept prefix sums."""
+    for size in (0, 1, 7, 8, 9, 16, 17, 41):
+        items = sorted(item(n) for n in range(size))
+        packed = ItemSet(items, presorted=True)
+        for lo in range(size + 1):
+            for hi in range(lo, size + 1):
+                total = sum(int.from_bytes(i[:SUM_BYTES], "big") for _, i in items[lo:hi]) % (1 << (8 * SUM_BYTES))
+                assert packed.fingerprint(lo, hi) == fingerprint_of(total, hi - lo), (size, lo, hi)
 
 
 def test_holes_spread_through_a_long_history_keep_every_turn_within_the_limit() -> None:
