@@ -2,7 +2,7 @@
 
 Every kind the contract knows is here: about an account (add or remove a member, grant or revoke
 a moderator), about a post (hide, unhide), and about the community (its voting rules, its media
-policy, its charter). The fields a kind needs are checked together, so a missing one is named
+policy, its guest policy, its charter). The fields a kind needs are checked together, so a missing one is named
 ("change_rules needs quorum_pct") instead of failing in the contract.
 
 A charter is text, and the chain holds only its keccak-256 hash. So the text travels as a post
@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from governance import calls
 from governance.calls import ContractCall
-from governance.types import MediaPolicy, ProposalKind, Rules
+from governance.types import MAX_GUEST_PASS_SECONDS, GuestPolicy, MediaPolicy, ProposalKind, Rules
 from node.api.fields import Body, Choice, Integer, MemberAddress, Text, parse_id
 from node.api.problems import HttpError
 from node.core import limits
@@ -46,6 +46,9 @@ class ProposalRequest(Body):
     #: set_media_policy
     max_attachments: Annotated[int, Integer(0, limits.MAX_ATTACHMENTS)] | None = None
     max_attachment_kib: Annotated[int, Integer(1, limits.MAX_ATTACHMENT_KIB)] | None = None
+    #: set_guest_policy: who may invite guests (0 any member, 1 moderators only), the longest pass
+    guest_inviters: Annotated[int, Integer(0, 1)] | None = None
+    max_guest_pass_s: Annotated[int, Integer(0, MAX_GUEST_PASS_SECONDS)] | None = None
     #: set_charter: the charter's whole text (published as a post in the general room)
     text: Annotated[str, Text(limits.MAX_TEXT_BYTES, blank=True)] = ""
 
@@ -80,6 +83,9 @@ def proposal_call(fields: ProposalRequest, charter_post: bytes | None = None) ->
     if kind is ProposalKind.SET_MEDIA_POLICY:
         count, kib = _needed(fields, "max_attachments", "max_attachment_kib")
         return calls.set_media_policy(MediaPolicy(count, kib), fields.description)
+    if kind is ProposalKind.SET_GUEST_POLICY:
+        inviters, seconds = _needed(fields, "guest_inviters", "max_guest_pass_s")
+        return calls.set_guest_policy(GuestPolicy(inviters, seconds), fields.description)
     if not fields.text.strip() or charter_post is None:
         raise HttpError(400, "set_charter needs text: the charter's whole text")
     return calls.set_charter(charter_hash(fields.text), charter_description(fields.description, charter_post))

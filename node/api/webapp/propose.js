@@ -1,9 +1,12 @@
 // The form that proposes any decision the contract knows: about a member, a post, the voting
-// rules, the media policy or the charter. Only the fields of the chosen kind are shown; the
+// rules, the media policy, the guest policy or the charter. Only the fields of the chosen kind are shown; the
 // node checks them and names what is missing or out of range.
 import { transact } from "/app/signing.js";
 
-const NUMBERS = ["quorum_pct", "threshold_pct", "voting_period_s", "max_attachments", "max_attachment_kib"];
+const NUMBERS = [
+  "quorum_pct", "threshold_pct", "voting_period_s", "max_attachments", "max_attachment_kib",
+  "guest_inviters", "max_guest_pass_s",
+];
 
 function value(id) {
   return document.getElementById(id).value;

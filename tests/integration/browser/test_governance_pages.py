@@ -172,6 +172,9 @@ def test_a_charter_proposed_and_executed_from_a_browser_wallet_is_checked_agains
     bob.find_element(By.ID, "signer-wallet").click()
     assert not bob.find_element(By.ID, "gov-passphrase").is_displayed()  # the wallet signs, no passphrase
     bob.find_element(By.CSS_SELECTOR, "#gov-propose summary").click()
+    Select(bob.find_element(By.ID, "propose-kind")).select_by_value("set_guest_policy")
+    assert bob.find_element(By.ID, "propose-max_guest_pass_s").is_displayed()  # its own fields
+    assert not bob.find_element(By.ID, "propose-charter").is_displayed()
     Select(bob.find_element(By.ID, "propose-kind")).select_by_value("set_charter")
     bob.find_element(By.ID, "propose-charter").send_keys(CHARTER)
     bob.find_element(By.ID, "propose-description").send_keys("our first charter")

@@ -156,6 +156,10 @@ def test_a_wallet_proposal_names_the_proposal_it_made_and_a_failed_one_says_why(
     number = made["number"]
     shown = next(p for p in api.get("/v1/gov/proposals")["proposals"] if p["number"] == number)
     assert (shown["kind"], shown["proposer"]) == ("change-rules", bob)
+    guests = {"kind": "set_guest_policy", "guest_inviters": 1, "max_guest_pass_s": 86400, "account": bob}
+    policy = mined(member, wallet_send(member, api.post("/v1/gov/wallet/proposals", guests)))
+    shown_policy = next(p for p in api.get("/v1/gov/proposals")["proposals"] if p["number"] == policy["number"])
+    assert shown_policy["kind"] == "set-guest-policy"
     # the same vote twice: the second passes no simulation of its own and fails when mined (bob's
     # first vote against, of two members, already decided it)
     vote = api.post(f"/v1/gov/wallet/proposals/{number}/vote", {"support": "against", "account": bob})
@@ -177,6 +181,7 @@ def test_wallet_and_proposal_input_is_refused_in_words(member: Member) -> None:
             "max_attachments",
         ),
         ({"kind": "set_charter", "text": " ", "account": stranger}, 400, "set_charter needs text"),
+        ({"kind": "set_guest_policy", "guest_inviters": 2, "max_guest_pass_s": 60, "account": stranger}, 400, "guest"),
         ({"kind": "hide_post", "target": "0x12", "account": stranger}, 400, "target"),
         ({"kind": "add_member", "target": stranger, "account": "nobody"}, 400, "account"),
     ]

@@ -61,6 +61,12 @@ def test_every_kind_the_contract_knows_can_be_requested() -> None:
             [0, 1],
             "",
         ),
+        (
+            {"kind": "set_guest_policy", "guest_inviters": 1, "max_guest_pass_s": 604800},
+            "setGuestPolicy(uint8,uint32)",
+            [1, 604800],
+            "",
+        ),
     ],
 )
 def test_a_request_becomes_its_kind_s_call(
@@ -86,6 +92,7 @@ def test_a_charter_proposal_puts_the_text_s_hash_on_chain_and_cites_its_post() -
     [
         ({"kind": "change_rules", "quorum_pct": 40}, "change_rules needs threshold_pct, voting_period_s"),
         ({"kind": "set_media_policy"}, "set_media_policy needs max_attachments, max_attachment_kib"),
+        ({"kind": "set_guest_policy", "guest_inviters": 0}, "set_guest_policy needs max_guest_pass_s"),
         ({"kind": "set_charter", "text": "  "}, "set_charter needs text"),
         ({"kind": "grant_moderator", "target": "alice"}, "target must be an address"),
     ],
@@ -94,6 +101,14 @@ def test_a_missing_or_wrong_field_is_named(fields: dict[str, object], words: str
     with pytest.raises(HttpError) as refused:
         proposal_call(request(**fields), POST)
     assert words in str(refused.value)
+
+
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {"set_charter"}))
+def test_every_kind_has_its_own_call(kind: str) -> None:
+    # An empty request is refused for what *its* kind needs, never taken for another kind.
+    with pytest.raises(HttpError) as refused:
+        proposal_call(request(kind=kind), POST)
+    assert "set_charter" not in str(refused.value)
 
 
 def test_the_charter_is_shown_only_when_its_text_hashes_to_the_chain_s() -> None:
