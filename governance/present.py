@@ -50,10 +50,13 @@ def describe_subject(kind: ProposalKind, subject: bytes) -> str:
     if kind is ProposalKind.SET_MEDIA_POLICY:
         return describe_media_policy(MediaPolicy.unpack(subject))
     if kind is ProposalKind.SET_GUEST_POLICY:
-        policy = GuestPolicy.unpack(subject)
-        who = "moderators" if policy.inviters else "any member"
-        return f"guests invited by {who}, passes of ≤ {format_duration(policy.max_pass_seconds)}"
+        return describe_guest_policy(GuestPolicy.unpack(subject))
     return f"charter 0x{subject.hex()}"
+
+
+def describe_guest_policy(policy: GuestPolicy) -> str:
+    who = "moderators" if policy.inviters else "any member"
+    return f"guests invited by {who}, passes of ≤ {format_duration(policy.max_pass_seconds)}"
 
 
 def describe_rules(rules: Rules) -> str:

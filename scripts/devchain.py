@@ -6,7 +6,7 @@ deploys a community founded by Anvil's dev accounts 0..N-1, prints the addresses
 settings for `kiez gov`, and keeps the chain running until Ctrl-C. The tests start their chain
 and community through the same functions (governance.anvil, governance.devchain).
 
-Usage: .venv/bin/python scripts/devchain.py [--port 8545] [--founders 3] [--no-wait]
+Usage: .venv/bin/python scripts/devchain.py [--port PORT] [--founders 3] [--no-wait]
 """
 
 from __future__ import annotations

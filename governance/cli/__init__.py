@@ -26,6 +26,7 @@ from governance.client import checksum, connect_web3, deploy_community
 from governance.errors import AccountError, GovernanceError, InvalidArgument
 from governance.humanize import format_duration, format_time, short_hex
 from governance.present import (
+    describe_guest_policy,
     describe_media_policy,
     describe_rules,
     describe_subject,
@@ -93,10 +94,11 @@ def deploy(
 
 @command(gov, "info")
 def info(session: Session) -> None:
-    """Show the community's name, rules, media policy, charter and counts."""
+    """Show the community's name, rules, media and guest policies, charter and counts."""
     client = session.client()
     rules = client.rules()
     media = client.media_policy()
+    guests = client.guest_policy()
     data = {
         "address": client.address,
         "chain_id": client.chain_id,
@@ -105,12 +107,14 @@ def info(session: Session) -> None:
         "proposals": client.proposal_count(),
         "rules": rules,
         "media_policy": media,
+        "guest_policy": guests,
         "charter_hash": client.charter_hash(),
     }
     session.out(
         f"{inline(data['name'])} — community {client.address} on chain {client.chain_id}\n"
         f"  members:   {data['members']}\n  proposals: {data['proposals']}\n"
         f"  rules:     {describe_rules(rules)}\n  media:     {describe_media_policy(media)} per post\n"
+        f"  guests:    {describe_guest_policy(guests)}\n"
         f"  charter:   0x{client.charter_hash().hex()}",
         data,
     )

@@ -189,6 +189,17 @@ def test_moderation_keys_and_rules(kiez: Kiez, tmp_path: Path) -> None:
     assert states == [("set-charter", "active"), ("change-rules", "active"), ("unhide-post", "active")]
 
 
+def test_guest_policy(kiez: Kiez) -> None:
+    assert "guests:    guests invited by any member, passes of ≤ 7d" in kiez("gov", "info").output
+    assert kiez.json("gov", "info")["guest_policy"] == {"inviters": 0, "max_pass_seconds": 7 * 86400}
+    made = kiez("gov", "propose", "set-guest-policy", "--inviters", "moderators", "--max-pass", "3d", account=0)
+    assert "proposal" in made.output
+    (shown,) = [p for p in kiez.json("gov", "proposals") if p["kind"] == "set-guest-policy"]
+    assert shown["state"] == "active"
+    too_long = kiez("gov", "propose", "set-guest-policy", "--max-pass", "91d", account=0, ok=False)
+    assert "90 days" in too_long.output
+
+
 def test_media_policy(kiez: Kiez) -> None:
     shown = kiez("gov", "info")
     assert "media:     ≤ 4 attachments of ≤ 2048 KiB per post" in shown.output
