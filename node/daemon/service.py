@@ -14,7 +14,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from node.core import signing
@@ -22,15 +22,19 @@ from node.core.guests import GUEST_KINDS, guest_author, is_guest
 from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
-from node.core.validation import Context, Via, judge, parse, validate
-from node.core.verdict import Outcome, Reason, Verdict
+from node.core.validation import Context, Via, conclude, parse, screen, validate
+from node.core.verdict import Outcome, Reason, Verdict, reject
 from node.core.view import CommunityView, Effect, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect
 from node.daemon.changes import Changes
 from node.errors import PublishError
 from node.store import Store
+from node.store.messages import BatchKnown
 from node.store.peers import PeerRecord
 
 log = logging.getLogger(__name__)
+
+#: Envelopes decoded and screened before their signatures go to the verifier threads.
+VERIFY_SLICE = 128
 
 
 @dataclass(frozen=True)
@@ -190,41 +194,58 @@ class NodeService:
 
     def ingest_batch(self, envelopes: list[bytes], via: Via, peer: str = "") -> BatchOutcome:
         """Validates each envelope (as ``ingest`` does) and stores the accepted ones in one
-        transaction. For sync, where messages come by the thousand."""
+        transaction. For sync, where messages come by the thousand.
+
+        The checks before the signature come first (spec section 5: community, duplicate, time,
+        key, membership), as ``validate`` orders them, and their refusals are final: only the
+        survivors are verified (and no rate token is spent before). libsodium releases the
+        interpreter lock, so the signatures of one slice are checked on the verifier threads while
+        this thread decodes and screens the next (a future per message would cost as much as the
+        check); this thread's own work is then what bounds the batch."""
         context = Context(self.community, self.now_ms(), via)
-        parsed = [parse(e) for e in envelopes]
-        messages = [m for m in parsed if isinstance(m, Message)]
-        known = self.store.known_among([m.id for m in messages])
-        # The checks before the signature first (spec section 5: community, duplicate, time, key,
-        # membership), as ``validate`` orders them for a single message: judged as if its signature
-        # were bad, a message refused for anything but ``bad_signature`` was refused before the
-        # signature mattered, and its verdict is final; only the others are verified. (No limiter
-        # here: this first pass must not spend anyone's rate tokens.)
-        screened = {m.id: judge(m, context, self.view, known, None, signature_ok=False) for m in messages}
-        suspects = [m for m in messages if screened[m.id].reason is Reason.BAD_SIGNATURE]
-        # libsodium releases the GIL: verifying the batch in two halves on two threads uses both
-        # cores (one task per half: a future per message would cost as much as the check)
-        half = (len(suspects) + 1) // 2
-        halves = self._verifier.map(_verify_all, [suspects[:half], suspects[half:]])
-        signatures = dict(zip((m.id for m in suspects), (ok for part in halves for ok in part), strict=True))
+        parts: list[tuple[list[Message | Verdict], list[str | Verdict], Future[list[bool]]]] = []
+        known: BatchKnown | None = None
+        for start in range(0, len(envelopes), VERIFY_SLICE):
+            parsed = [parse(e) for e in envelopes[start : start + VERIFY_SLICE]]
+            part = self.store.known_among([m.id for m in parsed if isinstance(m, Message)])
+            known = part if known is None else known.absorb(part)
+            # by position, not id: two copies of one message may carry different signatures
+            screened = [screen(m, context, self.view, part) if isinstance(m, Message) else m for m in parsed]
+            suspects = [
+                m for m, s in zip(parsed, screened, strict=True) if isinstance(m, Message) and isinstance(s, str)
+            ]
+            parts.append((parsed, screened, self._verifier.submit(_verify_all, suspects)))
         accepted: list[tuple[Message, str]] = []
         rejected: Counter[str] = Counter()
-        for item in parsed:
-            if isinstance(item, Verdict):
-                self._refused_in_batch(item, via, peer, rejected)
-                continue
-            ok = signatures.get(item.id)
-            verdict = screened[item.id] if ok is None else judge(item, context, self.view, known, self.limiter, ok)
-            if verdict.accepted and verdict.message is not None:
-                accepted.append((verdict.message, self.author_of(verdict.message)))
-            else:
-                self._refused_in_batch(verdict, via, peer, rejected)
+        verified = 0
+        for parsed, screened, signatures in parts:
+            checked = signatures.result()
+            verified += len(checked)
+            good = iter(checked)
+            for item, author in zip(parsed, screened, strict=True):
+                verdict = (
+                    self._conclude(item, author, next(good), context, known) if isinstance(author, str) else author
+                )
+                if verdict.accepted and verdict.message is not None:
+                    accepted.append((verdict.message, self.author_of(verdict.message)))
+                else:
+                    self._refused_in_batch(verdict, via, peer, rejected)
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
         added = self.store.messages.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
         self.counters.accepted += added
         if added:
             self.changes.bump()
-        return BatchOutcome(added, len(suspects), rejected)
+        return BatchOutcome(added, verified, rejected)
+
+    def _conclude(
+        self, item: Message | Verdict, author: str, signature_ok: bool, context: Context, known: BatchKnown | None
+    ) -> Verdict:
+        """The verdict on a message ``screen`` let through as ``author``'s, its signature checked."""
+        assert isinstance(item, Message)
+        assert known is not None
+        if not signature_ok:
+            return reject(Reason.BAD_SIGNATURE, message=item)
+        return conclude(item, author, context, self.view, known, self.limiter)
 
     def _refused_in_batch(self, verdict: Verdict, via: Via, peer: str, rejected: Counter[str]) -> None:
         self._count_refusal(verdict, via, peer)

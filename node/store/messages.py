@@ -36,6 +36,13 @@ class BatchKnown(RoomsKnown, GuestsKnown):
     tombstones: dict[bytes, str]
     erasures: dict[str, int | None] = field(default_factory=dict)
 
+    def absorb(self, other: BatchKnown) -> BatchKnown:
+        """This and ``other`` as one (a batch fetched in slices); returns self."""
+        self.ids |= other.ids
+        self.stored |= other.stored
+        self.tombstones |= other.tombstones
+        return self
+
     def has_message(self, message_id: bytes) -> bool:
         if message_id in self.ids:
             return message_id in self.stored
