@@ -48,6 +48,17 @@ class BatchOutcome:
 
 
 @dataclass
+class _Slice:
+    """A slice of a batch, screened, its signatures being checked on the verifier threads."""
+
+    parsed: list[Message | Verdict]
+    screened: list[str | Verdict]  # the author if the message passed the checks before the signature
+    known: BatchKnown
+    signatures: Future[list[bool]]
+    verified: int = 0
+
+
+@dataclass
 class Counters:
     accepted: int = 0
     published: int = 0
@@ -203,49 +214,58 @@ class NodeService:
         this thread decodes and screens the next (a future per message would cost as much as the
         check); this thread's own work is then what bounds the batch."""
         context = Context(self.community, self.now_ms(), via)
-        parts: list[tuple[list[Message | Verdict], list[str | Verdict], Future[list[bool]]]] = []
-        known: BatchKnown | None = None
-        for start in range(0, len(envelopes), VERIFY_SLICE):
-            parsed = [parse(e) for e in envelopes[start : start + VERIFY_SLICE]]
-            part = self.store.known_among([m.id for m in parsed if isinstance(m, Message)])
-            known = part if known is None else known.absorb(part)
-            # by position, not id: two copies of one message may carry different signatures
-            screened = [screen(m, context, self.view, part) if isinstance(m, Message) else m for m in parsed]
-            suspects = [
-                m for m, s in zip(parsed, screened, strict=True) if isinstance(m, Message) and isinstance(s, str)
-            ]
-            parts.append((parsed, screened, self._verifier.submit(_verify_all, suspects)))
-        accepted: list[tuple[Message, str]] = []
         rejected: Counter[str] = Counter()
-        verified = 0
-        for parsed, screened, signatures in parts:
-            checked = signatures.result()
-            verified += len(checked)
-            good = iter(checked)
-            for item, author in zip(parsed, screened, strict=True):
-                verdict = (
-                    self._conclude(item, author, next(good), context, known) if isinstance(author, str) else author
-                )
-                if verdict.accepted and verdict.message is not None:
-                    accepted.append((verdict.message, self.author_of(verdict.message)))
-                else:
-                    self._refused_in_batch(verdict, via, peer, rejected)
+        added = verified = 0
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
-        added = self.store.messages.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
+        with self.store.messages.writing(self.now_ms(), durable) as add:
+            ready: _Slice | None = None
+            known: BatchKnown | None = None
+            for start in range(0, len(envelopes), VERIFY_SLICE):
+                checking = self._screen(envelopes[start : start + VERIFY_SLICE], context)
+                known = checking.known if known is None else known.absorb(checking.known)
+                if ready is not None:
+                    added += add(self._conclude(ready, context, known, via, peer, rejected), known)
+                    verified += ready.verified
+                ready = checking
+            if ready is not None and known is not None:
+                added += add(self._conclude(ready, context, known, via, peer, rejected), known)
+                verified += ready.verified
         self.counters.accepted += added
         if added:
             self.changes.bump()
         return BatchOutcome(added, verified, rejected)
 
+    def _screen(self, envelopes: list[bytes], context: Context) -> _Slice:
+        """Decodes and screens a slice of a batch, and hands its survivors to the verifier threads."""
+        parsed = [parse(e) for e in envelopes]
+        known = self.store.known_among([m.id for m in parsed if isinstance(m, Message)])
+        # by position, not id: two copies of one message may carry different signatures
+        screened = [screen(m, context, self.view, known) if isinstance(m, Message) else m for m in parsed]
+        suspects = [m for m, s in zip(parsed, screened, strict=True) if isinstance(m, Message) and isinstance(s, str)]
+        return _Slice(parsed, screened, known, self._verifier.submit(_verify_all, suspects))
+
     def _conclude(
-        self, item: Message | Verdict, author: str, signature_ok: bool, context: Context, known: BatchKnown | None
-    ) -> Verdict:
-        """The verdict on a message ``screen`` let through as ``author``'s, its signature checked."""
-        assert isinstance(item, Message)
-        assert known is not None
-        if not signature_ok:
-            return reject(Reason.BAD_SIGNATURE, message=item)
-        return conclude(item, author, context, self.view, known, self.limiter)
+        self, part: _Slice, context: Context, known: BatchKnown, via: Via, peer: str, rejected: Counter[str]
+    ) -> list[tuple[Message, str]]:
+        """The accepted messages of a screened slice, once its signatures are checked; the others
+        are counted as refused."""
+        checked = part.signatures.result()
+        part.verified = len(checked)
+        good = iter(checked)
+        accepted: list[tuple[Message, str]] = []
+        for item, author in zip(part.parsed, part.screened, strict=True):
+            if isinstance(author, Verdict):
+                verdict = author
+            elif not next(good):
+                verdict = reject(Reason.BAD_SIGNATURE, message=item if isinstance(item, Message) else None)
+            else:
+                assert isinstance(item, Message)
+                verdict = conclude(item, author, context, self.view, known, self.limiter)
+            if verdict.accepted and verdict.message is not None:
+                accepted.append((verdict.message, self.author_of(verdict.message)))
+            else:
+                self._refused_in_batch(verdict, via, peer, rejected)
+        return accepted
 
     def _refused_in_batch(self, verdict: Verdict, via: Via, peer: str, rejected: Counter[str]) -> None:
         self._count_refusal(verdict, via, peer)

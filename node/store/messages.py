@@ -8,7 +8,8 @@ never finds half of them. Reading for the feed is ``node.store.feed``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from eth_utils.address import to_checksum_address
@@ -21,6 +22,9 @@ from node.store.peers import PeerRecords, forget_erased
 from node.store.profiles import Profiles, forget_erased_profile
 from node.store.rooms import Rooms, RoomsKnown
 from node.store.search import index_post, index_posts
+
+#: An accepted message and its author, as the store takes it.
+Item = tuple[Message, str]
 
 
 @dataclass
@@ -71,8 +75,12 @@ class Messages:
         self._guests = guests
         self._peers = peers
         self._profiles = profiles
-        self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
-        self._last_doc: int | None = None  # the search index's last document number, within add_many
+        # within a transaction of ``writing``: erasures per author (none cached once one is among
+        # the messages), the targets of its deletes, the search index's last document number
+        self._erasures: dict[str, int | None] = {}
+        self._erasing = False
+        self._deleted: set[bytes] = set()
+        self._last_doc: int | None = None
 
     # ------------------------------------------------------------------ what validation asks
 
@@ -121,36 +129,44 @@ class Messages:
         given, is what the store held about these ids before (saves a lookup per message).
         ``durable=False`` (for synced batches) skips the fsync of the commit: the batch survives a
         crashed process but maybe not a power cut, after which sync simply fetches it again."""
-        batch = list(items)
-        unchecked: set[bytes] = set()
-        if known is not None:
-            # ids known to have no tombstone: neither before the batch nor from a delete in it
-            deleted_here = {m.body.target for m, _ in batch if isinstance(m.body, DeleteBody)}
-            unchecked = known.ids - set(known.tombstones) - deleted_here
-        with self._db.relaxed(not durable):
-            return self._add_batch(batch, received_ms, unchecked)
+        with self.writing(received_ms, durable) as add:
+            return add(list(items), known)
 
-    def _add_batch(self, batch: list[tuple[Message, str]], received_ms: int, unchecked: set[bytes]) -> int:
-        added = 0
-        with self._db.transaction() as conn:
-            # one lookup per author and batch (a sync batch is thousands of one member's posts)
-            erasing = any(isinstance(m.body, EraseBody) for m, _ in batch)
-            self._erasures = {} if erasing else {a: _erased_until(conn, a) for a in {a for _, a in batch}}
-            self._last_doc = None  # the search index's last document number in this batch
+    @contextmanager
+    def writing(
+        self, received_ms: int, durable: bool = True
+    ) -> Iterator[Callable[[list[Item], BatchKnown | None], int]]:
+        """``add_many`` in parts, all in one transaction: yields a function that stores a part
+        (with what the store held about its ids before the transaction, if known) and returns how
+        many were new, so a batch's first part is stored while later ones are still checked."""
+        with self._db.relaxed(not durable), self._db.transaction() as conn:
+            self._erasures, self._erasing, self._deleted, self._last_doc = {}, False, set(), None
             try:
-                plain: list[tuple[Message, str]] = []  # a run of posts stored a statement per table
-                for message, author in batch:
-                    if isinstance(message.body, PostBody) and message.id in unchecked and author in self._erasures:
-                        plain.append((message, author))
-                        continue
-                    added += self._insert_posts(conn, plain, received_ms)
-                    plain = []
-                    added += self._insert(conn, message, author, received_ms, message.id in unchecked)
-                added += self._insert_posts(conn, plain, received_ms)
+                yield lambda part, known: self._add_part(conn, part, received_ms, known)
             finally:
-                self._erasures = {}
-                self._last_doc = None
-        return added
+                self._erasures, self._erasing, self._deleted, self._last_doc = {}, False, set(), None
+
+    def _add_part(self, conn: sqlite3.Connection, part: list[Item], received_ms: int, known: BatchKnown | None) -> int:
+        # ids known to have no tombstone: neither before the transaction nor from a delete in it
+        self._deleted |= {m.body.target for m, _ in part if isinstance(m.body, DeleteBody)}
+        unchecked = known.ids - set(known.tombstones) - self._deleted if known is not None else set()
+        # one lookup per author and transaction (a sync batch is thousands of one member's posts),
+        # none cached once an erasure is among them
+        self._erasing = self._erasing or any(isinstance(m.body, EraseBody) for m, _ in part)
+        if self._erasing:
+            self._erasures = {}
+        else:
+            self._erasures |= {a: _erased_until(conn, a) for a in {a for _, a in part} - set(self._erasures)}
+        added = 0
+        plain: list[Item] = []  # a run of posts stored a statement per table
+        for message, author in part:
+            if isinstance(message.body, PostBody) and message.id in unchecked and author in self._erasures:
+                plain.append((message, author))
+                continue
+            added += self._insert_posts(conn, plain, received_ms)
+            plain = []
+            added += self._insert(conn, message, author, received_ms, message.id in unchecked)
+        return added + self._insert_posts(conn, plain, received_ms)
 
     def _insert_posts(self, conn: sqlite3.Connection, posts: list[tuple[Message, str]], received_ms: int) -> int:
         """Stores posts that no tombstone names, of authors whose erasure (if any) is cached, as
