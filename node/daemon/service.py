@@ -54,7 +54,7 @@ class _Slice:
     parsed: list[Message | Verdict]
     screened: list[str | Verdict]  # the author if the message passed the checks before the signature
     known: BatchKnown
-    signatures: Future[list[bool]]
+    signatures: list[Future[list[bool]]]  # its halves, one per verifier thread
     verified: int = 0
 
 
@@ -242,14 +242,20 @@ class NodeService:
         # by position, not id: two copies of one message may carry different signatures
         screened = [screen(m, context, self.view, known) if isinstance(m, Message) else m for m in parsed]
         suspects = [m for m, s in zip(parsed, screened, strict=True) if isinstance(m, Message) and isinstance(s, str)]
-        return _Slice(parsed, screened, known, self._verifier.submit(_verify_all, suspects))
+        # in halves, one per thread: a slice is checked in half the time it takes to screen one
+        half = (len(suspects) + 1) // 2
+        halves = [
+            self._verifier.submit(_verify_all, suspects[:half]),
+            self._verifier.submit(_verify_all, suspects[half:]),
+        ]
+        return _Slice(parsed, screened, known, halves)
 
     def _conclude(
         self, part: _Slice, context: Context, known: BatchKnown, via: Via, peer: str, rejected: Counter[str]
     ) -> list[tuple[Message, str]]:
         """The accepted messages of a screened slice, once its signatures are checked; the others
         are counted as refused."""
-        checked = part.signatures.result()
+        checked = [ok for half in part.signatures for ok in half.result()]
         part.verified = len(checked)
         good = iter(checked)
         accepted: list[tuple[Message, str]] = []
