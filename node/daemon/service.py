@@ -210,9 +210,12 @@ class NodeService:
         The checks before the signature come first (spec section 5: community, duplicate, time,
         key, membership), as ``validate`` orders them, and their refusals are final: only the
         survivors are verified (and no rate token is spent before). libsodium releases the
-        interpreter lock, so the signatures of one slice are checked on the verifier threads while
-        this thread decodes and screens the next (a future per message would cost as much as the
-        check); this thread's own work is then what bounds the batch."""
+        interpreter lock, so the batch goes in slices: while the verifier threads check one slice,
+        this thread screens the next and stores the one before (a future per message would cost as
+        much as the check), and its own work is what bounds the batch. A slice is screened before
+        the one ahead of it is stored, as the whole batch was screened before any of it was stored
+        when it went in one piece; what a message says about an earlier one in its batch (a delete,
+        an erasure) is applied by the store whatever order they come in."""
         context = Context(self.community, self.now_ms(), via)
         rejected: Counter[str] = Counter()
         added = verified = 0
