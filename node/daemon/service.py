@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Envelopes decoded and screened before their signatures go to the verifier threads.
 VERIFY_SLICE = 128
+#: Slices being checked while the oldest is stored.
+VERIFY_AHEAD = 1
 
 
 @dataclass(frozen=True)
@@ -221,18 +223,15 @@ class NodeService:
         added = verified = 0
         durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
         with self.store.messages.writing(self.now_ms(), durable) as add:
-            ready: _Slice | None = None
+            checking: deque[_Slice] = deque()
             known: BatchKnown | None = None
             for start in range(0, len(envelopes), VERIFY_SLICE):
-                checking = self._screen(envelopes[start : start + VERIFY_SLICE], context)
-                known = checking.known if known is None else known.absorb(checking.known)
-                if ready is not None:
+                checking.append(self._screen(envelopes[start : start + VERIFY_SLICE], context))
+                known = checking[-1].known if known is None else known.absorb(checking[-1].known)
+                while len(checking) > VERIFY_AHEAD or (checking and start + VERIFY_SLICE >= len(envelopes)):
+                    ready = checking.popleft()
                     added += add(self._conclude(ready, context, known, via, peer, rejected), known)
                     verified += ready.verified
-                ready = checking
-            if ready is not None and known is not None:
-                added += add(self._conclude(ready, context, known, via, peer, rejected), known)
-                verified += ready.verified
         self.counters.accepted += added
         if added:
             self.changes.bump()
