@@ -134,6 +134,17 @@ def judge(
 ) -> Verdict:
     """Steps 2 to 9 for a decoded message. ``signature_ok`` is the result of verifying its
     signature elsewhere (a batch verifies in parallel); None verifies it here."""
+    author = screen(message, ctx, view, known)
+    if isinstance(author, Verdict):
+        return author
+    if not (signing.verify(message) if signature_ok is None else signature_ok):
+        return reject(Reason.BAD_SIGNATURE, message=message)
+    return conclude(message, author, ctx, view, known, limiter)
+
+
+def screen(message: Message, ctx: Context, view: CommunityView, known: Known) -> str | Verdict:
+    """Steps 2 to 5, the checks before the signature: the member (or guest) who signed, or the
+    final verdict refusing the message. A batch screens first and verifies only the survivors."""
     if message.community != ctx.community:
         return reject(Reason.WRONG_COMMUNITY, f"chain {message.community.chain_id} {message.community.address_hex}")
     if known.has_message(message.id):
@@ -141,11 +152,18 @@ def judge(
     window = _check_time(message, ctx)
     if window is not None:
         return window
-    author = _check_author(message, view, known)
-    if isinstance(author, Verdict):
-        return author
-    if not (signing.verify(message) if signature_ok is None else signature_ok):
-        return reject(Reason.BAD_SIGNATURE, message=message)
+    return _check_author(message, view, known)
+
+
+def conclude(
+    message: Message,
+    author: str,
+    ctx: Context,
+    view: CommunityView,
+    known: Known,
+    limiter: RateLimiter | None = None,
+) -> Verdict:
+    """Steps 7 to 9 for a message ``screen`` let through as ``author``'s and whose signature holds."""
     content = _check_content(message, author, view, known)
     if content is not None:
         return content

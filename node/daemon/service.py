@@ -12,9 +12,9 @@ from __future__ import annotations
 import heapq
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from node.core import signing
@@ -22,15 +22,21 @@ from node.core.guests import GUEST_KINDS, guest_author, is_guest
 from node.core.ratelimit import RateLimiter
 from node.core.signing import Signer
 from node.core.types import Body, Community, Kind, Message
-from node.core.validation import Context, Via, judge, parse, validate
-from node.core.verdict import Outcome, Reason, Verdict
+from node.core.validation import Context, Via, conclude, parse, screen, validate
+from node.core.verdict import Outcome, Reason, Verdict, reject
 from node.core.view import CommunityView, Effect, KeyRevokedEffect, MemberGoneEffect, PostHiddenEffect
 from node.daemon.changes import Changes
 from node.errors import PublishError
 from node.store import Store
+from node.store.messages import BatchKnown
 from node.store.peers import PeerRecord
 
 log = logging.getLogger(__name__)
+
+#: Envelopes decoded and screened before their signatures go to the verifier threads.
+VERIFY_SLICE = 128
+#: Slices being checked while the oldest is stored.
+VERIFY_AHEAD = 1
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,17 @@ class BatchOutcome:
     added: int
     verified: int
     rejected: Counter[str]
+
+
+@dataclass
+class _Slice:
+    """A slice of a batch, screened, its signatures being checked on the verifier threads."""
+
+    parsed: list[Message | Verdict]
+    screened: list[str | Verdict]  # the author if the message passed the checks before the signature
+    known: BatchKnown
+    signatures: list[Future[list[bool]]]  # its halves, one per verifier thread
+    verified: int = 0
 
 
 @dataclass
@@ -190,41 +207,73 @@ class NodeService:
 
     def ingest_batch(self, envelopes: list[bytes], via: Via, peer: str = "") -> BatchOutcome:
         """Validates each envelope (as ``ingest`` does) and stores the accepted ones in one
-        transaction. For sync, where messages come by the thousand."""
+        transaction. For sync, where messages come by the thousand.
+
+        The checks before the signature come first (spec section 5: community, duplicate, time,
+        key, membership), as ``validate`` orders them, and their refusals are final: only the
+        survivors are verified (and no rate token is spent before). libsodium releases the
+        interpreter lock, so the batch goes in slices: while the verifier threads check one slice,
+        this thread screens the next and stores the one before (a future per message would cost as
+        much as the check), and its own work is what bounds the batch. A slice is screened before
+        the one ahead of it is stored, as the whole batch was screened before any of it was stored
+        when it went in one piece; what a message says about an earlier one in its batch (a delete,
+        an erasure) is applied by the store whatever order they come in."""
         context = Context(self.community, self.now_ms(), via)
-        parsed = [parse(e) for e in envelopes]
-        messages = [m for m in parsed if isinstance(m, Message)]
-        known = self.store.known_among([m.id for m in messages])
-        # The checks before the signature first (spec section 5: community, duplicate, time, key,
-        # membership), as ``validate`` orders them for a single message: judged as if its signature
-        # were bad, a message refused for anything but ``bad_signature`` was refused before the
-        # signature mattered, and its verdict is final; only the others are verified. (No limiter
-        # here: this first pass must not spend anyone's rate tokens.)
-        screened = {m.id: judge(m, context, self.view, known, None, signature_ok=False) for m in messages}
-        suspects = [m for m in messages if screened[m.id].reason is Reason.BAD_SIGNATURE]
-        # libsodium releases the GIL: verifying the batch in two halves on two threads uses both
-        # cores (one task per half: a future per message would cost as much as the check)
-        half = (len(suspects) + 1) // 2
-        halves = self._verifier.map(_verify_all, [suspects[:half], suspects[half:]])
-        signatures = dict(zip((m.id for m in suspects), (ok for part in halves for ok in part), strict=True))
-        accepted: list[tuple[Message, str]] = []
         rejected: Counter[str] = Counter()
-        for item in parsed:
-            if isinstance(item, Verdict):
-                self._refused_in_batch(item, via, peer, rejected)
-                continue
-            ok = signatures.get(item.id)
-            verdict = screened[item.id] if ok is None else judge(item, context, self.view, known, self.limiter, ok)
+        added = verified = 0
+        durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
+        with self.store.messages.writing(self.now_ms(), durable) as add:
+            checking: deque[_Slice] = deque()
+            known: BatchKnown | None = None
+            for start in range(0, len(envelopes), VERIFY_SLICE):
+                checking.append(self._screen(envelopes[start : start + VERIFY_SLICE], context))
+                known = checking[-1].known if known is None else known.absorb(checking[-1].known)
+                while len(checking) > VERIFY_AHEAD or (checking and start + VERIFY_SLICE >= len(envelopes)):
+                    ready = checking.popleft()
+                    added += add(self._conclude(ready, context, known, via, peer, rejected), known)
+                    verified += ready.verified
+        self.counters.accepted += added
+        if added:
+            self.changes.bump()
+        return BatchOutcome(added, verified, rejected)
+
+    def _screen(self, envelopes: list[bytes], context: Context) -> _Slice:
+        """Decodes and screens a slice of a batch, and hands its survivors to the verifier threads."""
+        parsed = [parse(e) for e in envelopes]
+        known = self.store.known_among([m.id for m in parsed if isinstance(m, Message)])
+        # by position, not id: two copies of one message may carry different signatures
+        screened = [screen(m, context, self.view, known) if isinstance(m, Message) else m for m in parsed]
+        suspects = [m for m, s in zip(parsed, screened, strict=True) if isinstance(m, Message) and isinstance(s, str)]
+        # in halves, one per thread: a slice is checked in half the time it takes to screen one
+        half = (len(suspects) + 1) // 2
+        halves = [
+            self._verifier.submit(_verify_all, suspects[:half]),
+            self._verifier.submit(_verify_all, suspects[half:]),
+        ]
+        return _Slice(parsed, screened, known, halves)
+
+    def _conclude(
+        self, part: _Slice, context: Context, known: BatchKnown, via: Via, peer: str, rejected: Counter[str]
+    ) -> list[tuple[Message, str]]:
+        """The accepted messages of a screened slice, once its signatures are checked; the others
+        are counted as refused."""
+        checked = [ok for half in part.signatures for ok in half.result()]
+        part.verified = len(checked)
+        good = iter(checked)
+        accepted: list[tuple[Message, str]] = []
+        for item, author in zip(part.parsed, part.screened, strict=True):
+            if isinstance(author, Verdict):
+                verdict = author
+            elif not next(good):
+                verdict = reject(Reason.BAD_SIGNATURE, message=item if isinstance(item, Message) else None)
+            else:
+                assert isinstance(item, Message)
+                verdict = conclude(item, author, context, self.view, known, self.limiter)
             if verdict.accepted and verdict.message is not None:
                 accepted.append((verdict.message, self.author_of(verdict.message)))
             else:
                 self._refused_in_batch(verdict, via, peer, rejected)
-        durable = via is not Via.SYNC  # a synced batch lost to a power cut is simply synced again
-        added = self.store.messages.add_many(accepted, self.now_ms(), known, durable) if accepted else 0
-        self.counters.accepted += added
-        if added:
-            self.changes.bump()
-        return BatchOutcome(added, len(suspects), rejected)
+        return accepted
 
     def _refused_in_batch(self, verdict: Verdict, via: Via, peer: str, rejected: Counter[str]) -> None:
         self._count_refusal(verdict, via, peer)

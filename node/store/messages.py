@@ -8,7 +8,8 @@ never finds half of them. Reading for the feed is ``node.store.feed``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from eth_utils.address import to_checksum_address
@@ -20,7 +21,10 @@ from node.store.guests import GuestPasses, GuestsKnown
 from node.store.peers import PeerRecords, forget_erased
 from node.store.profiles import Profiles, forget_erased_profile
 from node.store.rooms import Rooms, RoomsKnown
-from node.store.search import index_post
+from node.store.search import index_post, index_posts
+
+#: An accepted message and its author, as the store takes it.
+Item = tuple[Message, str]
 
 
 @dataclass
@@ -35,6 +39,13 @@ class BatchKnown(RoomsKnown, GuestsKnown):
     stored: dict[bytes, str]
     tombstones: dict[bytes, str]
     erasures: dict[str, int | None] = field(default_factory=dict)
+
+    def absorb(self, other: BatchKnown) -> BatchKnown:
+        """This and ``other`` as one (a batch fetched in slices); returns self."""
+        self.ids |= other.ids
+        self.stored |= other.stored
+        self.tombstones |= other.tombstones
+        return self
 
     def has_message(self, message_id: bytes) -> bool:
         if message_id in self.ids:
@@ -64,8 +75,12 @@ class Messages:
         self._guests = guests
         self._peers = peers
         self._profiles = profiles
-        self._erasures: dict[str, int | None] = {}  # erasure per author, cached within add_many
-        self._last_doc: int | None = None  # the search index's last document number, within add_many
+        # within a transaction of ``writing``: erasures per author (none cached once one is among
+        # the messages), the targets of its deletes, the search index's last document number
+        self._erasures: dict[str, int | None] = {}
+        self._erasing = False
+        self._deleted: set[bytes] = set()
+        self._last_doc: int | None = None
 
     # ------------------------------------------------------------------ what validation asks
 
@@ -114,29 +129,64 @@ class Messages:
         given, is what the store held about these ids before (saves a lookup per message).
         ``durable=False`` (for synced batches) skips the fsync of the commit: the batch survives a
         crashed process but maybe not a power cut, after which sync simply fetches it again."""
-        batch = list(items)
-        unchecked: set[bytes] = set()
-        if known is not None:
-            # ids known to have no tombstone: neither before the batch nor from a delete in it
-            deleted_here = {m.body.target for m, _ in batch if isinstance(m.body, DeleteBody)}
-            unchecked = known.ids - set(known.tombstones) - deleted_here
-        with self._db.relaxed(not durable):
-            return self._add_batch(batch, received_ms, unchecked)
+        with self.writing(received_ms, durable) as add:
+            return add(list(items), known)
 
-    def _add_batch(self, batch: list[tuple[Message, str]], received_ms: int, unchecked: set[bytes]) -> int:
-        added = 0
-        with self._db.transaction() as conn:
-            # one lookup per author and batch (a sync batch is thousands of one member's posts)
-            erasing = any(isinstance(m.body, EraseBody) for m, _ in batch)
-            self._erasures = {} if erasing else {a: _erased_until(conn, a) for a in {a for _, a in batch}}
-            self._last_doc = None  # the search index's last document number in this batch
+    @contextmanager
+    def writing(
+        self, received_ms: int, durable: bool = True
+    ) -> Iterator[Callable[[list[Item], BatchKnown | None], int]]:
+        """``add_many`` in parts, all in one transaction: yields a function that stores a part
+        (with what the store held about its ids before the transaction, if known) and returns how
+        many were new, so a batch's first part is stored while later ones are still checked."""
+        with self._db.relaxed(not durable), self._db.transaction() as conn:
+            self._erasures, self._erasing, self._deleted, self._last_doc = {}, False, set(), None
             try:
-                for message, author in batch:
-                    added += self._insert(conn, message, author, received_ms, message.id in unchecked)
+                yield lambda part, known: self._add_part(conn, part, received_ms, known)
             finally:
-                self._erasures = {}
-                self._last_doc = None
-        return added
+                self._erasures, self._erasing, self._deleted, self._last_doc = {}, False, set(), None
+
+    def _add_part(self, conn: sqlite3.Connection, part: list[Item], received_ms: int, known: BatchKnown | None) -> int:
+        # ids known to have no tombstone: neither before the transaction nor from a delete in it
+        self._deleted |= {m.body.target for m, _ in part if isinstance(m.body, DeleteBody)}
+        unchecked = known.ids - set(known.tombstones) - self._deleted if known is not None else set()
+        # one lookup per author and transaction (a sync batch is thousands of one member's posts),
+        # none cached once an erasure is among them
+        self._erasing = self._erasing or any(isinstance(m.body, EraseBody) for m, _ in part)
+        if self._erasing:
+            self._erasures = {}
+        else:
+            self._erasures |= {a: _erased_until(conn, a) for a in {a for _, a in part} - set(self._erasures)}
+        added = 0
+        plain: list[Item] = []  # a run of posts stored a statement per table
+        for message, author in part:
+            if isinstance(message.body, PostBody) and message.id in unchecked and author in self._erasures:
+                plain.append((message, author))
+                continue
+            added += self._insert_posts(conn, plain, received_ms)
+            plain = []
+            added += self._insert(conn, message, author, received_ms, message.id in unchecked)
+        return added + self._insert_posts(conn, plain, received_ms)
+
+    def _insert_posts(self, conn: sqlite3.Connection, posts: list[tuple[Message, str]], received_ms: int) -> int:
+        """Stores posts that no tombstone names, of authors whose erasure (if any) is cached, as
+        ``_insert`` would one by one, but with one statement per table: for sync, that brings
+        posts by the thousand. A post already stored sends the run the one-by-one way."""
+        posts = [(m, a) for m, a in posts if not _erased(self._erasures[a], m)]
+        if not posts:
+            return 0
+        conn.execute("SAVEPOINT posts")
+        stored = conn.executemany(_INSERT, [_row(m, a, received_ms) for m, a in posts]).rowcount
+        if stored != len(posts):  # a copy stored already (twice in one batch, say)
+            conn.execute("ROLLBACK TO posts")
+            conn.execute("RELEASE posts")
+            return sum(self._insert(conn, m, a, received_ms, no_tombstone=True) for m, a in posts)
+        conn.execute("RELEASE posts")
+        self._rooms.apply_posts(conn, posts)
+        texts = [(m.id, m.body.text) for m, _ in posts if isinstance(m.body, PostBody)]
+        self._last_doc = index_posts(conn, texts, self._last_doc and self._last_doc + 1)
+        _mention(conn, [m for m, _ in posts])
+        return len(posts)
 
     def _insert(
         self,
@@ -147,27 +197,7 @@ class Messages:
         no_tombstone: bool = False,
     ) -> int:
         body = message.body
-        parent = body.parent if isinstance(body, PostBody) else None
-        target = body.target if isinstance(body, ReactionBody | DeleteBody) else None
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO messages (id, kind, author_key, author, room, timestamp_ms, parent, target,"
-            " text, reaction, active, envelope, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                message.id,
-                int(message.kind),
-                message.author,
-                author,
-                message.room,
-                message.timestamp_ms,
-                parent,
-                target,
-                body.text if isinstance(body, PostBody) else None,
-                body.reaction if isinstance(body, ReactionBody) else None,
-                int(body.active) if isinstance(body, ReactionBody) else None,
-                message.envelope,
-                received_ms,
-            ),
-        )
+        cursor = conn.execute(_INSERT, _row(message, author, received_ms))
         if cursor.rowcount == 0:
             return 0
         if not no_tombstone and not isinstance(body, DeleteBody) and _deleted_by(conn, message.id) == author:
@@ -175,7 +205,7 @@ class Messages:
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0
         erased = self._erasures[author] if author in self._erasures else _erased_until(conn, author)
-        if erased is not None and message.timestamp_ms <= erased and not isinstance(body, EraseBody):
+        if _erased(erased, message):
             conn.execute("DELETE FROM messages WHERE id = ?", (message.id,))
             return 0
         if isinstance(body, PeerBody) and not self._peers.apply(conn, message, author):
@@ -188,10 +218,7 @@ class Messages:
         self._guests.apply(conn, message, author)
         if isinstance(body, PostBody):
             self._last_doc = index_post(conn, message.id, body.text, self._last_doc and self._last_doc + 1)
-            conn.executemany(
-                "INSERT OR IGNORE INTO mentions (member, message_id) VALUES (?, ?)",
-                [(to_checksum_address(m), message.id) for m in body.mentions],
-            )
+            _mention(conn, [message])
         if isinstance(body, DeleteBody):
             self._tombstone(conn, body.target, author, message)
         elif isinstance(body, EraseBody):
@@ -313,6 +340,44 @@ class Messages:
             )
         ]
         return {"messages": messages, "tombstones": tombstones, "erased_until_ms": self.erased_until(member)}
+
+
+_INSERT = (
+    "INSERT OR IGNORE INTO messages (id, kind, author_key, author, room, timestamp_ms, parent, target,"
+    " text, reaction, active, envelope, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _row(message: Message, author: str, received_ms: int) -> tuple[object, ...]:
+    """The values of ``_INSERT`` for a message."""
+    body = message.body
+    return (
+        message.id,
+        int(message.kind),
+        message.author,
+        author,
+        message.room,
+        message.timestamp_ms,
+        body.parent if isinstance(body, PostBody) else None,
+        body.target if isinstance(body, ReactionBody | DeleteBody) else None,
+        body.text if isinstance(body, PostBody) else None,
+        body.reaction if isinstance(body, ReactionBody) else None,
+        int(body.active) if isinstance(body, ReactionBody) else None,
+        message.envelope,
+        received_ms,
+    )
+
+
+def _erased(until_ms: int | None, message: Message) -> bool:
+    """Whether an erasure up to ``until_ms`` (of the message's author) takes the message."""
+    return until_ms is not None and message.timestamp_ms <= until_ms and not isinstance(message.body, EraseBody)
+
+
+def _mention(conn: sqlite3.Connection, posts: list[Message]) -> None:
+    """Whom the posts mention (for their notices)."""
+    mentions = [(to_checksum_address(m), p.id) for p in posts if isinstance(p.body, PostBody) for m in p.body.mentions]
+    if mentions:
+        conn.executemany("INSERT OR IGNORE INTO mentions (member, message_id) VALUES (?, ?)", mentions)
 
 
 def _react(conn: sqlite3.Connection, body: ReactionBody, author: str, message: Message) -> None:

@@ -75,20 +75,14 @@ class Rooms:
         elif isinstance(body, RsvpBody):
             _lww(conn, "rsvps", "event, member", (body.event, author), ("answer",), (body.answer,), version)
         elif isinstance(body, PostBody) and body.attachments:
-            conn.executemany(
-                "INSERT OR IGNORE INTO attachments (message_id, sha256, size, mime) VALUES (?,?,?,?)",
-                [(message.id, a.sha256, a.size, a.mime) for a in body.attachments],
-            )
-            # named by a post now: from here on the blob lives as long as a visible post names it
-            conn.executemany(
-                "UPDATE blobs SET keep_until_ms = 0 WHERE sha256 = ?", [(a.sha256,) for a in body.attachments]
-            )
+            _attach(conn, [message])
         if message.room and isinstance(body, PostBody | SealedBody | EventBody | PollBody):
-            conn.execute(
-                "INSERT INTO room_posts (member, room, last_ms) VALUES (?,?,?) ON CONFLICT (member, room)"
-                " DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
-                (author, message.room, message.timestamp_ms),
-            )
+            _posted(conn, [(message, author)])
+
+    def apply_posts(self, conn: sqlite3.Connection, posts: list[tuple[Message, str]]) -> None:
+        """``apply`` for newly stored posts (PostBody) and their authors, a statement per table."""
+        _attach(conn, [m for m, _ in posts if isinstance(m.body, PostBody) and m.body.attachments])
+        _posted(conn, [(m, a) for m, a in posts if m.room])
 
     def _room(self, conn: sqlite3.Connection, message: Message, author: str, body: RoomBody) -> None:
         room_id = message.room or message.id.hex()
@@ -279,3 +273,25 @@ class RoomsKnown:
 
     def poll(self, poll_id: bytes) -> PollBody | None:
         return self.rooms.poll(poll_id)
+
+
+def _attach(conn: sqlite3.Connection, posts: list[Message]) -> None:
+    """The attachments the posts name; from here on each blob lives as long as a visible post names it."""
+    named = [(m.id, a) for m in posts if isinstance(m.body, PostBody) for a in m.body.attachments]
+    if not named:
+        return
+    conn.executemany(
+        "INSERT OR IGNORE INTO attachments (message_id, sha256, size, mime) VALUES (?,?,?,?)",
+        [(i, a.sha256, a.size, a.mime) for i, a in named],
+    )
+    conn.executemany("UPDATE blobs SET keep_until_ms = 0 WHERE sha256 = ?", [(a.sha256,) for _, a in named])
+
+
+def _posted(conn: sqlite3.Connection, posts: list[tuple[Message, str]]) -> None:
+    """When each author last posted in the room (for slow mode)."""
+    if posts:
+        conn.executemany(
+            "INSERT INTO room_posts (member, room, last_ms) VALUES (?,?,?) ON CONFLICT (member, room)"
+            " DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
+            [(author, m.room, m.timestamp_ms) for m, author in posts],
+        )

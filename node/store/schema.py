@@ -308,6 +308,15 @@ MIGRATIONS: list[str] = [
     DELETE FROM applied_logs;
     DELETE FROM chain_cursor;
     """,
+    # 13: the search index's document numbers as a rowid table keyed by the number. Keyed by the
+    # message id (a hash), every post indexed was an insert at a random place, a page more to
+    # write per post at each commit of a sync batch; by number, posts append.
+    """
+    CREATE TABLE search_docs (doc INTEGER PRIMARY KEY, id BLOB NOT NULL);
+    INSERT INTO search_docs (doc, id) SELECT doc, id FROM search_ids ORDER BY doc;
+    DROP TABLE search_ids;
+    ALTER TABLE search_docs RENAME TO search_ids;
+    """,
 ]
 
 

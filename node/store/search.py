@@ -11,6 +11,7 @@ too: FTS5 of SQLite 3.40 keeps deleted entries in old segments until they are me
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,11 +37,17 @@ class Hit:
 def index_post(conn: sqlite3.Connection, message_id: bytes, text: str, doc: int | None = None) -> int:
     """Indexes a post just stored (called in its transaction) and returns its document number.
     A batch passes ``doc``, the number after the one it used last, and saves a query per post."""
+    return index_posts(conn, [(message_id, text)], doc)
+
+
+def index_posts(conn: sqlite3.Connection, posts: Sequence[tuple[bytes, str]], doc: int | None = None) -> int:
+    """Indexes posts just stored, (id, text) each, in two statements, numbered from ``doc`` on
+    (None: after the last one indexed); returns the last number used. ``posts`` is not empty."""
     if doc is None:
         doc = int(conn.execute("SELECT coalesce(max(doc), 0) + 1 FROM search_ids").fetchone()[0])
-    conn.execute("INSERT INTO search_ids (id, doc) VALUES (?, ?)", (message_id, doc))
-    conn.execute("INSERT INTO search (rowid, text) VALUES (?, ?)", (doc, text))
-    return doc
+    conn.executemany("INSERT INTO search_ids (id, doc) VALUES (?, ?)", [(i, doc + n) for n, (i, _) in enumerate(posts)])
+    conn.executemany("INSERT INTO search (rowid, text) VALUES (?, ?)", [(doc + n, t) for n, (_, t) in enumerate(posts)])
+    return doc + len(posts) - 1
 
 
 def reconcile(conn: sqlite3.Connection) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from node.core import signing
 from node.core.encoding import decode
-from node.core.types import Community, Kind, Message, PostBody
+from node.core.types import Community, DeleteBody, Kind, Message, PostBody
 from node.core.validation import Via
 from node.daemon.service import NodeService
 from node.store import Store
@@ -68,3 +68,35 @@ def test_duplicates_cost_no_signature_check(service: NodeService, verified: list
     again = service.ingest_batch(good, Via.SYNC, "peer")
     assert (again.added, again.verified, verified) == (0, 0, [])
     assert service.counters.duplicates == len(good)
+
+
+def test_a_copy_with_a_forged_signature_does_not_stand_for_the_good_one(service: NodeService) -> None:
+    # two copies of one message (same signed bytes, so the same id), the first one forged: the
+    # batch judges each copy by its own signature, stores the good one and blames the forgery
+    good = post("alice", 1)
+    forged = bytearray(good)
+    forged[-1] ^= 1
+    outcome = service.ingest_batch([bytes(forged), good], Via.SYNC, "peer")
+    assert (outcome.added, outcome.rejected) == (1, Counter(bad_signature=1))
+    assert service.store.messages.envelope(decode(good).id) == good
+
+
+def test_a_batch_longer_than_a_slice_is_stored_whole_once(service: NodeService) -> None:
+    # more than one verification slice, with copies of messages across slices and within one
+    posts = [post("alice", n) for n in range(300)]
+    outcome = service.ingest_batch([*posts, *posts[:40], posts[250]], Via.SYNC, "peer")
+    assert outcome.added == len(posts)
+    assert service.store.messages.counts()["post"] == len(posts)
+    assert [h.text for h in service.store.search.find("post 250")] == ["post 250 by alice"]
+
+
+def test_a_delete_in_a_batch_beats_its_post_in_the_next_slice(service: NodeService) -> None:
+    target = post("alice", 7)
+    delete = envelope("alice", Kind.DELETE, DeleteBody(decode(target).id), NOW_MS - 30_000)
+    # the delete in the second slice of verification, its post in the third, which is screened
+    # while the second is still being checked, before the delete is stored
+    filler = [post("alice", n) for n in range(100, 360)]
+    outcome = service.ingest_batch([*filler[:130], delete, *filler[130:], target], Via.SYNC, "peer")
+    assert outcome.added == 1 + len(filler)
+    assert not service.store.messages.has_message(decode(target).id)
+    assert service.store.search.find("post 7") == []

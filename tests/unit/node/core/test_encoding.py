@@ -104,6 +104,18 @@ def test_non_canonical_envelope_is_refused() -> None:
     assert caught.value.reason is Reason.NON_CANONICAL
 
 
+@pytest.mark.parametrize("header", [b"\xc5\x00", b"\xc6\x00\x00\x00"])
+def test_signed_bytes_in_a_longer_bin_form_than_needed_are_non_canonical(header: bytes) -> None:
+    # the envelope's layout is read from its bytes (no unpacking): a bin16 or bin32 length for
+    # signed bytes that fit bin8 must still be refused, as msgpack would never write it
+    signed = pack(GOOD_FIELDS)
+    bad = b"\x93\x01" + header[:1] + header[1:] + bytes([len(signed)]) + signed + b"\xc4\x40" + b"\x01" * 64
+    with pytest.raises(DecodeError) as caught:
+        decode(bad)
+    assert caught.value.reason is Reason.NON_CANONICAL
+    assert decode(encode_envelope(signed, b"\x01" * 64)).signed == signed
+
+
 def test_invalid_utf8_is_malformed() -> None:
     signed = pack(GOOD_FIELDS).replace(b"\xa2hi", b"\xa2\xff\xfe")
     with pytest.raises(DecodeError) as caught:
