@@ -215,6 +215,11 @@ def _check_author(message: Message, view: CommunityView, known: Known) -> str | 
         # A removed member's fresh posts are refused outright, even though a re-admission could in
         # principle sit in a block we have not applied yet: re-admissions are rare, floods are not.
         return reject(Reason.NOT_A_MEMBER, f"{key.owner} was not a member at that time", message)
+    if message.kind is Kind.PEER and (key.revoked_ms is not None or not member.active):
+        # Records are for the nodes of members now: the chain fact that removed the member or
+        # revoked the key purged theirs, and an older copy that sync brings must not return.
+        reason = Reason.REVOKED_KEY if key.revoked_ms is not None else Reason.NOT_A_MEMBER
+        return ignore(reason, "a peer record of a revoked key or a former member", message)
     return key.owner
 
 

@@ -274,3 +274,19 @@ def test_peer_records_expire_quietly_and_a_bad_binding_blames() -> None:
     later = Context(COMMUNITY, NOW_MS + 1000, Via.SYNC)
     assert_refused(check(envelope("alice", Kind.PEER, record(ttl=1000)), ctx=later), Outcome.IGNORE, Reason.EXPIRED)
     assert_refused(check(envelope("bob", Kind.PEER, record(bound_to="alice"))), Outcome.REJECT, Reason.BAD_BINDING)
+
+
+def test_a_former_members_or_revoked_keys_peer_record_is_not_taken_back() -> None:
+    """The chain fact purged it; a copy signed before it, brought by sync, stays out (quietly: the
+    peer passing it on may not have applied the fact yet)."""
+    from .test_peers import record
+
+    earlier = (T0 + 1000) * 1000
+    removed = view_with("alice", "bob")
+    remove(removed, "bob", T0 + 1800)
+    old_record = envelope("bob", Kind.PEER, record("bob", ts=earlier, ttl=86_400_000), earlier)
+    assert_refused(check(old_record, view=removed, ctx=SYNC), Outcome.IGNORE, Reason.NOT_A_MEMBER)
+    revoked = view_with("alice", "bob")
+    revoke(revoked, "bob", T0 + 1800)
+    assert_refused(check(old_record, view=revoked, ctx=SYNC), Outcome.IGNORE, Reason.REVOKED_KEY)
+    assert check(old_record, view=view_with("alice", "bob"), ctx=SYNC).accepted
