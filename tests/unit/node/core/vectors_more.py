@@ -385,6 +385,18 @@ def peer_cases() -> list[Case]:
             "via": "sync",
         },
         {
+            "name": "peer-of-a-former-member",
+            "description": "signed 40 min ago, before its member's removal (sync): the removal purged it, ignored",
+            "envelope": sign("removed", Kind.PEER, _record("removed", day), NOW_MS - 2_400_000),
+            "via": "sync",
+        },
+        {
+            "name": "peer-of-a-revoked-key",
+            "description": "signed 40 min ago, before its key was revoked (sync): the revocation purged it, ignored",
+            "envelope": sign("revoked", Kind.PEER, _record("revoked", day), NOW_MS - 2_400_000),
+            "via": "sync",
+        },
+        {
             "name": "peer-binding-to-another-key",
             "description": "bob publishes alice's node as his: its key bound it to alice's app key",
             "envelope": sign("bob", Kind.PEER, _record("bob", day, bound_to="alice")),
